@@ -90,7 +90,13 @@ DANISH_LABELS: dict[str, str] = {
 
 def is_foreign_region(value: str) -> bool:
     """True for an ISO 3166-1 alpha-2 country code other than Denmark (a foreign provider's region)."""
-    return len(value) == 2 and value.isascii() and value.isalpha() and value.isupper() and value != "DK"
+    return (
+        len(value) == 2
+        and value.isascii()
+        and value.isalpha()
+        and value.isupper()
+        and value != "DK"
+    )
 
 
 def closest(value: str, choices: tuple[str, ...] | list[str]) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from kapacitet.cli import data_commands, solve_commands, storage_commands
+from kapacitet.cli import data_commands, reference_commands, solve_commands, storage_commands
 
 app = typer.Typer(
     name="kapacitet",
@@ -17,7 +17,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Capacity-sharing optimisation engine for Danish cancer care."""
+
+
 data_commands.register(app)
+reference_commands.register(app)
 storage_commands.register(app)
 solve_commands.register(app)
 
