@@ -1,4 +1,4 @@
-"""The contract's vocabulary as string enums: collaborations, procedures, regions, provider types."""
+"""The contract's vocabulary as string enums: collaborations, procedures, regions, providers."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ DANISH_LABELS: dict[str, str] = {
 
 
 def is_foreign_region(value: str) -> bool:
-    """True for an ISO 3166-1 alpha-2 country code other than Denmark (a foreign provider's region)."""
+    """True for an ISO 3166-1 alpha-2 country code other than DK (a foreign provider's region)."""
     return (
         len(value) == 2
         and value.isascii()
@@ -100,7 +100,7 @@ def is_foreign_region(value: str) -> bool:
 
 
 def closest(value: str, choices: tuple[str, ...] | list[str]) -> str | None:
-    """The valid choice most like ``value`` (for "did you mean" hints), or None if nothing is close."""
+    """The valid choice most like ``value`` (a "did you mean" hint), or None if none is close."""
     lowered = {c.lower(): c for c in choices}
     if value.strip().lower() in lowered:
         return lowered[value.strip().lower()]
