@@ -1,0 +1,1 @@
+"""Alembic migrations of kapacitet's database (a package so they ship with an install)."""

@@ -1,0 +1,557 @@
+"""Store validated datasets and read consistent snapshots back.
+
+A load runs in one transaction: departments, services, patients and weekly caps are upserted by
+their keys; capacity rows are grouped into one declaration per department and ISO week, and a
+declaration whose content differs from the current version becomes a new version that supersedes
+it. A load that changes nothing is rolled back and leaves no trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final, cast
+
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from capacity import frames
+from capacity.frames import Dataset
+from capacity.io import read_folder
+from capacity.storage import schema
+from capacity.storage.database import engine_for, upgrade_database
+
+#: Weeks of capacity a snapshot filtered by week returns: the week itself and the five after it.
+HORIZON_WEEKS: Final = 6
+#: Problems listed in a :class:`LoadRejected` message before the rest are only counted.
+PROBLEMS_SHOWN: Final = 20
+_LOAD_LOCK: Final = 7_340_101  # PostgreSQL advisory lock id that serialises loads
+_WEEK: Final = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class LoadRejected(ValueError):
+    """A dataset refers to departments or services that neither it nor the database holds."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {problem}" for problem in self.problems[:PROBLEMS_SHOWN])
+        more = len(self.problems) - PROBLEMS_SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"nothing stored, {len(self.problems)} problem(s):\n{shown}{tail}")
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """Rows of one keyed table that a load inserted, updated or found identical."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class DeclarationCounts:
+    """Declarations (department x ISO week) that a load added, superseded or found identical."""
+
+    new: int = 0
+    superseded: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one load did; ``load_id`` is None when nothing changed (and nothing was recorded)."""
+
+    source: str
+    load_id: int | None
+    departments: UpsertCounts
+    services: UpsertCounts
+    patients: UpsertCounts
+    weekly_caps: UpsertCounts
+    declarations: DeclarationCounts
+
+    @property
+    def changed(self) -> bool:
+        """True when the load wrote anything."""
+        upserts = (self.departments, self.services, self.patients, self.weekly_caps)
+        return any(c.inserted or c.updated for c in upserts) or self.declarations.new > 0
+
+    def rows(self) -> list[tuple[str, int, int, int]]:
+        """(table, inserted or new, updated or superseded, unchanged) per table, for display."""
+        upserts = {
+            "departments": self.departments,
+            "services": self.services,
+            "patients": self.patients,
+            "weekly_caps": self.weekly_caps,
+        }
+        d = self.declarations
+        return [(name, c.inserted, c.updated, c.unchanged) for name, c in upserts.items()] + [
+            ("capacity_declarations", d.new, d.superseded, d.unchanged)
+        ]
+
+
+@dataclass(frozen=True)
+class _KeyedTable:
+    """A contract table that is upserted by its key columns."""
+
+    name: str
+    table: Table
+    spec: dict[str, str]
+    key: tuple[str, ...]
+
+    @property
+    def values(self) -> list[str]:
+        return [column for column in self.spec if column not in self.key]
+
+
+_SERVICE_KEY: Final = ("department_id", "collaboration", "procedure")
+_DEPARTMENTS: Final = _KeyedTable(
+    "departments", schema.departments, frames.DEPARTMENTS, ("department_id",)
+)
+_SERVICES: Final = _KeyedTable("services", schema.services, frames.SERVICES, _SERVICE_KEY)
+_PATIENTS: Final = _KeyedTable(
+    "patients", schema.patients, frames.PATIENTS | frames.PATIENT_CLOCKS, ("patient_id",)
+)
+_WEEKLY_CAPS: Final = _KeyedTable(
+    "weekly_caps", schema.weekly_caps, frames.WEEKLY_CAPS, (*_SERVICE_KEY, "week")
+)
+
+
+def load_folder(url_or_engine: str | Engine | None, folder: str | Path) -> LoadReport:
+    """Read and validate a contract folder, then store it; an invalid folder stores nothing."""
+    return load_dataset(url_or_engine, read_folder(folder))
+
+
+def load_dataset(url_or_engine: str | Engine | None, dataset: Dataset) -> LoadReport:
+    """Store a validated dataset in one transaction and report what changed.
+
+    Raises :class:`LoadRejected` (and stores nothing) when the dataset refers to departments or
+    services unknown to both the dataset and the database; any other error also rolls back.
+    """
+    loaded_at = dt.datetime.now(dt.UTC)
+    source = dataset.source[:1000]
+    with engine_for(url_or_engine) as engine:
+        upgrade_database(engine)
+        with engine.connect() as connection, connection.begin() as transaction:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOAD_LOCK})
+            load_id = connection.execute(
+                insert(schema.loads)
+                .values(loaded_at=loaded_at, source=source)
+                .returning(schema.loads.c.load_id)
+            ).scalar_one()
+            departments = _upsert(connection, _DEPARTMENTS, dataset.departments, load_id)
+            _check_references(connection, dataset)
+            services = _upsert(connection, _SERVICES, dataset.services, load_id)
+            declarations = _store_declarations(connection, dataset.capacity, load_id, loaded_at)
+            patients = _upsert(connection, _PATIENTS, dataset.patients, load_id)
+            weekly_caps = _upsert(connection, _WEEKLY_CAPS, dataset.weekly_caps, load_id)
+            report = LoadReport(
+                source=source,
+                load_id=load_id,
+                departments=departments,
+                services=services,
+                patients=patients,
+                weekly_caps=weekly_caps,
+                declarations=declarations,
+            )
+            if not report.changed:
+                transaction.rollback()
+                return replace(report, load_id=None)
+    return report
+
+
+def read_snapshot(
+    url_or_engine: str | Engine | None = None,
+    *,
+    week: str | None = None,
+    collaboration: str | None = None,
+    as_of: dt.datetime | None = None,
+) -> Dataset:
+    """The stored dataset as one consistent snapshot, in the frames :func:`read_folder` returns.
+
+    Capacity comes from the current declaration of each department and ISO week (the newest
+    version, or the newest loaded at or before the timezone-aware ``as_of``). ``week``
+    (``YYYY-Www``) keeps capacity and weekly caps of that week and the five after it;
+    ``collaboration`` keeps that collaboration's services, capacity, patients and caps, and the
+    departments that offer it or that those patients refer to. Rows come in the order of the
+    load that last wrote them, then file order, so a single loaded folder round-trips exactly.
+    """
+    weeks = _horizon(week) if week else None
+    with engine_for(url_or_engine) as engine:
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                capacity = _read(connection, _capacity_query(as_of, weeks, collaboration))
+                tables = {
+                    keyed.name: _read(connection, _keyed_query(keyed, collaboration, weeks))
+                    for keyed in (_DEPARTMENTS, _SERVICES, _PATIENTS, _WEEKLY_CAPS)
+                }
+        source = engine.url.render_as_string(hide_password=True)
+    departments = tables["departments"]
+    if collaboration is not None:
+        patients = tables["patients"]
+        referred = pd.concat(
+            [
+                tables["services"]["department_id"],
+                patients["home_department_id"],
+                patients["booked_department_id"].dropna(),
+            ]
+        )
+        departments = departments[departments["department_id"].isin(referred)]
+    return Dataset(
+        departments=departments.reset_index(drop=True),
+        services=tables["services"],
+        capacity=capacity,
+        patients=tables["patients"],
+        weekly_caps=tables["weekly_caps"],
+        source=source,
+    )
+
+
+def declaration_history(
+    url_or_engine: str | Engine | None = None, *, department_id: str | None = None
+) -> pd.DataFrame:
+    """Every stored declaration version, oldest first per department and week.
+
+    Columns: department_id, week, version, loaded_at, load_id, superseded, superseded_at,
+    rows (capacity rows in the version), free_slots (their sum), content_hash.
+    """
+    d, c = schema.capacity_declarations, schema.capacity
+    sizes = (
+        select(
+            c.c.declaration_id,
+            func.count().label("rows"),
+            func.sum(c.c.free_slots).label("free_slots"),
+        )
+        .group_by(c.c.declaration_id)
+        .subquery()
+    )
+    query = (
+        select(
+            d.c.department_id,
+            d.c.week,
+            d.c.version,
+            schema.loads.c.loaded_at,
+            d.c.load_id,
+            d.c.superseded,
+            d.c.superseded_at,
+            sizes.c.rows,
+            sizes.c.free_slots,
+            d.c.content_hash,
+        )
+        .join(schema.loads, schema.loads.c.load_id == d.c.load_id)
+        .join(sizes, sizes.c.declaration_id == d.c.declaration_id)
+        .order_by(d.c.department_id, d.c.week, d.c.version)
+    )
+    if department_id is not None:
+        query = query.where(d.c.department_id == department_id)
+    with engine_for(url_or_engine) as engine:
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            result = connection.execute(query)
+            history = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return history.astype({"rows": "int64", "free_slots": "int64", "superseded": "bool"})
+
+
+def table_counts(url_or_engine: str | Engine | None = None) -> dict[str, int]:
+    """Rows in each of kapacitet's tables (loads and declaration versions included)."""
+    with engine_for(url_or_engine) as engine:
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            return {
+                name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for name, table in schema.metadata.tables.items()
+            }
+
+
+def _horizon(week: str) -> list[str]:
+    """The ISO week ``week`` and the five after it, as ``YYYY-Www``."""
+    match = _WEEK.match(week)
+    try:
+        if match is None:
+            raise ValueError
+        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise ValueError(f"week {week!r} is not an ISO week like 2026-W48") from None
+    return [_iso_week(monday + dt.timedelta(weeks=n)) for n in range(HORIZON_WEEKS)]
+
+
+def _iso_week(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _week_of(dates: pd.Series) -> pd.Series:
+    """The ISO week (``YYYY-Www``) of each date."""
+    calendar = dates.dt.isocalendar()
+    return calendar["year"].astype(str) + "-W" + calendar["week"].astype(str).str.zfill(2)
+
+
+def _capacity_query(
+    as_of: dt.datetime | None, weeks: list[str] | None, collaboration: str | None
+) -> Select[Any]:
+    """Capacity rows of the current declarations, in load then file order."""
+    d, c = schema.capacity_declarations, schema.capacity
+    if as_of is None:
+        current = select(d.c.declaration_id).where(d.c.superseded.is_(False))
+    else:
+        newest_first = func.row_number().over(
+            partition_by=(d.c.department_id, d.c.week), order_by=d.c.version.desc()
+        )
+        ranked = (
+            select(d.c.declaration_id, newest_first.label("newest"))
+            .join(schema.loads, schema.loads.c.load_id == d.c.load_id)
+            .where(schema.loads.c.loaded_at <= as_of)
+            .subquery()
+        )
+        current = select(ranked.c.declaration_id).where(ranked.c.newest == 1)
+    query = (
+        select(*(c.c[column] for column in frames.CAPACITY))
+        .join(d, d.c.declaration_id == c.c.declaration_id)
+        .where(c.c.declaration_id.in_(current))
+        .order_by(d.c.load_id, c.c.position)
+    )
+    if weeks is not None:
+        query = query.where(d.c.week.in_(weeks))
+    if collaboration is not None:
+        query = query.where(c.c.collaboration == collaboration)
+    return query
+
+
+def _keyed_query(
+    keyed: _KeyedTable, collaboration: str | None, weeks: list[str] | None
+) -> Select[Any]:
+    """A keyed table's rows in load then file order, filtered where the table has the column."""
+    table = keyed.table
+    query = select(*(table.c[column] for column in keyed.spec)).order_by(
+        table.c.load_id, table.c.position
+    )
+    if collaboration is not None and "collaboration" in table.c:
+        query = query.where(table.c.collaboration == collaboration)
+    if weeks is not None and "week" in table.c:
+        query = query.where(table.c.week.in_(weeks))
+    return query
+
+
+def _read(connection: Connection, query: Select[Any]) -> pd.DataFrame:
+    """The query's rows as a frame conformed to the spec its columns form."""
+    result = connection.execute(query)
+    columns = list(result.keys())
+    frame = pd.DataFrame(result.all(), columns=columns)
+    return frames.conform(frame, _spec_of(columns))
+
+
+def _spec_of(columns: list[str]) -> dict[str, str]:
+    every = (
+        frames.DEPARTMENTS
+        | frames.SERVICES
+        | frames.CAPACITY
+        | frames.PATIENTS
+        | frames.PATIENT_CLOCKS
+        | frames.WEEKLY_CAPS
+    )
+    return {column: every[column] for column in columns}
+
+
+def _records(frame: pd.DataFrame, spec: dict[str, str]) -> list[dict[str, Any]]:
+    """The frame's spec columns as Python values (None for missing) that every driver binds."""
+    columns = {}
+    for name, dtype in spec.items():
+        series = frame[name]
+        values = series.dt.date.astype(object) if dtype == frames.DATE else series.astype(object)
+        columns[name] = values.where(series.notna(), None)
+    return cast(list[dict[str, Any]], pd.DataFrame(columns, index=frame.index).to_dict("records"))
+
+
+def _upsert(
+    connection: Connection, keyed: _KeyedTable, incoming: pd.DataFrame, load_id: int
+) -> UpsertCounts:
+    """Insert new rows and update changed ones of a keyed table; identical rows stay untouched."""
+    if incoming.empty:
+        return UpsertCounts()
+    incoming = frames.conform(incoming, keyed.spec)[list(keyed.spec)]
+    stored = _read(connection, _keyed_query(keyed, None, None))
+    merged = incoming.merge(
+        stored, on=list(keyed.key), how="left", suffixes=("", "_stored"), indicator=True
+    )
+    is_new = merged["_merge"].eq("left_only")
+    differs = pd.Series(False, index=merged.index)
+    for column in keyed.values:
+        ours, theirs = merged[column], merged[f"{column}_stored"]
+        same = (ours == theirs).fillna(False).astype(bool) | (ours.isna() & theirs.isna())
+        differs |= ~same
+    is_changed = differs & ~is_new
+    positions = pd.Series(range(len(incoming)), index=incoming.index)
+    if is_new.any():
+        rows = _records(incoming[is_new], keyed.spec)
+        for row, position in zip(rows, positions[is_new], strict=True):
+            row.update(load_id=load_id, position=position)
+        connection.execute(insert(keyed.table), rows)
+    if is_changed.any():
+        _update(connection, keyed, incoming[is_changed], positions[is_changed], load_id)
+    inserted, updated = int(is_new.sum()), int(is_changed.sum())
+    return UpsertCounts(inserted, updated, len(incoming) - inserted - updated)
+
+
+def _update(
+    connection: Connection,
+    keyed: _KeyedTable,
+    changed: pd.DataFrame,
+    positions: pd.Series,
+    load_id: int,
+) -> None:
+    """Overwrite the changed rows' values (executemany, one statement)."""
+    table = keyed.table
+    statement = (
+        update(table)
+        .where(and_(*(table.c[k] == bindparam(f"key_{k}") for k in keyed.key)))
+        .values({c: bindparam(f"new_{c}") for c in [*keyed.values, "load_id", "position"]})
+    )
+    rows = [
+        {f"key_{k}" if k in keyed.key else f"new_{k}": v for k, v in row.items()}
+        | {"new_load_id": load_id, "new_position": position}
+        for row, position in zip(_records(changed, keyed.spec), positions, strict=True)
+    ]
+    connection.execute(statement, rows)
+
+
+def _content_hashes(capacity: pd.DataFrame) -> pd.DataFrame:
+    """One row per department and week with the SHA-256 of its rows, independent of row order."""
+    lines = (
+        capacity["collaboration"]
+        + "|"
+        + capacity["procedure"]
+        + "|"
+        + capacity["date"].dt.strftime("%Y-%m-%d")
+        + "|"
+        + capacity["free_slots"].astype(str)
+    )
+    ordered = capacity.assign(line=lines).sort_values(["department_id", "week", "line"])
+    texts = ordered.groupby(["department_id", "week"], sort=True)["line"].agg("\n".join)
+    hashes = texts.map(lambda content: hashlib.sha256(content.encode()).hexdigest())
+    return hashes.rename("content_hash").reset_index()
+
+
+def _store_declarations(
+    connection: Connection, capacity: pd.DataFrame, load_id: int, loaded_at: dt.datetime
+) -> DeclarationCounts:
+    """Add a version for each department and week whose rows differ from the current version."""
+    if capacity.empty:
+        return DeclarationCounts()
+    d = schema.capacity_declarations
+    capacity = capacity.assign(week=_week_of(capacity["date"]), position=range(len(capacity)))
+    declared = _content_hashes(capacity)
+    result = connection.execute(
+        select(
+            d.c.declaration_id,
+            d.c.department_id,
+            d.c.week,
+            d.c.version,
+            d.c.content_hash.label("current_hash"),
+        ).where(d.c.superseded.is_(False))
+    )
+    current = pd.DataFrame(result.all(), columns=list(result.keys()))
+    current = current.astype({"department_id": frames.STR, "week": frames.STR})
+    merged = declared.merge(current, on=["department_id", "week"], how="left")
+    is_unchanged = merged["content_hash"].eq(merged["current_hash"]).fillna(False).astype(bool)
+    fresh = merged[~is_unchanged]
+    superseded_ids = [int(i) for i in fresh["declaration_id"].dropna()]
+    if superseded_ids:
+        connection.execute(
+            update(d)
+            .where(d.c.declaration_id.in_(superseded_ids))
+            .values(superseded=True, superseded_at=loaded_at)
+        )
+    if not fresh.empty:
+        versions = fresh["version"].fillna(0).astype("int64") + 1
+        connection.execute(
+            insert(d),
+            [
+                {
+                    "department_id": department_id,
+                    "week": week,
+                    "version": int(version),
+                    "content_hash": content_hash,
+                    "load_id": load_id,
+                    "superseded": False,
+                }
+                for department_id, week, version, content_hash in zip(
+                    fresh["department_id"],
+                    fresh["week"],
+                    versions,
+                    fresh["content_hash"],
+                    strict=True,
+                )
+            ],
+        )
+        _store_capacity_rows(connection, capacity, load_id)
+    return DeclarationCounts(
+        new=len(fresh), superseded=len(superseded_ids), unchanged=int(is_unchanged.sum())
+    )
+
+
+def _store_capacity_rows(connection: Connection, capacity: pd.DataFrame, load_id: int) -> None:
+    """Insert the capacity rows of the declarations this load created."""
+    d = schema.capacity_declarations
+    result = connection.execute(
+        select(d.c.declaration_id, d.c.department_id, d.c.week).where(d.c.load_id == load_id)
+    )
+    created = pd.DataFrame(result.all(), columns=list(result.keys()))
+    created = created.astype({"department_id": frames.STR, "week": frames.STR})
+    rows = capacity.merge(created, on=["department_id", "week"], how="inner")
+    records = _records(rows, frames.CAPACITY)
+    for record, declaration_id, position in zip(
+        records, rows["declaration_id"], rows["position"], strict=True
+    ):
+        record.update(declaration_id=int(declaration_id), position=int(position))
+    connection.execute(insert(schema.capacity), records)
+
+
+def _check_references(connection: Connection, dataset: Dataset) -> None:
+    """Raise :class:`LoadRejected` for rows naming departments or services nobody declared."""
+    known = set(connection.execute(select(schema.departments.c.department_id)).scalars())
+    problems: list[str] = []
+    for table, frame, column in (
+        ("services", dataset.services, "department_id"),
+        ("capacity", dataset.capacity, "department_id"),
+        ("patients", dataset.patients, "home_department_id"),
+        ("patients", dataset.patients, "booked_department_id"),
+        ("weekly_caps", dataset.weekly_caps, "department_id"),
+    ):
+        unknown = frame.loc[frame[column].notna() & ~frame[column].isin(known), column]
+        problems += [
+            f"{table}.csv: {column} {value!r} ({count} row(s)) is in neither departments.csv "
+            "nor the database"
+            for value, count in unknown.value_counts(sort=False).sort_index().items()
+        ]
+    stored = _read(connection, select(*(schema.services.c[k] for k in _SERVICE_KEY)))
+    offered = pd.concat([stored, dataset.services[list(_SERVICE_KEY)]]).drop_duplicates()
+    for table, frame in (("capacity", dataset.capacity), ("weekly_caps", dataset.weekly_caps)):
+        rows = frame[list(_SERVICE_KEY)].merge(offered, how="left", indicator=True)
+        missing = rows.loc[rows["_merge"] == "left_only", list(_SERVICE_KEY)].drop_duplicates()
+        problems += [
+            f"{table}.csv: department {department_id!r} offers no {collaboration}/{procedure} "
+            "in services.csv or the database"
+            for department_id, collaboration, procedure in missing.itertuples(index=False)
+        ]
+    if problems:
+        raise LoadRejected(problems)

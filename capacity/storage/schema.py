@@ -1,0 +1,218 @@
+"""The database tables: the contract's files as tables, plus versioned declarations and loads.
+
+Column names are the contract's vocabulary, the same as in :mod:`capacity.frames`. Every table
+that holds contract rows also records the load that last wrote each row (``load_id``) and the
+row's position in that load's frame (``position``), so a snapshot returns rows in file order.
+
+The migrations in ``migrations/versions`` create exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID_LENGTH = 64
+NAME_LENGTH = 200
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored as naive UTC on every backend and returned timezone-aware (UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp {value} has no time zone; pass an aware datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of kapacitet's tables."""
+
+    metadata = MetaData(
+        naming_convention={
+            "pk": "pk_%(table_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+        }
+    )
+
+
+def _id(*, primary_key: bool = False) -> Mapped[str]:
+    return mapped_column(String(ID_LENGTH), primary_key=primary_key)
+
+
+class Load(Base):
+    """One stored load: when it happened and where the data came from."""
+
+    __tablename__ = "loads"
+
+    load_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(1000))
+
+
+class Department(Base):
+    """A department (departments.csv), upserted by ``department_id``."""
+
+    __tablename__ = "departments"
+
+    department_id: Mapped[str] = _id(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    hospital: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    region: Mapped[str] = mapped_column(String(ID_LENGTH))
+    provider_type: Mapped[str] = mapped_column(String(ID_LENGTH))
+    latitude: Mapped[float] = mapped_column(Double)
+    longitude: Mapped[float] = mapped_column(Double)
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Service(Base):
+    """What a department offers (services.csv), upserted by department, collaboration, procedure."""
+
+    __tablename__ = "services"
+
+    department_id: Mapped[str] = mapped_column(
+        ForeignKey("departments.department_id"), primary_key=True
+    )
+    collaboration: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    price_dkk: Mapped[float | None] = mapped_column(Double)
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class CapacityDeclaration(Base):
+    """One version of a department's capacity declaration for one ISO week (``YYYY-Www``).
+
+    A load with capacity rows for the department and week adds version n+1 and marks version n
+    superseded, unless the rows hash to the current version's ``content_hash``.
+    """
+
+    __tablename__ = "capacity_declarations"
+    __table_args__ = (UniqueConstraint("department_id", "week", "version"),)
+
+    declaration_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.department_id"))
+    week: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class CapacityRow(Base):
+    """One row of capacity.csv inside a declaration version: free slots of a service on a day."""
+
+    __tablename__ = "capacity"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["department_id", "collaboration", "procedure"],
+            ["services.department_id", "services.collaboration", "services.procedure"],
+        ),
+        Index("ix_capacity_date", "date"),
+    )
+
+    declaration_id: Mapped[int] = mapped_column(
+        ForeignKey("capacity_declarations.declaration_id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[str] = _id()
+    collaboration: Mapped[str] = mapped_column(String(ID_LENGTH))
+    procedure: Mapped[str] = mapped_column(String(ID_LENGTH))
+    date: Mapped[dt.date] = mapped_column(Date)
+    free_slots: Mapped[int] = mapped_column(Integer)
+
+
+class Patient(Base):
+    """A patient on the waiting list (patients.csv, with the optional clock columns).
+
+    Upserted by ``patient_id``; a deadline is empty when the rules have not computed one.
+    """
+
+    __tablename__ = "patients"
+
+    patient_id: Mapped[str] = _id(primary_key=True)
+    collaboration: Mapped[str] = mapped_column(String(ID_LENGTH))
+    procedure: Mapped[str] = mapped_column(String(ID_LENGTH))
+    home_region: Mapped[str] = mapped_column(String(ID_LENGTH))
+    home_department_id: Mapped[str] = mapped_column(ForeignKey("departments.department_id"))
+    latitude: Mapped[float] = mapped_column(Double)
+    longitude: Mapped[float] = mapped_column(Double)
+    earliest_date: Mapped[dt.date | None] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    deadline_status: Mapped[str] = mapped_column(String(ID_LENGTH))
+    booked_department_id: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.department_id")
+    )
+    booked_date: Mapped[dt.date | None] = mapped_column(Date)
+    max_travel_km: Mapped[float | None] = mapped_column(Double)
+    accepts_private: Mapped[bool] = mapped_column(Boolean)
+    accepts_foreign: Mapped[bool] = mapped_column(Boolean)
+    clock_start: Mapped[dt.date | None] = mapped_column(Date)
+    referral_received: Mapped[dt.date | None] = mapped_column(Date)
+    consent_date: Mapped[dt.date | None] = mapped_column(Date)
+    referral_to_treatment: Mapped[dt.date | None] = mapped_column(Date)
+    deadline_rule: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class WeeklyCap(Base):
+    """At most ``max_slots`` placements at a service in an ISO week (weekly_caps.csv)."""
+
+    __tablename__ = "weekly_caps"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["department_id", "collaboration", "procedure"],
+            ["services.department_id", "services.collaboration", "services.procedure"],
+        ),
+    )
+
+    department_id: Mapped[str] = _id(primary_key=True)
+    collaboration: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    max_slots: Mapped[int] = mapped_column(Integer)
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+metadata = Base.metadata
+loads = cast(Table, Load.__table__)
+departments = cast(Table, Department.__table__)
+services = cast(Table, Service.__table__)
+capacity_declarations = cast(Table, CapacityDeclaration.__table__)
+capacity = cast(Table, CapacityRow.__table__)
+patients = cast(Table, Patient.__table__)
+weekly_caps = cast(Table, WeeklyCap.__table__)
