@@ -1,0 +1,320 @@
+"""Proposals with reasons a chief physician can read, and the KPIs of a solution.
+
+Reasons are built column-wise: each patient gets the facts that decided its proposal (home
+department's situation, travel, deadline, declined provider types), assembled into one sentence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from capacity.geo import great_circle_km
+from solver.model import NEVER_LATE, Network
+from solver.policy import Policy
+from solver.problem import Problem
+
+if TYPE_CHECKING:
+    from solver.solve import Placement
+
+PROCEDURE_WORDS = {
+    "pre_examination": "pre-examination",
+    "surgery": "surgery",
+    "chemotherapy": "chemotherapy",
+    "radiotherapy": "radiotherapy",
+}
+
+
+def _fmt_dates(days: np.ndarray, today: np.datetime64) -> pd.Series:
+    dates = pd.Series(today + days.astype("timedelta64[D]"))
+    return dates.dt.strftime("%-d %b").astype(object)
+
+
+def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.DataFrame:
+    """Per patient: does the home department offer the service, and its first slot from entry."""
+    patients = problem.patients.reset_index(drop=True)
+    dept_index = pd.Index(net.departments["department_id"].astype(str))
+    home = dept_index.get_indexer(patients["home_department_id"].astype(str))
+    service_index = pd.Index(net.service_keys)
+    service = service_index.get_indexer(
+        patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str)
+    )
+    offers = problem.services.assign(
+        key=problem.services["department_id"].astype(str)
+        + "|"
+        + problem.services["collaboration"].astype(str)
+        + "/"
+        + problem.services["procedure"].astype(str)
+    )["key"]
+    patient_key = (
+        patients["home_department_id"].astype(str)
+        + "|"
+        + patients["collaboration"].astype(str)
+        + "/"
+        + patients["procedure"].astype(str)
+    )
+    home_offers = patient_key.isin(set(offers)).to_numpy()
+
+    today = np.datetime64(problem.today, "D")
+    earliest = patients["earliest_date"].to_numpy("datetime64[ns]").astype("datetime64[D]")
+    entry = np.where(np.isnat(earliest), 0, (earliest - today).astype(np.int64))
+    entry = np.maximum(entry, 0)
+    # first declared bucket of the home chain on or after the patient's first possible day
+    n_services = max(len(net.service_keys), 1)
+    horizon = int(net.bucket_day.max(initial=0)) + 2
+    bucket_key = (
+        net.bucket_department * n_services + net.bucket_service
+    ) * horizon + net.bucket_day
+    chain_key = home * n_services + service
+    pos = np.searchsorted(bucket_key, chain_key * horizon + entry)
+    valid = (home >= 0) & (service >= 0) & (pos < len(bucket_key))
+    valid[valid] &= bucket_key[pos[valid]] // horizon == chain_key[valid]
+    first_home_day = np.where(valid, net.bucket_day[np.minimum(pos, len(bucket_key) - 1)], -1)
+    return pd.DataFrame(
+        {"home_index": home, "home_offers": home_offers, "first_home_day": first_home_day}
+    )
+
+
+def proposals(problem: Problem, net: Network, placement: Placement, policy: Policy) -> pd.DataFrame:
+    """One row per patient in the contract's proposals.csv columns, plus explanatory extras."""
+    patients = problem.patients.reset_index(drop=True)
+    departments = net.departments
+    today = np.datetime64(problem.today, "D")
+    bucket = placement.bucket
+    placed = bucket >= 0
+    b = np.maximum(bucket, 0)
+    dept = np.where(placed, net.bucket_department[b], -1)
+    day = np.where(placed, net.bucket_day[b], 0)
+    d = np.maximum(dept, 0)
+
+    deadline = patients["deadline"]
+    active = net.patient_active
+    deadline_day = net.patient_deadline_day
+    late = np.where(placed & active, np.maximum(day - np.where(active, deadline_day, 0), 0), 0)
+    km = great_circle_km(
+        patients["latitude"].to_numpy(),
+        patients["longitude"].to_numpy(),
+        departments["latitude"].to_numpy()[d],
+        departments["longitude"].to_numpy()[d],
+    )
+    dept_id = departments["department_id"].astype(str).to_numpy()[d]
+    provider = departments["provider_type"].astype(str).to_numpy()[d]
+    region = departments["region"].astype(str).to_numpy()[d]
+    booked_id = patients["booked_department_id"].fillna("").astype(str).to_numpy()
+    booked_day_raw = patients["booked_date"].to_numpy("datetime64[ns]").astype("datetime64[D]")
+    has_booking = (booked_id != "") & ~np.isnat(booked_day_raw)
+    booked_day = np.where(has_booking, (booked_day_raw - today).astype(np.int64), 0)
+    same_as_booking = placed & has_booking & (booked_id == dept_id) & (booked_day == day)
+    action = np.select(
+        [same_as_booking, placed & has_booking, placed],
+        ["keep", "move", "new"],
+        default="unassigned",
+    )
+    dates = pd.Series(today + day.astype("timedelta64[D]")).dt.strftime("%Y-%m-%d")
+    home_region = patients["home_region"].astype(str).to_numpy()
+    home_id = patients["home_department_id"].astype(str).to_numpy()
+    category = np.select(
+        [
+            action == "keep",
+            dept_id == home_id,
+            (provider == "public") & (region == home_region),
+            provider == "public",
+            provider == "private",
+        ],
+        ["keep", "home_department", "public_home_region", "public_other_region", "private"],
+        default="foreign",
+    )
+    category = np.where(placed, category, "")
+    price = (
+        problem.services.groupby(["department_id", "collaboration", "procedure"])["price_dkk"]
+        .min()
+        .reindex(
+            pd.MultiIndex.from_arrays(
+                [
+                    pd.Index(dept_id),
+                    patients["collaboration"].astype(str),
+                    patients["procedure"].astype(str),
+                ]
+            )
+        )
+        .to_numpy(np.float64)
+    )
+    frame = pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"].astype(str),
+            "department_id": np.where(placed, dept_id, ""),
+            "date": np.where(placed, dates, ""),
+            "deadline": deadline.dt.strftime("%Y-%m-%d").fillna(""),
+            "days_late": pd.array(np.where(placed, late, 0), dtype="Int64"),
+            "provider_type": np.where(placed, provider, ""),
+            "travel_km": np.where(placed, np.round(km, 1), np.nan),
+            "action": action,
+            "reason": "",
+            "collaboration": patients["collaboration"].astype(str),
+            "procedure": patients["procedure"].astype(str),
+            "home_region": home_region,
+            "home_department_id": home_id,
+            "region": np.where(placed, region, ""),
+            "category": category,
+            "breach": placed & (late > 0),
+            "deadline_status": patients["deadline_status"].astype(str),
+            "booked_department_id": booked_id,
+            "booked_date": patients["booked_date"].dt.strftime("%Y-%m-%d").fillna(""),
+            "price_dkk": np.where(placed, price, np.nan),
+            "eligible_departments": net.eligible_departments,
+        }
+    )
+    frame.loc[~placed, "days_late"] = pd.NA
+    frame["reason"] = reasons(problem, net, placement, frame, policy)
+    return frame
+
+
+def reasons(
+    problem: Problem,
+    net: Network,
+    placement: Placement,
+    frame: pd.DataFrame,
+    policy: Policy,
+) -> pd.Series:
+    """The ``reason`` column: why this slot, or for unassigned patients what blocks them."""
+    patients = problem.patients.reset_index(drop=True)
+    today = np.datetime64(problem.today, "D")
+    departments = net.departments
+    names = departments["name"].astype(str) + ", " + departments["hospital"].astype(str)
+    name_of = pd.Series(names.to_numpy(), index=departments["department_id"].astype(str))
+    home = _home_situation(problem, net, placement)
+    proc = patients["procedure"].astype(str).map(PROCEDURE_WORDS).fillna(patients["procedure"])
+
+    action = frame["action"].to_numpy()
+    placed = action != "unassigned"
+    day = np.where(
+        placed,
+        (
+            pd.to_datetime(frame["date"].where(placed, None))
+            .to_numpy("datetime64[ns]")
+            .astype("datetime64[D]")
+            - today
+        ).astype(np.int64),
+        0,
+    )
+    late = frame["days_late"].fillna(0).to_numpy(np.int64)
+    active = net.patient_active
+    deadline_text = pd.to_datetime(frame["deadline"].replace("", None)).dt.strftime("%-d %b")
+    deadline_text = deadline_text.fillna("none").astype(str)
+    date_text = _fmt_dates(day, today)
+    target = frame["department_id"].map(name_of).fillna("").astype(str)
+    km_text = frame["travel_km"].map(lambda v: f"{v:.0f} km" if v == v else "")
+
+    deadline_part = np.select(
+        [~active, late == 0, late > 0],
+        [
+            "clock paused (" + frame["deadline_status"].str.replace("paused_", "") + ")",
+            "meets deadline " + deadline_text,
+            late.astype(str) + " days after deadline " + deadline_text,
+        ],
+        default="",
+    )
+    deadline_part = pd.Series(deadline_part).str.replace("(patient_wish)", "(patient's wish)")
+
+    home_name = frame["home_department_id"].map(name_of).fillna(frame["home_department_id"])
+    first_home = _fmt_dates(home["first_home_day"].to_numpy(), today)
+    home_first_after_deadline = (home["first_home_day"].to_numpy() > net.patient_deadline_day) & (
+        net.patient_deadline_day != NEVER_LATE
+    )
+    home_part = np.select(
+        [
+            ~home["home_offers"].to_numpy(),
+            home["first_home_day"].to_numpy() < 0,
+            home_first_after_deadline,
+        ],
+        [
+            "home department " + home_name + " does not offer " + proc,
+            "home department " + home_name + " has no free " + proc + " slot in the horizon",
+            "home department "
+            + home_name
+            + " has no free "
+            + proc
+            + " slot before "
+            + first_home
+            + " (after the deadline)",
+        ],
+        default="home department " + home_name + "'s earlier slots are needed by patients "
+        "with earlier deadlines",
+    )
+    declined = np.where(
+        ~patients["accepts_private"].to_numpy(bool) & ~patients["accepts_foreign"].to_numpy(bool),
+        "; private and foreign declined by patient",
+        np.where(
+            ~patients["accepts_private"].to_numpy(bool),
+            "; private declined by patient",
+            np.where(
+                ~patients["accepts_foreign"].to_numpy(bool), "; abroad declined by patient", ""
+            ),
+        ),
+    )
+    category = frame["category"].to_numpy()
+    late_note = np.where(
+        late > 0, "; no eligible slot meets the deadline without pushing another patient later", ""
+    )
+    placed_text = target + " on " + date_text + ", " + km_text + ": " + deadline_part
+    keep_text = "Current booking kept: " + placed_text + late_note
+    home_text = "Home department: " + placed_text + late_note
+    away_text = placed_text + "; " + home_part + late_note + declined
+    unassigned_text = _unassigned_reasons(patients, frame, proc, placement, net)
+    text = np.select(
+        [action == "keep", category == "home_department", placed],
+        [keep_text, home_text, away_text],
+        default=unassigned_text,
+    )
+    return pd.Series(text, index=frame.index).str.replace("  ", " ")
+
+
+def _unassigned_reasons(
+    patients: pd.DataFrame,
+    frame: pd.DataFrame,
+    proc: pd.Series,
+    placement: Placement,
+    net: Network,
+) -> pd.Series:
+    what = patients["collaboration"].astype(str).str.replace("_", " ") + " " + proc
+    limit = patients["max_travel_km"]
+    limit_text = np.where(
+        limit.notna(), " within " + limit.round(0).astype("Int64").astype(str) + " km", ""
+    )
+    no_department = (
+        "No department with a free "
+        + what
+        + " slot on or after the earliest date"
+        + limit_text
+        + " (given accepted provider types)"
+    )
+    crowded = (
+        "Every eligible " + what + " slot in the horizon is needed by patients with earlier "
+        "deadlines or current bookings; refer to Sundhedsstyrelsen or extend the horizon"
+    )
+    return pd.Series(np.where(net.eligible_departments == 0, no_department, crowded))
+
+
+def kpis(frame: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers of a solution: placements, breaches, moves, travel, provider mix, cost."""
+    placed = frame["action"] != "unassigned"
+    travel = frame.loc[placed, "travel_km"]
+    return {
+        "patients": len(frame),
+        "placed": int(placed.sum()),
+        "unassigned": int((~placed).sum()),
+        "breaches": int(frame["breach"].sum()),
+        "days_late": int(frame["days_late"].fillna(0).sum()),
+        "within_deadline_share": float(1 - frame["breach"].sum() / max(int(placed.sum()), 1)),
+        "kept": int((frame["action"] == "keep").sum()),
+        "moved": int((frame["action"] == "move").sum()),
+        "new": int((frame["action"] == "new").sum()),
+        "out_of_region": int((placed & (frame["region"] != frame["home_region"])).sum()),
+        "private": int((frame["provider_type"] == "private").sum()),
+        "foreign": int((frame["provider_type"] == "foreign").sum()),
+        "travel_km_total": float(travel.sum()),
+        "travel_km_mean": float(travel.mean()) if len(travel) else 0.0,
+        "cost_dkk": float(frame["price_dkk"].fillna(0).sum()),
+    }

@@ -1,0 +1,158 @@
+"""OR-Tools min-cost flow runs, residual potentials, and reduced-cost fixing between stages.
+
+The one place that talks to OR-Tools. Costs arrive as int64 arrays already weighted by
+:mod:`solver.solve`; this module checks they fit OR-Tools' range, runs the solver, and reads the
+flows back as a numpy array aligned with the network's arcs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from solver.model import ArcKind, IntArray, Network
+
+#: OR-Tools multiplies unit costs by (number of nodes + 1) inside its cost-scaling algorithm;
+#: costs must stay below this after that multiplication (with a factor 2 of headroom).
+COST_LIMIT = (1 << 62) - 1
+
+
+class SolverFailure(RuntimeError):
+    """OR-Tools did not return an optimal flow (the message carries its status)."""
+
+
+def fits_cost_range(max_abs_cost: int, n_nodes: int) -> bool:
+    """Whether costs up to ``max_abs_cost`` are safe for OR-Tools on ``n_nodes`` nodes."""
+    return max_abs_cost * (n_nodes + 1) <= COST_LIMIT
+
+
+def solve_max_flow_min_cost(net: Network, cost: IntArray) -> IntArray:
+    """Flows of a maximum flow of least cost (fewest unassigned patients first).
+
+    UNASSIGNED arcs are left out of the OR-Tools model; their flow is whatever each patient
+    could not send, so the returned flow is balanced on the full network.
+    """
+    real = np.flatnonzero(net.kind != ArcKind.UNASSIGNED)
+    flows = _run(
+        net.n_nodes,
+        net.tail[real],
+        net.head[real],
+        net.capacity[real],
+        cost[real],
+        net.supply,
+        max_flow=True,
+    )
+    full = np.zeros(len(net.tail), dtype=np.int64)
+    full[real] = flows
+    sent = np.bincount(net.tail[real], weights=flows, minlength=net.n_nodes)
+    unassigned_arcs = np.flatnonzero(net.kind == ArcKind.UNASSIGNED)
+    full[unassigned_arcs] = 1 - sent[net.tail[unassigned_arcs]].astype(np.int64)
+    return full
+
+
+def _run(
+    n_nodes: int,
+    tail: IntArray,
+    head: IntArray,
+    capacity: IntArray,
+    cost: IntArray,
+    supply: IntArray,
+    *,
+    max_flow: bool,
+) -> IntArray:
+    if len(cost) and not fits_cost_range(int(np.abs(cost).max()), n_nodes):
+        raise SolverFailure("costs exceed OR-Tools' int64 range for this network")
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    if len(tail):
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
+    else:
+        arcs = np.empty(0, dtype=np.int64)
+    smcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), supply)
+    status = smcf.solve_max_flow_with_min_cost() if max_flow else smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise SolverFailure(f"OR-Tools min-cost flow ended with status {status!r}")
+    return np.asarray(smcf.flows(arcs), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Potentials:
+    """Node potentials proving a flow optimal: no residual arc has negative reduced cost."""
+
+    distance: IntArray
+    iterations: int
+
+
+def residual_potentials(
+    net: Network, cost: IntArray, flow: IntArray, *, max_iterations: int = 100_000
+) -> Potentials | None:
+    """Shortest-path potentials on the flow's residual graph, or None if a negative cycle exists.
+
+    Bellman-Ford from a virtual root joined to every node at cost 0, relaxing all residual arcs
+    at once per round (numpy). It converges iff the residual graph has no negative cycle, which
+    is exactly the optimality condition of a min-cost flow: the potentials are its certificate.
+    """
+    forward = flow < net.capacity
+    backward = flow > 0
+    r_tail = np.concatenate([net.tail[forward], net.head[backward]])
+    r_head = np.concatenate([net.head[forward], net.tail[backward]])
+    r_cost = np.concatenate([cost[forward], -cost[backward]])
+    order = np.argsort(r_head, kind="stable")
+    r_tail, r_head, r_cost = r_tail[order], r_head[order], r_cost[order]
+    distance = np.zeros(net.n_nodes, dtype=np.int64)
+    if len(r_head) == 0:
+        return Potentials(distance, 0)
+    starts = np.flatnonzero(np.r_[True, r_head[1:] != r_head[:-1]])
+    heads = r_head[starts]
+    # only arcs that can lower a distance matter at first: negative ones (all others start >= 0)
+    for iteration in range(1, min(max_iterations, net.n_nodes + 1) + 1):
+        best = np.minimum.reduceat(distance[r_tail] + r_cost, starts)
+        improved = best < distance[heads]
+        if not improved.any():
+            return Potentials(distance, iteration)
+        distance[heads[improved]] = best[improved]
+    return None
+
+
+@dataclass(frozen=True)
+class FixedNetwork:
+    """The arcs free in a later stage, and the flow forced on the others by reduced costs."""
+
+    free: IntArray  # arc indices still free (reduced cost 0)
+    forced_flow: IntArray  # full-length flow on fixed arcs (0 or capacity)
+    supply: IntArray  # node supplies after routing the forced flow
+
+
+def fix_by_reduced_cost(net: Network, cost: IntArray, potentials: Potentials) -> FixedNetwork:
+    """Restrict the network to flows that stay optimal for ``cost`` (complementary slackness).
+
+    An arc with positive reduced cost carries no flow in any optimal solution, one with negative
+    reduced cost is full in every optimal solution; only zero-reduced-cost arcs stay free.
+    """
+    d = potentials.distance
+    reduced = cost + d[net.tail] - d[net.head]
+    forced = np.zeros(len(cost), dtype=np.int64)
+    saturated = reduced < 0
+    forced[saturated] = net.capacity[saturated]
+    supply = net.supply.copy()
+    np.subtract.at(supply, net.tail[saturated], net.capacity[saturated])
+    np.add.at(supply, net.head[saturated], net.capacity[saturated])
+    return FixedNetwork(np.flatnonzero(reduced == 0), forced, supply)
+
+
+def solve_restricted(net: Network, fixed: FixedNetwork, cost: IntArray) -> IntArray:
+    """Least-cost flow using only the free arcs (balanced supplies), merged with forced flow."""
+    free = fixed.free
+    flows = _run(
+        net.n_nodes,
+        net.tail[free],
+        net.head[free],
+        net.capacity[free],
+        cost[free],
+        fixed.supply,
+        max_flow=False,
+    )
+    full = fixed.forced_flow.copy()
+    full[free] = flows
+    return full
