@@ -1,0 +1,1 @@
+"""Versioned deadline rules (YAML), loaded by :func:`capacity.rules.load_rules`."""

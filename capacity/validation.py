@@ -1,0 +1,661 @@
+"""Validation of contract tables: every problem with its file, row and column, and typed frames.
+
+The readers in :mod:`capacity.io` turn each file into a :class:`RawTable` (every value a string,
+``<NA>`` when not given). :func:`validate_tables` checks all of them column by column with pandas
+operations (no loop per row; loops run only over problems found, at most
+:data:`MAX_PROBLEMS_PER_FILE` per file), casts them to the dtypes of :mod:`capacity.frames`, and
+computes missing deadlines with :mod:`capacity.rules`. Rows are located as a spreadsheet user sees
+them: the header is line 1 and the first data row line 2; records of YAML or JSON files by their
+JSON path (``$[0]`` is the first record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from capacity import frames
+from capacity.rules import CLOCKS, Rules, compute_deadlines
+from capacity.vocabulary import (
+    COLLABORATIONS,
+    DEADLINE_STATUSES,
+    PROCEDURES,
+    PROVIDER_TYPES,
+    REGIONS,
+    ProviderType,
+    closest,
+    is_foreign_region,
+)
+
+#: Problems listed per file; beyond this only their number is reported.
+MAX_PROBLEMS_PER_FILE: Final = 200
+ID_PATTERN: Final = r"[A-Za-z0-9_.\-]{1,64}"
+#: A Danish CPR number: DDMMYY-XXXX or ten digits.
+CPR_PATTERN: Final = r"\d{6}-?\d{4}"
+ISO_WEEK_PATTERN: Final = r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])"
+ISO_DATE_LENGTH: Final = len("YYYY-MM-DD")
+
+#: Columns that may be left empty (every other required column needs a value in each row).
+MAY_BE_EMPTY: Final[dict[str, frozenset[str]]] = {
+    "departments": frozenset({"name", "hospital"}),
+    "services": frozenset({"price_dkk"}),
+    "capacity": frozenset(),
+    "patients": frozenset(
+        {
+            "deadline",
+            "booked_department_id",
+            "booked_date",
+            "max_travel_km",
+            "accepts_private",
+            "accepts_foreign",
+        }
+    )
+    | frozenset(frames.PATIENT_CLOCKS),
+    "weekly_caps": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a contract folder, located by file, row and column.
+
+    ``row`` is the spreadsheet line (header = 1) for CSV files, the JSON path of the record
+    (``$[3]``) for YAML and JSON files, and None for a problem of the whole file or column.
+    """
+
+    file: str
+    row: int | str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file, *(str(part) for part in (self.row, self.column) if part is not None)]
+        return f"{':'.join(where)}: {self.message}"
+
+
+class ValidationFailed(Exception):
+    """A contract folder with problems; ``problems`` lists them, ``str()`` one per line."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(problem) for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One contract table as read from its file: string columns, ``<NA>`` where not given.
+
+    ``lines`` holds each row's spreadsheet line for a CSV file; record files (YAML, JSON) have
+    None and locate rows by JSON path.
+    """
+
+    table: str
+    file: str
+    frame: pd.DataFrame
+    lines: np.ndarray | None = None
+
+    def location(self, position: int) -> int | str:
+        """Where the row at ``position`` is in the file: its line, or its JSON path."""
+        if self.lines is None:
+            return f"$[{position}]"
+        return int(self.lines[position])
+
+    @property
+    def header(self) -> int | None:
+        """Where the column names are: line 1 of a CSV file; nowhere in particular for records."""
+        return None if self.lines is None else 1
+
+
+@dataclass
+class FileProblems:
+    """The problems of one file: all counted, the ones on the lowest rows kept (up to a limit)."""
+
+    raw: RawTable
+    limit: int = MAX_PROBLEMS_PER_FILE
+    total: int = 0
+    _found: list[tuple[int, Problem]] = field(default_factory=list)
+
+    def add(self, column: str | None, message: str, row: int | str | None = None) -> None:
+        """Record a problem of the whole file or column (listed before the rows' problems)."""
+        self.total += 1
+        self._found.append((-1, Problem(self.raw.file, row, column, message)))
+
+    def at(self, mask: np.ndarray | pd.Series, column: str, describe: Callable[[int], str]) -> None:
+        """Record a problem in ``column`` at each row of ``mask``, worded by ``describe``."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        self.total += len(positions)
+        for position in positions[: self.limit]:
+            where = self.raw.location(int(position))
+            self._found.append(
+                (int(position), Problem(self.raw.file, where, column, describe(position)))
+            )
+
+    def problems(self) -> list[Problem]:
+        """The kept problems in row order, and a last line counting the ones left out."""
+        ordered = [problem for _, problem in sorted(self._found, key=lambda found: found[0])]
+        shown = ordered[: self.limit]
+        if self.total > len(shown):
+            shown.append(
+                Problem(
+                    self.raw.file,
+                    None,
+                    None,
+                    f"... and {self.total - len(shown)} more problems in this file"
+                    f" (the first {len(shown)} are listed)",
+                )
+            )
+        return shown
+
+
+class _TableCheck:
+    """Checks the columns of one raw table and collects their typed values."""
+
+    def __init__(self, raw: RawTable, found: FileProblems) -> None:
+        self.raw = raw
+        self.found = found
+        self.spec = frames.REQUIRED_COLUMNS[raw.table] | frames.OPTIONAL_COLUMNS[raw.table]
+        self.typed: dict[str, pd.Series] = {}
+        self.missing_columns = [c for c in frames.REQUIRED_COLUMNS[raw.table] if c not in raw.frame]
+        for column in self.missing_columns:
+            found.add(column, _missing_column_message(column, raw.frame.columns, self.spec))
+
+    @property
+    def size(self) -> int:
+        return len(self.raw.frame)
+
+    def has(self, column: str) -> bool:
+        """True when the file has the column."""
+        return column in self.raw.frame.columns
+
+    def given(self, column: str) -> pd.Series:
+        """The column's raw strings (all ``<NA>`` when the file lacks the column)."""
+        if self.has(column):
+            return self.raw.frame[column]
+        return pd.Series(pd.NA, index=self.raw.frame.index, dtype=frames.STR)
+
+    def _present(self, column: str) -> np.ndarray:
+        """Which rows have a value, reporting empty cells of a column that needs one."""
+        values = self.given(column)
+        present = values.notna().to_numpy()
+        if self.has(column) and column not in MAY_BE_EMPTY[self.raw.table]:
+            self.found.at(~present, column, lambda _: "empty, but a value is required")
+        return present
+
+    def text(self, column: str) -> pd.Series:
+        """A free-text column (display names, references checked elsewhere)."""
+        self._present(column)
+        self.typed[column] = self.given(column)
+        return self.typed[column]
+
+    def ids(self, column: str, kind: str) -> pd.Series:
+        """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file."""
+        values = self.given(column)
+        present = self._present(column)
+        valid = values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
+        self.found.at(
+            present & ~valid,
+            column,
+            lambda i: (
+                f"{values.iloc[i]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-'"
+            ),
+        )
+        self._unique(values, present, column, kind)
+        self.typed[column] = values
+        return values
+
+    def patient_ids(self, column: str) -> pd.Series:
+        """Patient pseudonyms: valid unique ids that do not look like a CPR number."""
+        values = self.given(column)
+        present = self._present(column)
+        length = values.str.len().to_numpy(dtype="float64", na_value=np.nan)
+        maybe_cpr = present & ((length == 10) | (length == 11))
+        cpr = np.zeros(self.size, dtype=bool)
+        cpr[maybe_cpr] = values[maybe_cpr].str.fullmatch(CPR_PATTERN).to_numpy(dtype=bool)
+        # The value itself is never echoed: it may be a real person's CPR number.
+        self.found.at(
+            cpr,
+            column,
+            lambda _: (
+                "looks like a Danish CPR number (DDMMYY-XXXX or ten digits); replace it"
+                " with a pseudonym - CPR numbers must not be shared"
+            ),
+        )
+        valid = values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
+        self.found.at(
+            present & ~valid & ~cpr,
+            column,
+            lambda i: (
+                f"{values.iloc[i]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-'"
+            ),
+        )
+        self._unique(values, present & ~cpr, column, "patient")
+        self.typed[column] = values.mask(cpr)
+        return values
+
+    def _unique(self, values: pd.Series, present: np.ndarray, column: str, kind: str) -> None:
+        repeated = present & values.duplicated(keep="first").to_numpy()
+        if not repeated.any():
+            return
+        repeated_values = values[repeated].unique()
+        firsts = present & ~values.duplicated(keep="first").to_numpy()
+        firsts &= values.isin(repeated_values).to_numpy(dtype=bool)
+        first_position = dict(zip(values[firsts], np.flatnonzero(firsts), strict=True))
+        self.found.at(
+            repeated,
+            column,
+            lambda i: (
+                f"duplicate {kind} id {values.iloc[i]!r} (first at"
+                f" {_where(self.raw, first_position[values.iloc[i]])}); ids must be unique"
+            ),
+        )
+
+    def choice(self, column: str, choices: tuple[str, ...], kind: str) -> pd.Series:
+        """A vocabulary column; unknown values get a did-you-mean hint and become ``<NA>``."""
+        values = self.given(column)
+        present = self._present(column)
+        known = values.isin(choices).to_numpy(dtype=bool)
+        self.found.at(present & ~known, column, lambda i: _unknown(kind, values.iloc[i], choices))
+        self.typed[column] = values.where(known)
+        return self.typed[column]
+
+    def dates(self, column: str) -> pd.Series:
+        """An ISO ``YYYY-MM-DD`` date column; anything else is reported and becomes NaT."""
+        values = self.given(column)
+        present = self._present(column)
+        parsed = pd.Series(pd.NaT, index=values.index, dtype=frames.DATE)
+        if present.any():
+            given = values[present]
+            on_calendar = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
+            iso = on_calendar.notna() & given.str.len().eq(ISO_DATE_LENGTH)
+            parsed[present] = on_calendar.where(iso).astype(frames.DATE)
+        self.found.at(
+            present & parsed.isna().to_numpy(),
+            column,
+            lambda i: (
+                f"{values.iloc[i]!r} is not a date; write dates as YYYY-MM-DD, e.g. 2026-11-23"
+            ),
+        )
+        self.typed[column] = parsed
+        return parsed
+
+    def numbers(
+        self, column: str, low: float = -np.inf, high: float = np.inf, unit: str = ""
+    ) -> pd.Series:
+        """A decimal column within ``low..high``; anything else is reported and becomes NaN."""
+        values = self.given(column)
+        present = self._present(column)
+        parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        unparsable = present & np.isnan(parsed)
+        self.found.at(unparsable, column, lambda i: _not_a_number(values.iloc[i]))
+        with np.errstate(invalid="ignore"):
+            outside = ~unparsable & present & ((parsed < low) | (parsed > high))
+        self.found.at(outside, column, lambda i: _outside(column, parsed[i], low, high, unit))
+        self.typed[column] = pd.Series(np.where(outside, np.nan, parsed), index=values.index)
+        return self.typed[column]
+
+    def counts(self, column: str) -> pd.Series:
+        """A whole number >= 0 (slots); anything else is reported and becomes 0."""
+        values = self.given(column)
+        present = self._present(column)
+        parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        unparsable = present & np.isnan(parsed)
+        self.found.at(unparsable, column, lambda i: _not_a_number(values.iloc[i]))
+        negative = present & (parsed < 0)
+        self.found.at(
+            negative, column, lambda i: f"{values.iloc[i]} is negative; {column} must be >= 0"
+        )
+        fractional = present & ~negative & np.isfinite(parsed) & (parsed != np.floor(parsed))
+        self.found.at(
+            fractional,
+            column,
+            lambda i: f"{values.iloc[i]} is not a whole number; {column} counts slots",
+        )
+        infinite = present & np.isinf(parsed) & ~negative
+        self.found.at(infinite, column, lambda i: f"{values.iloc[i]} is not a whole number")
+        usable = present & np.isfinite(parsed) & ~negative & ~fractional
+        self.typed[column] = pd.Series(
+            np.where(usable, parsed, 0).astype(np.int64), index=values.index
+        )
+        return self.typed[column]
+
+    def booleans(self, column: str, default: bool) -> pd.Series:
+        """A ``true``/``false`` column; an empty cell means ``default``."""
+        values = self.given(column)
+        present = self._present(column)
+        valid = values.isin(("true", "false")).to_numpy(dtype=bool)
+        self.found.at(
+            present & ~valid,
+            column,
+            lambda i: (
+                f"{values.iloc[i]!r} is not a boolean; write true or false"
+                f" (lower case; empty means {str(default).lower()})"
+            ),
+        )
+        flag = np.where(
+            present & valid, values.eq("true").to_numpy(dtype=bool, na_value=False), default
+        )
+        self.typed[column] = pd.Series(flag.astype(bool), index=values.index)
+        return self.typed[column]
+
+    def frame(self) -> pd.DataFrame:
+        """The typed table: spec columns in order with their dtypes, extra columns after."""
+        columns = {
+            name: self.typed[name] if name in self.typed else self.raw.frame[name]
+            for name in self.spec
+            if name in self.typed or self.has(name)
+        }
+        extra = {c: self.raw.frame[c] for c in self.raw.frame.columns if c not in self.spec}
+        return frames.conform(pd.DataFrame(columns | extra, index=self.raw.frame.index), self.spec)
+
+
+def validate_tables(
+    tables: Mapping[str, RawTable], rules: Rules, limit: int = MAX_PROBLEMS_PER_FILE
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Typed frames of the given tables, with deadlines computed, and every problem found.
+
+    ``tables`` maps table names (``departments``, ``services``, ``capacity``, ``patients``,
+    ``weekly_caps``) to what was read; a missing table is skipped here (the reader reports it).
+    The frames are only meaningful when no problem was found.
+    """
+    found = {table: FileProblems(raw, limit) for table, raw in tables.items()}
+    checks = {table: _TableCheck(raw, found[table]) for table, raw in tables.items()}
+    if "departments" in checks:
+        _check_departments(checks["departments"])
+    for table in ("services", "capacity", "weekly_caps"):
+        if table in checks:
+            _check_service_rows(checks[table])
+    if "patients" in checks:
+        _check_patients(checks["patients"])
+
+    department_ids = _all_values(checks.get("departments"), "department_id")
+    services = checks.get("services")
+    offered = (
+        pd.Index(
+            _service_keys(
+                services.given("department_id"),
+                services.given("collaboration"),
+                services.given("procedure"),
+            )
+            .dropna()
+            .unique()
+        )
+        if services is not None and not services.missing_columns
+        else None
+    )
+    departments_file = tables["departments"].file if "departments" in tables else "departments"
+    services_file = services.raw.file if services is not None else "services"
+    for table in ("services", "capacity", "weekly_caps"):
+        if table in checks:
+            _check_known_departments(
+                checks[table], "department_id", department_ids, departments_file
+            )
+    for table in ("capacity", "weekly_caps"):
+        if table in checks:
+            _check_offered(checks[table], offered, department_ids, services_file)
+    typed = {table: check.frame() for table, check in checks.items()}
+    if "patients" in checks:
+        patients = checks["patients"]
+        for column in ("home_department_id", "booked_department_id"):
+            _check_known_departments(patients, column, department_ids, departments_file)
+        _check_bookings(patients, offered, department_ids, services_file)
+        typed["patients"] = compute_deadlines(typed["patients"], rules)
+        _check_deadlines(patients, typed["patients"], rules)
+    problems = [problem for table in tables for problem in found[table].problems()]
+    return typed, problems
+
+
+def _check_departments(check: _TableCheck) -> None:
+    check.ids("department_id", "department")
+    check.text("name")
+    check.text("hospital")
+    provider_type = check.choice("provider_type", PROVIDER_TYPES, "provider_type")
+    check.numbers("latitude", -90, 90, "degrees")
+    check.numbers("longitude", -180, 180, "degrees")
+    if not check.has("region"):
+        return
+    region = check.given("region")
+    present = check._present("region")
+    codes = {value for value in region.dropna().unique() if is_foreign_region(str(value))}
+    danish = region.isin(REGIONS).to_numpy(dtype=bool)
+    country = region.isin(codes).to_numpy(dtype=bool)
+    foreign = provider_type.eq(ProviderType.FOREIGN).to_numpy(dtype=bool, na_value=False)
+    domestic = provider_type.isin((ProviderType.PUBLIC, ProviderType.PRIVATE)).to_numpy(dtype=bool)
+    unknown_type = provider_type.isna().to_numpy()
+    check.found.at(
+        present & foreign & ~country,
+        "region",
+        lambda i: (
+            f"a foreign department's region is its ISO 3166-1 alpha-2 country code"
+            f" (e.g. DE, SE), not {region.iloc[i]!r}"
+            + ("; should provider_type be public or private?" if danish[i] else "")
+        ),
+    )
+    check.found.at(
+        present & domestic & country,
+        "region",
+        lambda i: (
+            f"a {provider_type.iloc[i]} department needs a Danish region; {region.iloc[i]!r}"
+            " is a country code - should provider_type be foreign?"
+        ),
+    )
+    check.found.at(
+        present & (domestic | unknown_type) & ~danish & ~country,
+        "region",
+        lambda i: (
+            _unknown("region", region.iloc[i], REGIONS)
+            + " (a foreign provider's region is its country code, e.g. DE)"
+        ),
+    )
+    check.typed["region"] = region
+
+
+def _check_service_rows(check: _TableCheck) -> None:
+    check.text("department_id")
+    check.choice("collaboration", COLLABORATIONS, "collaboration")
+    check.choice("procedure", PROCEDURES, "procedure")
+    if check.raw.table == "services":
+        check.numbers("price_dkk", 0, np.inf, "DKK")
+    elif check.raw.table == "capacity":
+        check.dates("date")
+        check.counts("free_slots")
+    else:
+        week = check.given("week")
+        present = check._present("week")
+        iso = week.str.fullmatch(ISO_WEEK_PATTERN).fillna(False).to_numpy(dtype=bool)
+        check.found.at(
+            present & ~iso,
+            "week",
+            lambda i: f"{week.iloc[i]!r} is not an ISO week; write YYYY-Www, e.g. 2026-W48",
+        )
+        check.typed["week"] = week
+        check.counts("max_slots")
+
+
+def _check_patients(check: _TableCheck) -> None:
+    check.patient_ids("patient_id")
+    check.choice("collaboration", COLLABORATIONS, "collaboration")
+    check.choice("procedure", PROCEDURES, "procedure")
+    check.choice("home_region", REGIONS, "home_region")
+    check.text("home_department_id")
+    check.numbers("latitude", -90, 90, "degrees")
+    check.numbers("longitude", -180, 180, "degrees")
+    for column in ("earliest_date", "deadline", "booked_date", *CLOCKS):
+        check.dates(column)
+    check.choice("deadline_status", DEADLINE_STATUSES, "deadline_status")
+    check.text("booked_department_id")
+    check.numbers("max_travel_km", 0, np.inf, "km")
+    check.booleans("accepts_private", default=True)
+    check.booleans("accepts_foreign", default=True)
+
+
+def _check_known_departments(
+    check: _TableCheck, column: str, known: pd.Index | None, departments_file: str
+) -> None:
+    if known is None or not check.has(column):
+        return
+    values = check.given(column)
+    unknown = values.notna().to_numpy() & ~values.isin(known).to_numpy(dtype=bool)
+    check.found.at(
+        unknown,
+        column,
+        lambda i: (
+            f"department {values.iloc[i]!r} is not in {departments_file}"
+            + _hint(values.iloc[i], known)
+        ),
+    )
+
+
+def _check_offered(
+    check: _TableCheck, offered: pd.Index | None, known: pd.Index | None, services_file: str
+) -> None:
+    """Each declared row must name a service its department offers."""
+    if offered is None or known is None or check.missing_columns:
+        return
+    department = check.given("department_id")
+    collaboration, procedure = check.typed["collaboration"], check.typed["procedure"]
+    keys = _service_keys(department, collaboration, procedure)
+    not_offered = (
+        keys.notna().to_numpy()
+        & department.isin(known).to_numpy(dtype=bool)
+        & ~keys.isin(offered).to_numpy(dtype=bool)
+    )
+    check.found.at(
+        not_offered,
+        "procedure",
+        lambda i: (
+            f"department {department.iloc[i]!r} does not offer {collaboration.iloc[i]}"
+            f" {procedure.iloc[i]} (no such row in {services_file})"
+        ),
+    )
+
+
+def _check_bookings(
+    check: _TableCheck, offered: pd.Index | None, known: pd.Index | None, services_file: str
+) -> None:
+    """A booking names both department and date, at a department offering the service."""
+    if not (check.has("booked_department_id") and check.has("booked_date")):
+        return
+    department = check.given("booked_department_id")
+    day = check.given("booked_date")
+    has_department, has_day = department.notna().to_numpy(), day.notna().to_numpy()
+    check.found.at(
+        has_department & ~has_day,
+        "booked_date",
+        lambda i: (
+            f"empty, but booked_department_id is {department.iloc[i]!r};"
+            " give both booked_department_id and booked_date, or neither"
+        ),
+    )
+    check.found.at(
+        has_day & ~has_department,
+        "booked_department_id",
+        lambda i: (
+            f"empty, but booked_date is {day.iloc[i]};"
+            " give both booked_department_id and booked_date, or neither"
+        ),
+    )
+    if offered is None or known is None or check.missing_columns:
+        return
+    collaboration, procedure = check.typed["collaboration"], check.typed["procedure"]
+    keys = _service_keys(department, collaboration, procedure)
+    not_offered = (
+        keys.notna().to_numpy()
+        & department.isin(known).to_numpy(dtype=bool)
+        & ~keys.isin(offered).to_numpy(dtype=bool)
+    )
+    check.found.at(
+        not_offered,
+        "booked_department_id",
+        lambda i: (
+            f"booked at {department.iloc[i]!r}, which does not offer {collaboration.iloc[i]}"
+            f" {procedure.iloc[i]} (no such row in {services_file})"
+        ),
+    )
+
+
+def _check_deadlines(check: _TableCheck, patients: pd.DataFrame, rules: Rules) -> None:
+    """Every row needs a deadline: given, or computable from a clock date by the rules."""
+    if check.missing_columns:
+        return
+    unparsable_clock = np.zeros(check.size, dtype=bool)
+    for column in ("deadline", *CLOCKS):
+        unparsable_clock |= check.given(column).notna().to_numpy() & (
+            check.typed[column].isna().to_numpy()
+        )
+    procedure = check.typed["procedure"]
+    missing = (
+        patients["deadline"].isna().to_numpy() & ~unparsable_clock & procedure.notna().to_numpy()
+    )
+    check.found.at(
+        missing,
+        "deadline",
+        lambda i: (
+            "empty, and no clock date to compute it from: give the deadline, or "
+            + " or ".join(rules.clocks_for(str(procedure.iloc[i])) or ("a deadline",))
+            + f" for {procedure.iloc[i]} (rules {rules.version})"
+        ),
+    )
+
+
+def _service_keys(
+    department: pd.Series, collaboration: pd.Series, procedure: pd.Series
+) -> pd.Series:
+    """One string per (department, collaboration, procedure); ``<NA>`` where any part is missing."""
+    separator = "\x1f"
+    return (
+        department.astype(frames.STR)
+        + separator
+        + collaboration.astype(frames.STR)
+        + separator
+        + procedure.astype(frames.STR)
+    )
+
+
+def _all_values(check: _TableCheck | None, column: str) -> pd.Index | None:
+    """Every value a table gives in a column (invalid ones too, to avoid follow-on errors)."""
+    if check is None or not check.has(column):
+        return None
+    return pd.Index(check.given(column).dropna().unique())
+
+
+def _where(raw: RawTable, position: int) -> str:
+    location = raw.location(position)
+    return f"line {location}" if isinstance(location, int) else str(location)
+
+
+def _unknown(kind: str, value: object, choices: tuple[str, ...]) -> str:
+    suggestion = closest(str(value), choices)
+    hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+    return f"unknown {kind} {value!r}{hint} (expected one of {', '.join(choices)})"
+
+
+def _hint(value: object, known: pd.Index) -> str:
+    if len(known) > 1000:  # a did-you-mean over a huge id list is slow and unhelpful
+        return ""
+    suggestion = closest(str(value), [str(k) for k in known])
+    return f"; did you mean {suggestion!r}?" if suggestion else ""
+
+
+def _not_a_number(value: object) -> str:
+    hint = "; use a decimal point, not a comma" if "," in str(value) else ""
+    return f"{value!r} is not a number{hint}"
+
+
+def _outside(column: str, value: float, low: float, high: float, unit: str) -> str:
+    if np.isinf(high):
+        return f"{column} {value:g} is negative; it must be >= {low:g}"
+    return f"{column} {value:g} is outside {low:g}..{high:g}" + (f" {unit}" if unit else "")
+
+
+def _missing_column_message(column: str, present: Iterable[object], spec: Mapping[str, str]) -> str:
+    extras = [str(c) for c in present if c not in spec]
+    suggestion = closest(column, extras) if extras else None
+    hint = f"; found {suggestion!r} - rename it to {column!r}?" if suggestion else ""
+    return f"missing required column {column!r}{hint}"
