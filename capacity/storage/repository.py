@@ -190,8 +190,9 @@ def read_snapshot(
     version, or the newest loaded at or before the timezone-aware ``as_of``). ``week``
     (``YYYY-Www``) keeps capacity and weekly caps of that week and the five after it;
     ``collaboration`` keeps that collaboration's services, capacity, patients and caps, and the
-    departments that offer it or that those patients refer to. Rows come in the order of the
-    load that last wrote them, then file order, so a single loaded folder round-trips exactly.
+    departments that offer it or that those patients refer to. Rows come in file order (their
+    position in the load that last wrote them, ties broken by load), so a loaded folder, or a
+    folder loaded again after edits, round-trips exactly.
     """
     weeks = _horizon(week) if week else None
     with engine_for(url_or_engine) as engine:
@@ -309,7 +310,7 @@ def _week_of(dates: pd.Series) -> pd.Series:
 def _capacity_query(
     as_of: dt.datetime | None, weeks: list[str] | None, collaboration: str | None
 ) -> Select[Any]:
-    """Capacity rows of the current declarations, in load then file order."""
+    """Capacity rows of the current declarations, in file order."""
     d, c = schema.capacity_declarations, schema.capacity
     if as_of is None:
         current = select(d.c.declaration_id).where(d.c.superseded.is_(False))
@@ -328,7 +329,7 @@ def _capacity_query(
         select(*(c.c[column] for column in frames.CAPACITY))
         .join(d, d.c.declaration_id == c.c.declaration_id)
         .where(c.c.declaration_id.in_(current))
-        .order_by(d.c.load_id, c.c.position)
+        .order_by(c.c.position, d.c.load_id)
     )
     if weeks is not None:
         query = query.where(d.c.week.in_(weeks))
@@ -340,10 +341,10 @@ def _capacity_query(
 def _keyed_query(
     keyed: _KeyedTable, collaboration: str | None, weeks: list[str] | None
 ) -> Select[Any]:
-    """A keyed table's rows in load then file order, filtered where the table has the column."""
+    """A keyed table's rows in file order, filtered where the table has the column."""
     table = keyed.table
     query = select(*(table.c[column] for column in keyed.spec)).order_by(
-        table.c.load_id, table.c.position
+        table.c.position, table.c.load_id
     )
     if collaboration is not None and "collaboration" in table.c:
         query = query.where(table.c.collaboration == collaboration)
