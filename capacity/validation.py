@@ -198,7 +198,7 @@ class _TableCheck:
         """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file."""
         values = self.given(column)
         present = self._present(column)
-        valid = values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
+        valid = _matching(values, ID_PATTERN)
         self.found.at(
             present & ~valid,
             column,
@@ -214,10 +214,7 @@ class _TableCheck:
         """Patient pseudonyms: valid unique ids that do not look like a CPR number."""
         values = self.given(column)
         present = self._present(column)
-        length = values.str.len().to_numpy(dtype="float64", na_value=np.nan)
-        maybe_cpr = present & ((length == 10) | (length == 11))
-        cpr = np.zeros(self.size, dtype=bool)
-        cpr[maybe_cpr] = values[maybe_cpr].str.fullmatch(CPR_PATTERN).to_numpy(dtype=bool)
+        cpr = _matching(values, CPR_PATTERN)
         # The value itself is never echoed: it may be a real person's CPR number.
         self.found.at(
             cpr,
@@ -227,7 +224,7 @@ class _TableCheck:
                 " with a pseudonym - CPR numbers must not be shared"
             ),
         )
-        valid = values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
+        valid = _matching(values, ID_PATTERN)
         self.found.at(
             present & ~valid & ~cpr,
             column,
@@ -446,11 +443,16 @@ def _check_departments(check: _TableCheck) -> None:
         ),
     )
     check.found.at(
-        present & (domestic | unknown_type) & ~danish & ~country,
+        present & domestic & ~danish & ~country,
+        "region",
+        lambda i: _unknown("region", region.iloc[i], REGIONS),
+    )
+    check.found.at(
+        present & unknown_type & ~danish & ~country,
         "region",
         lambda i: (
             _unknown("region", region.iloc[i], REGIONS)
-            + " (a foreign provider's region is its country code, e.g. DE)"
+            + "; a foreign provider's region is its country code, e.g. DE"
         ),
     )
     check.typed["region"] = region
@@ -468,7 +470,7 @@ def _check_service_rows(check: _TableCheck) -> None:
     else:
         week = check.given("week")
         present = check._present("week")
-        iso = week.str.fullmatch(ISO_WEEK_PATTERN).fillna(False).to_numpy(dtype=bool)
+        iso = _matching(week, ISO_WEEK_PATTERN)
         check.found.at(
             present & ~iso,
             "week",
@@ -602,6 +604,11 @@ def _check_deadlines(check: _TableCheck, patients: pd.DataFrame, rules: Rules) -
             + f" for {procedure.iloc[i]} (rules {rules.version})"
         ),
     )
+
+
+def _matching(values: pd.Series, pattern: str) -> np.ndarray:
+    """Which values match ``pattern`` in full (False where missing)."""
+    return values.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
 
 
 def _service_keys(
