@@ -599,9 +599,10 @@ def _check_deadlines(check: _TableCheck, patients: pd.DataFrame, rules: Rules) -
         missing,
         "deadline",
         lambda i: (
-            "empty, and no clock date to compute it from: give the deadline, or "
-            + " or ".join(rules.clocks_for(str(procedure.iloc[i])) or ("a deadline",))
-            + f" for {procedure.iloc[i]} (rules {rules.version})"
+            f"empty, and no clock date to compute it from: give the deadline, or a clock date"
+            f" for {procedure.iloc[i]} ("
+            + ", ".join(rules.clocks_for(str(procedure.iloc[i])) or ("none in the rules",))
+            + f"; rules {rules.version})"
         ),
     )
 
