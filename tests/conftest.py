@@ -15,6 +15,20 @@ from sqlalchemy.engine import make_url
 POSTGRES_ENV = "KAPACITET_TEST_PG"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked slow (pyproject: excluded from the default run) unless asked for."""
+    if config.getoption("--run-slow") or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow or -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """The project's shared read-only material (contract, examples, domain notes)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from capacity import storage
 
@@ -28,6 +29,11 @@ def _validation_errors() -> tuple[type[Exception], ...]:
     except ImportError:
         return (FileNotFoundError,)
     return (ValidationFailed, FileNotFoundError)
+
+
+def _shown(db: str | None) -> str:
+    """The resolved database URL with any password masked."""
+    return make_url(storage.resolve_url(db)).render_as_string(hide_password=True)
 
 
 def report_table(report: storage.LoadReport) -> str:
@@ -60,7 +66,7 @@ def register(app: typer.Typer) -> None:
         except (*_validation_errors(), storage.LoadRejected) as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"{folder} -> {storage.resolve_url(db)}")
+        typer.echo(f"{folder} -> {_shown(db)}")
         typer.echo(report_table(report))
         if report.load_id is None:
             typer.echo("nothing changed: the database already holds exactly this data")
@@ -71,7 +77,7 @@ def register(app: typer.Typer) -> None:
     def upgrade(db: DatabaseOption = None) -> None:
         """Migrate the database to the newest schema (every command also does this itself)."""
         revision = storage.upgrade_database(db)
-        typer.echo(f"{storage.resolve_url(db)} is at revision {revision}")
+        typer.echo(f"{_shown(db)} is at revision {revision}")
 
     @db_app.command("history")
     def history(
