@@ -164,7 +164,9 @@ class _TableCheck:
         self.typed: dict[str, pd.Series] = {}
         self.missing_columns = [c for c in frames.REQUIRED_COLUMNS[raw.table] if c not in raw.frame]
         for column in self.missing_columns:
-            found.add(column, _missing_column_message(column, raw.frame.columns, self.spec))
+            found.add(
+                column, _missing_column_message(column, raw.frame.columns, self.spec), raw.header
+            )
 
     @property
     def size(self) -> int:
