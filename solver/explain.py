@@ -71,7 +71,8 @@ def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.
     pos = np.searchsorted(bucket_key, chain_key * horizon + entry)
     valid = (home >= 0) & (service >= 0) & (pos < len(bucket_key))
     valid[valid] &= bucket_key[pos[valid]] // horizon == chain_key[valid]
-    first_home_day = np.where(valid, net.bucket_day[np.minimum(pos, len(bucket_key) - 1)], -1)
+    first_home_day = np.full(len(pos), -1, dtype=np.int64)
+    first_home_day[valid] = net.bucket_day[pos[valid]]
     return pd.DataFrame(
         {"home_index": home, "home_offers": home_offers, "first_home_day": first_home_day}
     )
@@ -84,10 +85,17 @@ def proposals(problem: Problem, net: Network, placement: Placement, policy: Poli
     today = np.datetime64(problem.today, "D")
     bucket = placement.bucket
     placed = bucket >= 0
-    b = np.maximum(bucket, 0)
-    dept = np.where(placed, net.bucket_department[b], -1)
-    day = np.where(placed, net.bucket_day[b], 0)
-    d = np.maximum(dept, 0)
+    dept = np.full(len(bucket), -1, dtype=np.int64)
+    day = np.zeros(len(bucket), dtype=np.int64)
+    dept[placed] = net.bucket_department[bucket[placed]]
+    day[placed] = net.bucket_day[bucket[placed]]
+    # index of a real department for every row (rows without one are masked below)
+    d = np.maximum(dept, 0) if len(departments) else np.zeros(0, dtype=np.int64)
+    if len(departments) == 0:
+        departments = pd.DataFrame(
+            {c: ["" if c not in ("latitude", "longitude") else 0.0] for c in departments.columns}
+        )
+        d = np.zeros(len(bucket), dtype=np.int64)
 
     deadline = patients["deadline"]
     active = net.patient_active

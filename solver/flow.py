@@ -156,3 +156,36 @@ def solve_restricted(net: Network, fixed: FixedNetwork, cost: IntArray) -> IntAr
     full = fixed.forced_flow.copy()
     full[free] = flows
     return full
+
+
+UNREACHABLE = np.int64(1 << 61)
+
+
+def residual_distances(
+    net: Network, cost: IntArray, flow: IntArray, source: int, *, max_iterations: int = 100_000
+) -> IntArray:
+    """Shortest residual-path costs from ``source`` to every node (UNREACHABLE where none).
+
+    The flow must be optimal for ``cost`` (no negative cycle), as after any solve here.
+    """
+    forward = flow < net.capacity
+    backward = flow > 0
+    r_tail = np.concatenate([net.tail[forward], net.head[backward]])
+    r_head = np.concatenate([net.head[forward], net.tail[backward]])
+    r_cost = np.concatenate([cost[forward], -cost[backward]])
+    order = np.argsort(r_head, kind="stable")
+    r_tail, r_head, r_cost = r_tail[order], r_head[order], r_cost[order]
+    distance = np.full(net.n_nodes, UNREACHABLE, dtype=np.int64)
+    distance[source] = 0
+    if len(r_head) == 0:
+        return distance
+    starts = np.flatnonzero(np.r_[True, r_head[1:] != r_head[:-1]])
+    heads = r_head[starts]
+    for _ in range(min(max_iterations, net.n_nodes + 1)):
+        via = np.where(distance[r_tail] >= UNREACHABLE, UNREACHABLE, distance[r_tail] + r_cost)
+        best = np.minimum.reduceat(via, starts)
+        improved = best < distance[heads]
+        if not improved.any():
+            break
+        distance[heads[improved]] = best[improved]
+    return distance

@@ -197,7 +197,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     c_service = _service_codes(cap["collaboration"], cap["procedure"], service_index)
     c_day = _day_numbers(cap["date"], today)
     c_slots = cap["free_slots"].to_numpy(np.int64)
-    keep_rows = (c_dept >= 0) & (c_service >= 0) & (c_day >= 0) & (c_slots > 0)
+    keep_rows = (c_dept >= 0) & (c_service >= 0) & (c_day >= 0) & (c_slots >= 0)
     slot_dept = np.concatenate([c_dept[keep_rows], booked_dept[has_booking]])
     slot_service = np.concatenate([c_service[keep_rows], p_service[has_booking]])
     slot_day = np.concatenate([c_day[keep_rows], booked_day[has_booking]])
