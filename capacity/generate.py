@@ -1,0 +1,435 @@
+"""Seeded, vectorised generation of a national week: capacity declarations and a waiting list.
+
+:func:`generate_week` builds a contract :class:`~capacity.frames.Dataset` from the bundled
+reference data (:mod:`capacity.reference`). The waiting list follows national incidence times the
+pathway steps of each collaboration; deadlines come from the bundled maximum-waiting-time rules;
+free slots are sized from the demand so that the national week is slightly tight and a few
+departments are short. Every figure and its source is in docs/reference-data.md. Everything is
+built column-wise: the only loops run over the 24 services or the four tables, never patients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from capacity import frames, reference
+from capacity.frames import Dataset
+from capacity.geo import great_circle_km
+from capacity.rules import GIVEN, compute_deadlines, load_rules
+from capacity.vocabulary import REGIONS, DeadlineStatus, Procedure, ProviderType
+
+#: Days of capacity declared from the week's Monday (six weeks).
+HORIZON_DAYS: Final = 42
+#: Clock pauses, as in the 2024 monitoring (Jan-Feb 2024: 7.2 % later for health or wish).
+PAUSED_HEALTH_SHARE: Final = 0.04
+PAUSED_WISH_SHARE: Final = 0.03
+#: Active patients whose deadline passed before Monday: a tight week's backlog.
+OVERDUE_SHARE: Final = 0.02
+#: Patients who already hold a booking, and how those bookings look.
+BOOKED_SHARE: Final = 0.35
+BOOKED_AT_HOME_SHARE: Final = 0.85
+BOOKED_LATE_SHARE: Final = 0.12
+#: Patients who will not travel beyond a limit, and the limits they name (km).
+TRAVEL_LIMIT_SHARE: Final = 0.04
+TRAVEL_LIMITS_KM: Final = (30.0, 50.0, 75.0, 100.0)
+#: Patients who have declined private or foreign providers ("very few accept", brief 3.2).
+DECLINES_PRIVATE_SHARE: Final = 0.08
+DECLINES_FOREIGN_SHARE: Final = 0.25
+#: Days from the clock start before a patient can be seen (lowest, highest), by procedure.
+PREPARATION_DAYS: Final[dict[str, tuple[int, int]]] = {
+    Procedure.PRE_EXAMINATION: (1, 3),
+    Procedure.SURGERY: (3, 8),
+    Procedure.CHEMOTHERAPY: (1, 5),
+    Procedure.RADIOTHERAPY: (5, 10),
+}
+#: Days between the referral to treatment and the consent (lowest, highest): above 14 the
+#: 28-day outer limit binds before consent + 14.
+REFERRAL_TO_CONSENT_DAYS: Final = (0, 18)
+#: Days after a paused clock before the patient can be seen (lowest, highest).
+PAUSE_DAYS: Final[dict[str, tuple[int, int]]] = {
+    DeadlineStatus.PAUSED_HEALTH: (7, 28),
+    DeadlineStatus.PAUSED_PATIENT_WISH: (5, 21),
+}
+#: A public department declares, per week, its own waiting patients / CLEARANCE_WEEKS free
+#: slots plus SPILLOVER of an even share of the national demand; private and foreign
+#: departments a small share of the national demand each.
+CLEARANCE_WEEKS: Final = 2.0
+SPILLOVER: Final = 0.3
+PRIVATE_SHARE: Final = 0.02
+FOREIGN_SHARE: Final = 0.015
+#: Free slots are scarcer in the first week (most of it is booked already).
+WEEK_WEIGHTS: Final = (0.9, 1.0, 1.0, 1.0, 1.0, 1.0)
+WEEKEND_WEIGHT: Final = 0.03
+#: Services short of staff this week: share of their usual free slots they declare.
+SHORT_SERVICES: Final[dict[tuple[str, str, str], float]] = {
+    # AUH colorectal surgery, the 2022-23 breaches (brief 4.3).
+    ("AUH-KIR", "lower_gi", "surgery"): 0.4,
+    # Rigshospitalet pancreas surgery, the 2018 OR-nurse shortage (brief 3.1).
+    ("RH-KIR", "upper_gi", "surgery"): 0.5,
+    # Roskilde breast surgery, Region Sjælland's 2018 breast-cancer delays (brief 2.2).
+    ("SUHR-BRK", "breast", "surgery"): 0.6,
+}
+#: Spread of a residence around its population centre, degrees (about 7 km either way).
+RESIDENCE_SPREAD_DEG: Final = (0.06, 0.10)
+
+ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+
+
+def week_monday(week: str) -> pd.Timestamp:
+    """The Monday of an ISO week written ``YYYY-Www`` (e.g. ``2026-W48`` -> 2026-11-23)."""
+    match = ISO_WEEK.fullmatch(week)
+    if match is None:
+        raise ValueError(f"week {week!r} is not an ISO week; write YYYY-Www, e.g. 2026-W48")
+    try:
+        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as error:
+        raise ValueError(f"week {week!r} does not exist: {error}") from error
+    return pd.Timestamp(monday)
+
+
+def reference_departments() -> pd.DataFrame:
+    """The reference departments as a contract ``departments`` frame."""
+    return frames.conform(reference.departments()[list(frames.DEPARTMENTS)], frames.DEPARTMENTS)
+
+
+def reference_services() -> pd.DataFrame:
+    """The reference services (with UNCONFIRMED prices) as a contract ``services`` frame."""
+    return frames.conform(reference.services()[list(frames.SERVICES)], frames.SERVICES)
+
+
+def expected_waiting_list(scale: float = 1.0) -> pd.DataFrame:
+    """Expected waiting patients per collaboration and procedure at ``scale`` (see pathways)."""
+    table = reference.pathways()
+    table["waiting"] *= scale
+    table["share"] = table["waiting"] / table["waiting"].sum()
+    return table
+
+
+def generate_week(week: str = "2026-W48", seed: int = 2026, scale: float = 1.0) -> Dataset:
+    """A realistic national week: reference departments, their free slots and a waiting list.
+
+    ``scale`` multiplies patients and free slots (1 gives about 5,000 waiting patients, the
+    national list on a Monday); departments stay. The same week, seed and scale always give
+    the same dataset.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale}")
+    today = week_monday(week)
+    rng = np.random.default_rng(seed)
+    departments = reference_departments()
+    services = reference_services()
+    patients = _waiting_list(rng, week, today, scale, departments, services)
+    capacity = _capacity(rng, today, patients, departments, services)
+    return Dataset(
+        departments=departments,
+        services=services,
+        capacity=capacity,
+        patients=patients,
+        source=f"generated week {week}, seed {seed}, scale {scale:g}",
+    )
+
+
+class _Offerers:
+    """The public departments offering each pathway's service, as parallel arrays."""
+
+    def __init__(
+        self, pathways: pd.DataFrame, departments: pd.DataFrame, services: pd.DataFrame
+    ) -> None:
+        public = departments[departments["provider_type"] == ProviderType.PUBLIC]
+        offers = services.merge(public, on="department_id")
+        self.ids: list[npt.NDArray[np.object_]] = []
+        self.latitude: list[npt.NDArray[np.float64]] = []
+        self.longitude: list[npt.NDArray[np.float64]] = []
+        self.region: list[npt.NDArray[np.int64]] = []
+        for collaboration, procedure in zip(
+            pathways["collaboration"], pathways["procedure"], strict=True
+        ):
+            rows = offers[
+                (offers["collaboration"] == collaboration) & (offers["procedure"] == procedure)
+            ]
+            self.ids.append(rows["department_id"].to_numpy(dtype=object))
+            self.latitude.append(rows["latitude"].to_numpy(dtype=np.float64))
+            self.longitude.append(rows["longitude"].to_numpy(dtype=np.float64))
+            self.region.append(_region_codes(rows["region"]))
+
+
+def _region_codes(region: pd.Series) -> npt.NDArray[np.int64]:
+    """Index of each Danish region in REGIONS (-1 for a foreign country code)."""
+    codes = {name: i for i, name in enumerate(REGIONS)}
+    return np.asarray(region.map(codes).fillna(-1), dtype=np.int64)
+
+
+def _waiting_list(
+    rng: np.random.Generator,
+    week: str,
+    today: pd.Timestamp,
+    scale: float,
+    departments: pd.DataFrame,
+    services: pd.DataFrame,
+) -> pd.DataFrame:
+    pathways = expected_waiting_list(scale)
+    n = round(float(pathways["waiting"].sum()))
+    step = rng.choice(len(pathways), size=n, p=pathways["share"].to_numpy())
+    collaboration = pathways["collaboration"].to_numpy(dtype=object)[step]
+    procedure = pathways["procedure"].to_numpy(dtype=object)[step]
+
+    centres = reference.population_centres()
+    centre = rng.choice(len(centres), size=n, p=centres["weight"].to_numpy())
+    region = _region_codes(centres["region"])[centre]
+    latitude = centres["latitude"].to_numpy()[centre] + rng.normal(0, RESIDENCE_SPREAD_DEG[0], n)
+    longitude = centres["longitude"].to_numpy()[centre] + rng.normal(0, RESIDENCE_SPREAD_DEG[1], n)
+    latitude, longitude = latitude.round(5), longitude.round(5)
+
+    offerers = _Offerers(pathways, departments, services)
+    home, home_km = _home_departments(step, region, latitude, longitude, offerers)
+
+    # Day offsets from Monday; turned into dates at the end.
+    pre_examination = procedure == Procedure.PRE_EXAMINATION
+    status = rng.choice(
+        np.array(
+            [
+                DeadlineStatus.ACTIVE,
+                DeadlineStatus.PAUSED_PATIENT_WISH,
+                DeadlineStatus.PAUSED_HEALTH,
+            ],
+            dtype=object,
+        ),
+        size=n,
+        p=[1.0 - PAUSED_WISH_SHARE - PAUSED_HEALTH_SHARE, PAUSED_WISH_SHARE, PAUSED_HEALTH_SHARE],
+    )
+    overdue = rng.random(n) < OVERDUE_SHARE
+    clock = -np.where(overdue, rng.integers(15, 29, n), rng.integers(0, 14, n))
+    referral_gap = rng.integers(REFERRAL_TO_CONSENT_DAYS[0], REFERRAL_TO_CONSENT_DAYS[1] + 1, n)
+    clocks = pd.DataFrame(
+        {
+            "procedure": procedure,
+            "deadline": _dates(today, np.zeros(n), np.ones(n, dtype=bool)),
+            "referral_received": _dates(today, clock, ~pre_examination),
+            "consent_date": _dates(today, clock, pre_examination),
+            "referral_to_treatment": _dates(today, clock - referral_gap, pre_examination),
+        }
+    )
+    deadline_dates = compute_deadlines(clocks, load_rules())["deadline"]
+    deadline = ((deadline_dates - today) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
+
+    preparation = np.array([PREPARATION_DAYS[p] for p in pathways["procedure"]])[step]
+    ready = clock + rng.integers(preparation[:, 0], preparation[:, 1] + 1)
+    earliest = np.minimum(np.maximum(ready, 0), np.maximum(deadline, 0))
+    for paused, (low, high) in PAUSE_DAYS.items():
+        earliest = np.where(status == paused, rng.integers(low, high + 1, n), earliest)
+
+    booked = rng.random(n) < BOOKED_SHARE
+    late = rng.random(n) < BOOKED_LATE_SHARE
+    span = np.maximum(deadline - earliest, 0)
+    on_time_day = earliest + np.floor(rng.random(n) * (span + 1)).astype(np.int64)
+    late_day = np.maximum(deadline, earliest) + rng.integers(1, 15, n)
+    booked_day = _weekday(np.where(late, late_day, on_time_day))
+    elsewhere = rng.random(n) >= BOOKED_AT_HOME_SHARE
+    booked_department = np.where(elsewhere, _any_offerer(step, rng.random(n), offerers), home)
+
+    limited = rng.random(n) < TRAVEL_LIMIT_SHARE
+    named_limit = np.array(TRAVEL_LIMITS_KM)[rng.integers(0, len(TRAVEL_LIMITS_KM), n)]
+    # A limit never excludes the home department: it only restricts where else to go.
+    max_travel_km = np.where(limited, np.maximum(named_limit, np.ceil(home_km / 5 + 1) * 5), np.nan)
+    accepts_private = rng.random(n) >= DECLINES_PRIVATE_SHARE
+    accepts_foreign = rng.random(n) >= DECLINES_FOREIGN_SHARE
+
+    year, number = ISO_WEEK.fullmatch(week).groups()  # type: ignore[union-attr]
+    width = max(6, len(str(n - 1)))
+    patient_id = f"pt-{year}W{number}-" + pd.Series(np.arange(n)).astype(str).str.zfill(width)
+    patients = pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "collaboration": collaboration,
+            "procedure": procedure,
+            "home_region": np.array(REGIONS, dtype=object)[region],
+            "home_department_id": home,
+            "latitude": latitude,
+            "longitude": longitude,
+            "earliest_date": _dates(today, earliest),
+            "deadline": deadline_dates,
+            "deadline_status": status,
+            "booked_department_id": pd.Series(booked_department).where(booked),
+            "booked_date": _dates(today, booked_day, ~booked),
+            "max_travel_km": max_travel_km,
+            "accepts_private": accepts_private,
+            "accepts_foreign": accepts_foreign,
+            "referral_received": clocks["referral_received"],
+            "consent_date": clocks["consent_date"],
+            "referral_to_treatment": clocks["referral_to_treatment"],
+            # The file states every deadline (computed above by the bundled rules).
+            "deadline_rule": GIVEN,
+        }
+    )
+    return frames.conform(patients, frames.PATIENTS | frames.PATIENT_CLOCKS)
+
+
+def _home_departments(
+    step: npt.NDArray[np.int64],
+    region: npt.NDArray[np.int64],
+    latitude: npt.NDArray[np.float64],
+    longitude: npt.NDArray[np.float64],
+    offerers: _Offerers,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64]]:
+    """Nearest public department offering the service in the home region (else nationally)."""
+    home = np.empty(len(step), dtype=object)
+    home_km = np.empty(len(step), dtype=np.float64)
+    for k, ids in enumerate(offerers.ids):
+        rows = np.flatnonzero(step == k)
+        distance = great_circle_km(
+            latitude[rows, None],
+            longitude[rows, None],
+            offerers.latitude[k][None, :],
+            offerers.longitude[k][None, :],
+        )
+        in_region = region[rows, None] == offerers.region[k][None, :]
+        allowed = in_region | ~in_region.any(axis=1, keepdims=True)
+        nearest = np.where(allowed, distance, np.inf).argmin(axis=1)
+        home[rows] = ids[nearest]
+        home_km[rows] = distance[np.arange(len(rows)), nearest]
+    return home, home_km
+
+
+def _any_offerer(
+    step: npt.NDArray[np.int64], draw: npt.NDArray[np.float64], offerers: _Offerers
+) -> npt.NDArray[np.object_]:
+    """A public department offering the service, picked uniformly by ``draw`` in [0, 1)."""
+    picked = np.empty(len(step), dtype=object)
+    for k, ids in enumerate(offerers.ids):
+        rows = np.flatnonzero(step == k)
+        picked[rows] = ids[(draw[rows] * len(ids)).astype(np.int64)]
+    return picked
+
+
+def _weekday(day: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Day offsets from a Monday moved into the horizon and off weekends (to the next Monday)."""
+    last_friday = HORIZON_DAYS - 3
+    day = np.clip(day, 0, last_friday)
+    weekday = day % 7
+    return day + np.where(weekday == 5, 2, 0) + np.where(weekday == 6, 1, 0)
+
+
+def _dates(
+    today: pd.Timestamp,
+    offset: npt.ArrayLike,
+    missing: npt.NDArray[np.bool_] | None = None,
+) -> pd.Series:
+    """Dates ``offset`` days after ``today`` (NaT where ``missing``)."""
+    days = np.asarray(offset, dtype=np.int64).astype("timedelta64[D]")
+    values = (np.datetime64(today.date(), "D") + days).astype("datetime64[ns]")
+    if missing is not None:
+        values[missing] = np.datetime64("NaT")
+    return pd.Series(values, dtype=frames.DATE)
+
+
+def _capacity(
+    rng: np.random.Generator,
+    today: pd.Timestamp,
+    patients: pd.DataFrame,
+    departments: pd.DataFrame,
+    services: pd.DataFrame,
+) -> pd.DataFrame:
+    """Free slots per department, service and day over the horizon, sized from the demand."""
+    keys = ["collaboration", "procedure"]
+    # Demand for a free slot: patients without a booking, or booked after their deadline.
+    needs_slot = patients["booked_date"].isna() | (
+        patients["booked_date"] > patients["deadline"]
+    ).fillna(False)
+    demand = patients[needs_slot.to_numpy(dtype=bool)]
+    home_demand = demand.groupby(["home_department_id", *keys]).size()
+    national = demand.groupby(keys).size()
+
+    offered = services[["department_id", *keys]].merge(
+        departments[["department_id", "provider_type"]], on="department_id"
+    )
+    provider_type = offered["provider_type"].to_numpy(dtype=object)
+    public = provider_type == ProviderType.PUBLIC
+    service_index = pd.MultiIndex.from_frame(offered[keys])
+    national_demand = national.reindex(service_index, fill_value=0).to_numpy(dtype=np.float64)
+    public_offerers = offered[public].groupby(keys).size()
+    even_share = national_demand / public_offerers.reindex(service_index, fill_value=1).to_numpy()
+    own = home_demand.reindex(
+        pd.MultiIndex.from_frame(offered[["department_id", *keys]]), fill_value=0
+    ).to_numpy(dtype=np.float64)
+    short = pd.Series(SHORT_SERVICES).reindex(
+        pd.MultiIndex.from_frame(offered[["department_id", *keys]]), fill_value=1.0
+    )
+    weekly = (
+        np.select(
+            [public, provider_type == ProviderType.PRIVATE],
+            [own + SPILLOVER * even_share, PRIVATE_SHARE * national_demand],
+            FOREIGN_SHARE * national_demand,
+        )
+        * short.to_numpy(dtype=np.float64)
+        / CLEARANCE_WEEKS
+    )
+
+    day = np.arange(HORIZON_DAYS)
+    day_weight = np.where(day % 7 < 5, 1.0, WEEKEND_WEIGHT) / (5 + 2 * WEEKEND_WEIGHT)
+    rate = weekly[:, None] * (np.asarray(WEEK_WEIGHTS)[day // 7] * day_weight)[None, :]
+    free_slots = rng.poisson(rate)
+
+    capacity = pd.DataFrame(
+        {
+            "department_id": np.repeat(offered["department_id"].to_numpy(dtype=object), len(day)),
+            "collaboration": np.repeat(offered["collaboration"].to_numpy(dtype=object), len(day)),
+            "procedure": np.repeat(offered["procedure"].to_numpy(dtype=object), len(day)),
+            "date": _dates(today, np.tile(day, len(offered))),
+            "free_slots": free_slots.ravel(),
+        }
+    )
+    return frames.conform(capacity, frames.CAPACITY)
+
+
+def write_folder(dataset: Dataset, folder: str | Path) -> Path:
+    """Write the dataset as a contract folder (four CSV files, plus weekly_caps.csv if any).
+
+    Dates are ISO ``YYYY-MM-DD``, booleans ``true``/``false``, missing values empty cells.
+    Optional patient clock columns are written where any row has one; ``deadline_rule`` is
+    derived on reading and never written.
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "departments": dataset.departments,
+        "services": dataset.services,
+        "capacity": dataset.capacity,
+        "patients": dataset.patients,
+    }
+    if not dataset.weekly_caps.empty:
+        tables["weekly_caps"] = dataset.weekly_caps
+    for table, frame in tables.items():
+        optional = [
+            column
+            for column in frames.OPTIONAL_COLUMNS[table]
+            if column in frame.columns and column != "deadline_rule" and frame[column].notna().any()
+        ]
+        columns = [*frames.REQUIRED_COLUMNS[table], *optional]
+        _contract_text(frame, columns).to_csv(root / f"{table}.csv", index=False, na_rep="")
+    return root
+
+
+def _contract_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns as the contract writes them: ISO dates, true/false, whole numbers bare."""
+    out: dict[str, object] = {}
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+            out[column] = np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))
+        elif pd.api.types.is_bool_dtype(values):
+            out[column] = np.where(values.to_numpy(dtype=bool), "true", "false")
+        elif pd.api.types.is_float_dtype(values):
+            given = values.dropna()
+            whole = bool((given == given.round()).all())
+            out[column] = values.astype("Int64") if whole else values
+        else:
+            out[column] = values
+    return pd.DataFrame(out, index=frame.index)
