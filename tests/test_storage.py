@@ -71,6 +71,25 @@ def test_snapshot_round_trips_a_loaded_folder(
     assert_same_frames(read_snapshot(database_url), read_folder(path))
 
 
+def test_weekly_caps_round_trip(database_url: str, example: Path) -> None:
+    """Weekly caps are stored with the dataset and read back in a week's horizon."""
+    dataset = read_folder(example)
+    service = dataset.services.iloc[0]
+    caps = pd.DataFrame(
+        {
+            "department_id": [service["department_id"]] * 2,
+            "collaboration": [service["collaboration"]] * 2,
+            "procedure": [service["procedure"]] * 2,
+            "week": ["2026-W48", "2027-W10"],
+            "max_slots": [3, 4],
+        }
+    ).astype(dataset.weekly_caps.dtypes.to_dict())
+    load_dataset(database_url, dataclasses.replace(dataset, weekly_caps=caps))
+    pd.testing.assert_frame_equal(read_snapshot(database_url).weekly_caps, caps)
+    in_horizon = read_snapshot(database_url, week="2026-W48").weekly_caps
+    pd.testing.assert_frame_equal(in_horizon, caps.iloc[:1])
+
+
 def test_loading_twice_changes_nothing(database_url: str, example: Path) -> None:
     """A second load of the same folder reports everything unchanged and writes no row."""
     first = load_folder(database_url, example)

@@ -20,13 +20,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 ENV_VAR = "KAPACITET_DB"
 DEFAULT_FILE = Path("var") / "kapacitet.sqlite"
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 7_340_100  # PostgreSQL advisory lock id held while migrating
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -102,6 +103,8 @@ def upgrade_database(url_or_engine: str | Engine | None = None) -> str | None:
     Cheap when the database is already at head: one query for the current revision.
     """
     with engine_for(url_or_engine) as engine, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # two first runs must not both migrate
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
         if current_revision(connection) == head_revision():
             return head_revision()
         config = alembic_config()
