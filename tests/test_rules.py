@@ -32,9 +32,9 @@ def patient(procedure: str, **dates: str) -> pd.DataFrame:
 def computed(frame: pd.DataFrame, rules: Rules = RULES) -> tuple[str | None, str | None]:
     """The computed deadline (ISO) and deadline_rule of the single patient."""
     out = compute_deadlines(frame, rules)
-    deadline, rule = out.loc[0, "deadline"], out.loc[0, "deadline_rule"]
+    deadline, rule = out["deadline"].iloc[0], out["deadline_rule"].iloc[0]
     return (
-        None if pd.isna(deadline) else deadline.date().isoformat(),
+        None if pd.isna(deadline) else pd.Timestamp(deadline).date().isoformat(),
         None if pd.isna(rule) else str(rule),
     )
 
