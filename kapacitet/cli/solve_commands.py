@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -94,7 +95,7 @@ def print_solution(solution, title: str = "Proposals") -> None:  # type: ignore[
         for column in ("patient", "action", "to", "date", "deadline", "late", "reason"):
             detail.add_column(column, overflow="fold")
         for r in rows.itertuples():
-            late = "" if r.days_late is None or r.days_late != r.days_late else str(r.days_late)
+            late = "" if pd.isna(r.days_late) else str(r.days_late)
             detail.add_row(
                 r.patient_id, r.action, r.department_id, r.date, r.deadline, late, r.reason
             )

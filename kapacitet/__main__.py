@@ -1,0 +1,5 @@
+"""`python -m kapacitet` runs the command line."""
+
+from kapacitet.cli import main
+
+main()
