@@ -182,7 +182,7 @@ class _TableCheck:
             return self.raw.frame[column]
         return pd.Series(pd.NA, index=self.raw.frame.index, dtype=frames.STR)
 
-    def _present(self, column: str) -> np.ndarray:
+    def present(self, column: str) -> np.ndarray:
         """Which rows have a value, reporting empty cells of a column that needs one."""
         values = self.given(column)
         present = values.notna().to_numpy()
@@ -192,14 +192,14 @@ class _TableCheck:
 
     def text(self, column: str) -> pd.Series:
         """A free-text column (display names, references checked elsewhere)."""
-        self._present(column)
+        self.present(column)
         self.typed[column] = self.given(column)
         return self.typed[column]
 
     def ids(self, column: str, kind: str) -> pd.Series:
         """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         valid = _matching(values, ID_PATTERN)
         self.found.at(
             present & ~valid,
@@ -215,7 +215,7 @@ class _TableCheck:
     def patient_ids(self, column: str) -> pd.Series:
         """Patient pseudonyms: valid unique ids that do not look like a CPR number."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         cpr = _matching(values, CPR_PATTERN)
         # The value itself is never echoed: it may be a real person's CPR number.
         self.found.at(
@@ -258,7 +258,7 @@ class _TableCheck:
     def choice(self, column: str, choices: tuple[str, ...], kind: str) -> pd.Series:
         """A vocabulary column; unknown values get a did-you-mean hint and become ``<NA>``."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         known = values.isin(choices).to_numpy(dtype=bool)
         self.found.at(present & ~known, column, lambda i: _unknown(kind, values.iloc[i], choices))
         self.typed[column] = values.where(known)
@@ -267,7 +267,7 @@ class _TableCheck:
     def dates(self, column: str) -> pd.Series:
         """An ISO ``YYYY-MM-DD`` date column; anything else is reported and becomes NaT."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         parsed = pd.Series(pd.NaT, index=values.index, dtype=frames.DATE)
         if present.any():
             given = values[present]
@@ -289,7 +289,7 @@ class _TableCheck:
     ) -> pd.Series:
         """A decimal column within ``low..high``; anything else is reported and becomes NaN."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         unparsable = present & np.isnan(parsed)
         self.found.at(unparsable, column, lambda i: _not_a_number(values.iloc[i]))
@@ -302,7 +302,7 @@ class _TableCheck:
     def counts(self, column: str) -> pd.Series:
         """A whole number >= 0 (slots); anything else is reported and becomes 0."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         unparsable = present & np.isnan(parsed)
         self.found.at(unparsable, column, lambda i: _not_a_number(values.iloc[i]))
@@ -327,7 +327,7 @@ class _TableCheck:
     def booleans(self, column: str, default: bool) -> pd.Series:
         """A ``true``/``false`` column; an empty cell means ``default``."""
         values = self.given(column)
-        present = self._present(column)
+        present = self.present(column)
         valid = values.isin(("true", "false")).to_numpy(dtype=bool)
         self.found.at(
             present & ~valid,
@@ -420,7 +420,7 @@ def _check_departments(check: _TableCheck) -> None:
     if not check.has("region"):
         return
     region = check.given("region")
-    present = check._present("region")
+    present = check.present("region")
     codes = {value for value in region.dropna().unique() if is_foreign_region(str(value))}
     danish = region.isin(REGIONS).to_numpy(dtype=bool)
     country = region.isin(codes).to_numpy(dtype=bool)
@@ -471,7 +471,7 @@ def _check_service_rows(check: _TableCheck) -> None:
         check.counts("free_slots")
     else:
         week = check.given("week")
-        present = check._present("week")
+        present = check.present("week")
         iso = _matching(week, ISO_WEEK_PATTERN)
         check.found.at(
             present & ~iso,
