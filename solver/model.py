@@ -45,6 +45,7 @@ class ArcKind:
     EXIT = 4  # chain node -> that day's bucket (unbounded)
     BUCKET = 5  # bucket -> sink or week node (the day's free slots)
     WEEK = 6  # week node -> sink (the weekly cap)
+    CROSS = 7  # a dated chain's last on-time day -> the shared late chain's next day
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Network:
     arc_patient: IntArray  # -1 for arcs that are not ENTRY/KEEP/UNASSIGNED
     arc_department: IntArray  # department index, -1 where not applicable
     arc_bucket: IntArray  # bucket index (KEEP: the booking; ENTRY: the entry day), -1 otherwise
-    arc_group: IntArray  # chain group (ENTRY, CHAIN, EXIT), -1 otherwise
+    arc_group: IntArray  # chain group (ENTRY, CHAIN, EXIT; CROSS: the group crossed from)
     arc_km: FloatArray  # travel km (ENTRY, KEEP), NaN otherwise
     arc_category: IntArray  # tier-4 category rank (ENTRY, KEEP), -1 otherwise
     # buckets: department, service, day, free slots
@@ -83,6 +84,7 @@ class Network:
     departments: pd.DataFrame
     service_keys: tuple[str, ...]
     category_step: int
+    group_late: IntArray  # per chain group: the late group it crosses into, -1 if none
     max_days_late: IntArray  # per patient: most days late any of its options can be
     max_policy_points: IntArray  # per patient: largest policy points of any of its options
     can_breach: BoolArray  # per patient: some option is after an active deadline
@@ -287,7 +289,37 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     g_class = np.asarray(group_uniques.get_level_values(1), dtype=np.int64)
     g_first = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(g_first, pair_group, pos)
-    g_size = chain_end[g_chain] - g_first
+    # A dated class runs only up to its deadline, then crosses into its chain's one shared
+    # "already late" chain: after the deadline every class costs the same per day.
+    g_dated = (g_class != NEVER_LATE) & (g_class != ALREADY_LATE)
+    g_last_on_time = np.where(
+        g_dated,
+        np.searchsorted(
+            bucket_key, chain_keys[g_chain] * horizon + np.where(g_dated, g_class, 0), "right"
+        )
+        - 1,
+        -1,
+    )
+    late_existing = pd.Series(
+        np.flatnonzero(g_class == ALREADY_LATE), index=g_chain[g_class == ALREADY_LATE]
+    )
+    crossing_chains = np.unique(g_chain[g_dated])
+    missing = crossing_chains[~np.isin(crossing_chains, late_existing.index.to_numpy())]
+    new_late = n_groups + np.arange(len(missing), dtype=np.int64)
+    g_chain = np.concatenate([g_chain, missing])
+    g_class = np.concatenate([g_class, np.full(len(missing), ALREADY_LATE, dtype=np.int64)])
+    g_first = np.concatenate([g_first, np.full(len(missing), np.iinfo(np.int64).max)])
+    g_dated = np.concatenate([g_dated, np.zeros(len(missing), dtype=bool)])
+    g_last_on_time = np.concatenate([g_last_on_time, np.full(len(missing), -1, dtype=np.int64)])
+    n_groups = len(g_chain)
+    late_of_chain = np.full(len(chain_keys), -1, dtype=np.int64)
+    late_of_chain[late_existing.index.to_numpy()] = late_existing.to_numpy()
+    late_of_chain[missing] = new_late
+    g_late = np.where(g_dated, late_of_chain[g_chain], -1)
+    dated = np.flatnonzero(g_dated)
+    np.minimum.at(g_first, g_late[dated], g_last_on_time[dated] + 1)
+    g_end = np.where(g_dated, g_last_on_time + 1, chain_end[g_chain])
+    g_size = g_end - g_first
 
     # ---- node numbering ----------------------------------------------------------------------
     sink = n
@@ -372,19 +404,22 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     entry_policy = entry_points + pair_category * step
     keep_policy = keep_points + keep_category * step
 
-    # CHAIN arcs (node -> next node of the same group)
-    has_next = node_bucket + 1 < chain_end[g_chain[node_group]]
+    # CHAIN arcs (node -> next node of the same group); lateness only on "already late" chains
+    has_next = node_bucket + 1 < g_end[node_group]
     ch_from = node_id[has_next]
     ch_bucket = node_bucket[has_next]
-    ch_class = g_class[node_group[has_next]]
-    t_now = b_day[ch_bucket]
-    t_next = b_day[ch_bucket + 1]
-    late_now = np.where(ch_class == NEVER_LATE, 0, np.maximum(t_now - ch_class, 0))
-    late_next = np.where(ch_class == NEVER_LATE, 0, np.maximum(t_next - ch_class, 0))
-    already = ch_class == ALREADY_LATE
-    ch_days = np.where(already, t_next - t_now, late_next - late_now)
-    ch_breach = ((~already) & (late_now == 0) & (late_next > 0)).astype(np.int64)
+    already = g_class[node_group[has_next]] == ALREADY_LATE
+    ch_days = np.where(already, b_day[ch_bucket + 1] - b_day[ch_bucket], 0)
+    ch_breach = np.zeros(len(ch_from), dtype=np.int64)
     ch_points = date_points[ch_bucket + 1] - date_points[ch_bucket]
+    # CROSS arcs: a dated class's last on-time day -> the late chain's next day
+    cr_group = dated
+    cr_bucket = g_last_on_time[dated] + 1
+    cr_late = g_late[dated]
+    cr_from = g_node0[cr_group] + (g_end[cr_group] - 1 - g_first[cr_group])
+    cr_to = g_node0[cr_late] + (cr_bucket - g_first[cr_late])
+    cr_days = b_day[cr_bucket] - g_class[cr_group]
+    cr_points = date_points[cr_bucket] - date_points[cr_bucket - 1]
 
     n_entry, n_keep, n_chain = len(entry_tail), len(keep_patient), len(ch_from)
     n_exit = len(node_id)
@@ -397,6 +432,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         node_id,
         bucket_node0 + np.arange(n_buckets, dtype=np.int64),
         week_arcs_tail,
+        cr_from,
     ]
     blocks_head = [
         entry_head,
@@ -406,36 +442,56 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         bucket_node0 + node_bucket,
         bucket_target,
         np.full(n_weeks, sink, dtype=np.int64),
+        cr_to,
     ]
-    sizes = [n_entry, n_keep, n, n_chain, n_exit, n_buckets, n_weeks]
-    kinds = np.repeat(np.arange(7, dtype=np.int64), sizes)
+    sizes = [n_entry, n_keep, n, n_chain, n_exit, n_buckets, n_weeks, len(cr_from)]
+    n_kinds = len(sizes)
+    kinds = np.repeat(np.arange(n_kinds, dtype=np.int64), sizes)
     capacity = np.concatenate(
         [
             np.ones(n_entry + n_keep + n, dtype=np.int64),
             np.full(n_chain + n_exit, unbounded, dtype=np.int64),
             b_capacity,
             week_cap,
+            np.full(len(cr_from), unbounded, dtype=np.int64),
         ]
     )
     zeros = {k: np.zeros(s, dtype=np.int64) for k, s in enumerate(sizes)}
 
     def column(parts: dict[int, IntArray]) -> IntArray:
-        return np.concatenate([parts.get(k, zeros[k]) for k in range(7)]).astype(np.int64)
+        return np.concatenate([parts.get(k, zeros[k]) for k in range(n_kinds)]).astype(np.int64)
 
     entry_breach = (entry_late > 0).astype(np.int64)
     keep_breach = (keep_late > 0).astype(np.int64)
     unassigned = column({ArcKind.UNASSIGNED: np.ones(n, dtype=np.int64)})
     breach = column(
-        {ArcKind.ENTRY: entry_breach, ArcKind.KEEP: keep_breach, ArcKind.CHAIN: ch_breach}
+        {
+            ArcKind.ENTRY: entry_breach,
+            ArcKind.KEEP: keep_breach,
+            ArcKind.CHAIN: ch_breach,
+            ArcKind.CROSS: np.ones(len(cr_from), dtype=np.int64),
+        }
     )
-    days_late = column({ArcKind.ENTRY: entry_late, ArcKind.KEEP: keep_late, ArcKind.CHAIN: ch_days})
+    days_late = column(
+        {
+            ArcKind.ENTRY: entry_late,
+            ArcKind.KEEP: keep_late,
+            ArcKind.CHAIN: ch_days,
+            ArcKind.CROSS: cr_days,
+        }
+    )
     policy_points = column(
-        {ArcKind.ENTRY: entry_policy, ArcKind.KEEP: keep_policy, ArcKind.CHAIN: ch_points}
+        {
+            ArcKind.ENTRY: entry_policy,
+            ArcKind.KEEP: keep_policy,
+            ArcKind.CHAIN: ch_points,
+            ArcKind.CROSS: cr_points,
+        }
     )
     minus = {k: np.full(s, -1, dtype=np.int64) for k, s in enumerate(sizes)}
 
     def index_column(parts: dict[int, IntArray]) -> IntArray:
-        return np.concatenate([parts.get(k, minus[k]) for k in range(7)]).astype(np.int64)
+        return np.concatenate([parts.get(k, minus[k]) for k in range(n_kinds)]).astype(np.int64)
 
     arc_patient = index_column(
         {
@@ -451,10 +507,16 @@ def build_network(problem: Problem, policy: Policy) -> Network:
             ArcKind.KEEP: keep_bucket,
             ArcKind.EXIT: node_bucket,
             ArcKind.BUCKET: np.arange(n_buckets, dtype=np.int64),
+            ArcKind.CROSS: cr_bucket,
         }
     )
     arc_group = index_column(
-        {ArcKind.ENTRY: pair_group, ArcKind.CHAIN: node_group[has_next], ArcKind.EXIT: node_group}
+        {
+            ArcKind.ENTRY: pair_group,
+            ArcKind.CHAIN: node_group[has_next],
+            ArcKind.EXIT: node_group,
+            ArcKind.CROSS: cr_group,
+        }
     )
     arc_category = index_column({ArcKind.ENTRY: pair_category, ArcKind.KEEP: keep_category})
     arc_km = np.full(len(kinds), np.nan)
@@ -508,6 +570,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         departments=departments,
         service_keys=tuple(service_index.astype(str)),
         category_step=step,
+        group_late=g_late,
         max_days_late=max_days,
         max_policy_points=max_points,
         can_breach=max_days > 0,

@@ -46,6 +46,7 @@ class Proof:
     weights: dict[str, int]
     certificate: str  # "verified", "skipped", or why verification failed
     certificate_detail: str = ""
+    rounds: int = 0  # Bellman-Ford rounds of the certificate
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,84 @@ def solve(
     ``method`` is "auto" (one weighted pass when the weights fit OR-Tools' cost range, else
     staged), "single-pass" or "staged". ``verify`` checks tiers 1-3 independently with residual
     potentials (a Bellman-Ford certificate). Pure and deterministic: same input, same output.
+
+    Patients waiting for different services (collaboration and procedure) never compete for a
+    slot, so each service is solved on its own network: the tier vectors of independent parts
+    add up, so optimising each part lexicographically optimises the whole, on smaller networks
+    with tighter weights.
     """
     policy = policy or Policy()
+    parts = [
+        _solve_service(part, policy, method=method, verify=verify)
+        for part in split_by_service(problem)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    proposals = pd.concat([part.proposals for part in parts], ignore_index=True)
+    order = pd.Index(proposals["patient_id"]).get_indexer(
+        problem.patients["patient_id"].astype(str)
+    )
+    proposals = proposals.iloc[order].reset_index(drop=True)
+    tiers = TierValues(*(int(sum(getattr(p.tiers, f) for p in parts)) for f in TIER_FIELDS))
+    methods = sorted({p.proof.method for p in parts})
+    certificates = {p.proof.certificate for p in parts}
+    proof = Proof(
+        method=" + ".join(methods) + f" ({len(parts)} services)",
+        solver_status="OPTIMAL",
+        weights=max((p.proof.weights for p in parts), key=lambda w: max(w.values(), default=0)),
+        certificate="verified" if certificates == {"verified"} else "; ".join(sorted(certificates)),
+        certificate_detail="per service: "
+        + "; ".join(
+            sorted({p.proof.certificate_detail for p in parts if p.proof.certificate_detail})
+        ),
+    )
+    timings = {k: sum(p.timings.get(k, 0.0) for p in parts) for k in parts[0].timings}
+    return Solution(proposals, tiers, explain.kpis(proposals), proof, timings)
+
+
+TIER_FIELDS = ("unassigned", "breaches", "days_late", "policy_points")
+
+
+def split_by_service(problem: Problem) -> list[Problem]:
+    """One sub-problem per service (collaboration, procedure) that has patients waiting."""
+
+    def keys(frame: pd.DataFrame) -> pd.Series:
+        return frame["collaboration"].astype(str) + "/" + frame["procedure"].astype(str)
+
+    patient_rows = pd.Series(np.arange(len(problem.patients))).groupby(
+        keys(problem.patients).to_numpy(), sort=True
+    )
+    if patient_rows.ngroups <= 1:
+        return [problem]
+    capacity_rows = keys(problem.capacity).to_numpy()
+    service_rows = keys(problem.services).to_numpy()
+    cap_rows = keys(problem.weekly_caps).to_numpy() if len(problem.weekly_caps) else None
+    by_capacity = pd.Series(np.arange(len(capacity_rows))).groupby(capacity_rows).indices
+    parts = []
+    for key, rows in patient_rows.indices.items():
+        parts.append(
+            Problem(
+                departments=problem.departments,
+                services=problem.services[service_rows == key],
+                capacity=problem.capacity.iloc[by_capacity.get(key, np.empty(0, np.int64))],
+                patients=problem.patients.iloc[rows],
+                today=problem.today,
+                weekly_caps=problem.weekly_caps[cap_rows == key]
+                if cap_rows is not None
+                else problem.weekly_caps,
+            )
+        )
+    return parts
+
+
+def _solve_service(
+    problem: Problem,
+    policy: Policy,
+    *,
+    method: str = "auto",
+    verify: bool = True,
+) -> Solution:
+    """The solve of one independent part (normally one service's patients and slots)."""
     clock = time.perf_counter()
     timings: dict[str, float] = {}
     net = build_network(problem, policy)
@@ -181,6 +258,7 @@ def solve(
         weights={k: int(v) for k, v in used_weights.items()},
         certificate=certificate,
         certificate_detail=detail,
+        rounds=potentials.iterations if verify and potentials is not None else 0,
     )
     return Solution(proposals, tiers, kpis, proof, timings)
 
@@ -211,15 +289,85 @@ def place_patients(net: Network, flows: IntArray) -> Placement:
     e_patient = net.arc_patient[entry_arcs]
     e_group = net.arc_group[entry_arcs]
     e_bucket = net.arc_bucket[entry_arcs]
-    order = np.lexsort((e_patient, net.patient_deadline_day[e_patient], e_bucket, e_group))
     exit_arcs = np.flatnonzero((net.kind == ArcKind.EXIT) & (flows > 0))
-    x_count = flows[exit_arcs]
-    x_group = np.repeat(net.arc_group[exit_arcs], x_count)
-    x_bucket = np.repeat(net.arc_bucket[exit_arcs], x_count)
-    x_order = np.lexsort((x_bucket, x_group))
+    cross_arcs = np.flatnonzero((net.kind == ArcKind.CROSS) & (flows > 0))
+    # Dated chains first: their units leave at a day, or cross (after every day of theirs) into
+    # the shared late chain, where they enter again with the late chain's own entrants.
+    late_groups = np.unique(net.group_late[net.group_late >= 0])
+    is_late_exit = np.isin(net.arc_group[exit_arcs], late_groups)
+    x_group = np.concatenate([net.arc_group[exit_arcs[~is_late_exit]], net.arc_group[cross_arcs]])
+    x_bucket = np.concatenate(
+        [net.arc_bucket[exit_arcs[~is_late_exit]], net.arc_bucket[cross_arcs]]
+    )
+    x_count = np.concatenate([flows[exit_arcs[~is_late_exit]], flows[cross_arcs]])
+    x_cross = np.repeat(
+        np.r_[np.zeros(int((~is_late_exit).sum()), bool), np.ones(len(cross_arcs), bool)], x_count
+    )
+    first = ~np.isin(e_group, late_groups)
+    p1, b1, x1 = _fifo(
+        net,
+        e_patient[first],
+        e_group[first],
+        e_bucket[first],
+        np.repeat(x_group, x_count),
+        np.repeat(x_bucket, x_count),
+        x_cross,
+    )
+    bucket[p1[~x1]] = b1[~x1]
+    crossed_patient, crossed_bucket = p1[x1], b1[x1]
+    # Late chains: entrants are direct entries plus the patients that crossed in.
+    cross_group_of_patient = np.full(net.n_patients, -1, dtype=np.int64)
+    cross_group_of_patient[crossed_patient] = _crossed_into(
+        net, p1, x1, e_patient[first], e_group[first]
+    )
+    l_patient = np.concatenate([e_patient[~first], crossed_patient])
+    l_group = np.concatenate([e_group[~first], cross_group_of_patient[crossed_patient]])
+    l_bucket = np.concatenate([e_bucket[~first], crossed_bucket])
+    y_arcs = exit_arcs[is_late_exit]
+    y_count = flows[y_arcs]
+    p2, b2, _ = _fifo(
+        net,
+        l_patient,
+        l_group,
+        l_bucket,
+        np.repeat(net.arc_group[y_arcs], y_count),
+        np.repeat(net.arc_bucket[y_arcs], y_count),
+        np.zeros(int(y_count.sum()), dtype=bool),
+    )
+    bucket[p2] = b2
+    return Placement(bucket, kept)
+
+
+def _crossed_into(
+    net: Network,
+    patients: IntArray,
+    crossed: np.ndarray,
+    entry_patients: IntArray,
+    entry_groups: IntArray,
+) -> IntArray:
+    """For each patient that crossed, the late group its dated group crosses into."""
+    group_of = np.full(net.n_patients, -1, dtype=np.int64)
+    group_of[entry_patients] = entry_groups
+    return net.group_late[group_of[patients[crossed]]]
+
+
+def _fifo(
+    net: Network,
+    e_patient: IntArray,
+    e_group: IntArray,
+    e_bucket: IntArray,
+    x_group: IntArray,
+    x_bucket: IntArray,
+    x_flag: np.ndarray,
+) -> tuple[IntArray, IntArray, np.ndarray]:
+    """Pair entrants and exit units per group, k-th with k-th by day (exits flagged carry on).
+
+    Returns patients, their exit bucket and the exit's flag, in pairing order.
+    """
+    order = np.lexsort((e_patient, net.patient_deadline_day[e_patient], e_bucket, e_group))
+    x_order = np.lexsort((x_flag, x_bucket, x_group))
     if len(x_order) != len(order) or not np.array_equal(x_group[x_order], e_group[order]):
         raise flow.SolverFailure("chain flow does not decompose: entries and exits differ")
     if np.any(x_bucket[x_order] < e_bucket[order]):
         raise flow.SolverFailure("chain flow decomposition placed a patient before entry")
-    bucket[e_patient[order]] = x_bucket[x_order]
-    return Placement(bucket, kept)
+    return e_patient[order], x_bucket[x_order], x_flag[x_order]
