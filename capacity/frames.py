@@ -8,7 +8,7 @@ missing dates are ``NaT``, missing numbers ``NaN``, missing strings ``<NA>``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, cast
 
 import pandas as pd
 
@@ -125,7 +125,7 @@ def conform(frame: pd.DataFrame, spec: dict[str, str]) -> pd.DataFrame:
         elif dtype == DATE:
             out[name] = pd.to_datetime(out[name]).astype(DATE)
         elif str(out[name].dtype) != dtype:
-            out[name] = out[name].astype(dtype)
+            out[name] = out[name].astype(cast(Any, dtype))
     ordered = list(spec) + [c for c in out.columns if c not in spec]
     return out[ordered].reset_index(drop=True)
 

@@ -30,8 +30,11 @@ def current_practice(problem: Problem) -> pd.DataFrame:
     free: dict[tuple[str, str, str], dict[int, int]] = {}
     cap = problem.capacity[problem.capacity["date"] >= today]
     grouped = cap.groupby(["department_id", "collaboration", "procedure", "date"])["free_slots"]
-    for (d, c, p, date), slots in grouped.sum().items():
-        free.setdefault((d, c, p), {})[(date - today).days] = int(slots)
+    for key, slots in grouped.sum().items():
+        d, c, p, date = key  # type: ignore[misc]
+        free.setdefault((str(d), str(c), str(p)), {})[(pd.Timestamp(date) - today).days] = int(
+            slots
+        )
     offers: dict[tuple[str, str], list[int]] = {}
     for d, c, p in problem.services[["department_id", "collaboration", "procedure"]].itertuples(
         index=False

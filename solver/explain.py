@@ -36,10 +36,10 @@ def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.
     """Per patient: does the home department offer the service, and its first slot from entry."""
     patients = problem.patients.reset_index(drop=True)
     dept_index = pd.Index(net.departments["department_id"].astype(str))
-    home = dept_index.get_indexer(patients["home_department_id"].astype(str))
+    home = dept_index.get_indexer(patients["home_department_id"].astype(str).to_numpy())
     service_index = pd.Index(net.service_keys)
     service = service_index.get_indexer(
-        patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str)
+        (patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str)).to_numpy()
     )
     offers = problem.services.assign(
         key=problem.services["department_id"].astype(str)
@@ -224,7 +224,7 @@ def reasons(
         ],
         default="",
     )
-    deadline_part = pd.Series(deadline_part).str.replace("(patient_wish)", "(patient's wish)")
+    deadline_words = pd.Series(deadline_part).str.replace("(patient_wish)", "(patient's wish)")
 
     home_name = frame["home_department_id"].map(name_of).fillna(frame["home_department_id"])
     first_home = _fmt_dates(home["first_home_day"].to_numpy(), today)
@@ -266,7 +266,7 @@ def reasons(
     late_note = np.where(
         late > 0, "; no eligible slot meets the deadline without pushing another patient later", ""
     )
-    placed_text = target + " on " + date_text + ", " + km_text + ": " + deadline_part
+    placed_text = target + " on " + date_text + ", " + km_text + ": " + deadline_words
     keep_text = "Current booking kept: " + placed_text + late_note
     home_text = "Home department: " + placed_text + late_note
     away_text = placed_text + "; " + home_part + late_note + declined
@@ -291,7 +291,7 @@ def _unassigned_reasons(
     limit_text = np.where(
         limit.notna(), " within " + limit.round(0).astype("Int64").astype(str) + " km", ""
     )
-    no_department = (
+    no_department: pd.Series = (
         "No department with a free "
         + what
         + " slot on or after the earliest date"

@@ -165,7 +165,8 @@ def build_network(problem: Problem, policy: Policy) -> Network:
 
     p_service = _service_codes(patients["collaboration"], patients["procedure"], service_index)
     p_home = np.asarray(
-        dept_index.get_indexer(patients["home_department_id"].astype(str)), dtype=np.int64
+        dept_index.get_indexer(patients["home_department_id"].astype(str).to_numpy()),
+        dtype=np.int64,
     )
     p_region = patients["home_region"].astype(str).to_numpy()
     p_lat = patients["latitude"].to_numpy(np.float64)
@@ -185,7 +186,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     p_accepts_foreign = patients["accepts_foreign"].to_numpy(bool) & policy.allow_foreign
 
     booked_dept = np.asarray(
-        dept_index.get_indexer(patients["booked_department_id"].fillna("").astype(str)),
+        dept_index.get_indexer(patients["booked_department_id"].fillna("").astype(str).to_numpy()),
         dtype=np.int64,
     )
     booked_day = _day_numbers(patients["booked_date"], today)
@@ -195,7 +196,9 @@ def build_network(problem: Problem, policy: Policy) -> Network:
 
     # ---- buckets: declared free slots plus the slots held by current bookings --------------
     cap = problem.capacity
-    c_dept = np.asarray(dept_index.get_indexer(cap["department_id"].astype(str)), dtype=np.int64)
+    c_dept = np.asarray(
+        dept_index.get_indexer(cap["department_id"].astype(str).to_numpy()), dtype=np.int64
+    )
     c_service = _service_codes(cap["collaboration"], cap["procedure"], service_index)
     c_day = _day_numbers(cap["date"], today)
     c_slots = cap["free_slots"].to_numpy(np.int64)
@@ -225,7 +228,8 @@ def build_network(problem: Problem, policy: Policy) -> Network:
 
     # ---- eligible (patient, department) pairs -------------------------------------------------
     s_dept = np.asarray(
-        dept_index.get_indexer(problem.services["department_id"].astype(str)), dtype=np.int64
+        dept_index.get_indexer(problem.services["department_id"].astype(str).to_numpy()),
+        dtype=np.int64,
     )
     s_service = _service_codes(
         problem.services["collaboration"], problem.services["procedure"], service_index
@@ -233,7 +237,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     s_price = problem.services["price_dkk"].to_numpy(np.float64)
     offer = pd.DataFrame({"service": s_service, "dept": s_dept, "price": s_price})
     offer = offer[(offer["dept"] >= 0) & (offer["service"] >= 0)]
-    offer = offer.groupby(["service", "dept"], as_index=False, sort=True)["price"].min()
+    offer = offer.groupby(["service", "dept"], as_index=False, sort=True)[["price"]].min()
     o_service = offer["service"].to_numpy(np.int64)
     o_dept = offer["dept"].to_numpy(np.int64)
     o_price = offer["price"].to_numpy(np.float64)
@@ -332,7 +336,8 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     n_weeks = 0
     if len(cap_frame):
         w_dept = np.asarray(
-            dept_index.get_indexer(cap_frame["department_id"].astype(str)), dtype=np.int64
+            dept_index.get_indexer(cap_frame["department_id"].astype(str).to_numpy()),
+            dtype=np.int64,
         )
         w_service = _service_codes(
             cap_frame["collaboration"], cap_frame["procedure"], service_index

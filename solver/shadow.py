@@ -77,7 +77,7 @@ def shadow_prices_by_resolve(problem: Problem, policy: Policy, rows: pd.DataFram
                 "department_id": [r.department_id],
                 "collaboration": [r.collaboration],
                 "procedure": [r.procedure],
-                "date": [pd.Timestamp(r.date)],
+                "date": [pd.Timestamp(str(r.date))],
                 "free_slots": [1],
             }
         )

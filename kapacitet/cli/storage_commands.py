@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
-from capacity import storage
+if TYPE_CHECKING:
+    from capacity import storage
 
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        envvar=storage.database.ENV_VAR,
+        envvar="KAPACITET_DB",  # capacity.storage.database.ENV_VAR (not imported: start-up time)
         help="Database URL (default: sqlite file var/kapacitet.sqlite under the current folder), "
         "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/kapacitet.",
         show_envvar=True,
@@ -33,6 +33,10 @@ def _validation_errors() -> tuple[type[Exception], ...]:
 
 def _shown(db: str | None) -> str:
     """The resolved database URL with any password masked."""
+    from sqlalchemy.engine import make_url
+
+    from capacity import storage
+
     return make_url(storage.resolve_url(db)).render_as_string(hide_password=True)
 
 
@@ -61,6 +65,8 @@ def register(app: typer.Typer) -> None:
         db: DatabaseOption = None,
     ) -> None:
         """Validate a contract folder and store it; exit 1 listing the problems if it is invalid."""
+        from capacity import storage
+
         try:
             report = storage.load_folder(db, folder)
         except (*_validation_errors(), storage.LoadRejected) as exc:
@@ -76,6 +82,8 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def upgrade(db: DatabaseOption = None) -> None:
         """Migrate the database to the newest schema (every command also does this itself)."""
+        from capacity import storage
+
         revision = storage.upgrade_database(db)
         typer.echo(f"{_shown(db)} is at revision {revision}")
 
@@ -87,6 +95,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """List every capacity declaration version, oldest first per department and week."""
+        from capacity import storage
+
         versions = storage.declaration_history(db, department_id=department)
         if versions.empty:
             typer.echo("no capacity declarations stored")
