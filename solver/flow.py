@@ -162,16 +162,25 @@ UNREACHABLE = np.int64(1 << 61)
 
 
 def residual_distances(
-    net: Network, cost: IntArray, flow: IntArray, source: int, *, max_iterations: int = 100_000
+    net: Network,
+    cost: IntArray,
+    flow: IntArray,
+    source: int,
+    *,
+    towards: bool = False,
+    max_iterations: int = 100_000,
 ) -> IntArray:
     """Shortest residual-path costs from ``source`` to every node (UNREACHABLE where none).
 
-    The flow must be optimal for ``cost`` (no negative cycle), as after any solve here.
+    With ``towards=True``, the costs from every node to ``source`` instead. The flow must be
+    optimal for ``cost`` (no negative cycle), as after any solve here.
     """
     forward = flow < net.capacity
     backward = flow > 0
     r_tail = np.concatenate([net.tail[forward], net.head[backward]])
     r_head = np.concatenate([net.head[forward], net.tail[backward]])
+    if towards:
+        r_tail, r_head = r_head, r_tail
     r_cost = np.concatenate([cost[forward], -cost[backward]])
     order = np.argsort(r_head, kind="stable")
     r_tail, r_head, r_cost = r_tail[order], r_head[order], r_cost[order]

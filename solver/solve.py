@@ -190,6 +190,29 @@ def split_by_service(problem: Problem) -> list[Problem]:
     return parts
 
 
+def optimal_flows(net: Network, method: str = "auto") -> tuple[IntArray, str, dict[str, int]]:
+    """A lexicographically optimal flow of the network, the method used, and its weights."""
+    weights = tier_weights(net)
+    single_fits = flow.fits_cost_range(_max_cost(net, weights), net.n_nodes)
+    if method == "auto":
+        method = "single-pass" if single_fits else "staged"
+    if method == "single-pass":
+        if not single_fits:
+            raise flow.SolverFailure("single-pass weights exceed OR-Tools' cost range; use staged")
+        cost = net.breach * weights["breach"] + net.days_late * weights["day"] + net.policy_points
+        return flow.solve_max_flow_min_cost(net, cost), method, weights
+    if method == "staged":
+        hard_cost, hard_weights = _hard_cost(net)
+        stage_a = flow.solve_max_flow_min_cost(net, hard_cost)
+        potentials = flow.residual_potentials(net, hard_cost, stage_a)
+        if potentials is None:
+            raise flow.SolverFailure("stage 1 flow is not optimal (negative residual cycle)")
+        fixed = flow.fix_by_reduced_cost(net, hard_cost, potentials)
+        flows = flow.solve_restricted(net, fixed, net.policy_points)
+        return flows, method, hard_weights | {"point (stage 2)": 1}
+    raise ValueError(f"unknown method {method!r}; expected auto, single-pass or staged")
+
+
 def _solve_service(
     problem: Problem,
     policy: Policy,
@@ -204,27 +227,8 @@ def _solve_service(
     timings["build_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    weights = tier_weights(net)
-    single_fits = flow.fits_cost_range(_max_cost(net, weights), net.n_nodes)
-    if method == "auto":
-        method = "single-pass" if single_fits else "staged"
-    hard_cost, hard_weights = _hard_cost(net)
-    if method == "single-pass":
-        if not single_fits:
-            raise flow.SolverFailure("single-pass weights exceed OR-Tools' cost range; use staged")
-        cost = net.breach * weights["breach"] + net.days_late * weights["day"] + net.policy_points
-        flows = flow.solve_max_flow_min_cost(net, cost)
-        used_weights = weights
-    elif method == "staged":
-        stage_a = flow.solve_max_flow_min_cost(net, hard_cost)
-        potentials = flow.residual_potentials(net, hard_cost, stage_a)
-        if potentials is None:
-            raise flow.SolverFailure("stage 1 flow is not optimal (negative residual cycle)")
-        fixed = flow.fix_by_reduced_cost(net, hard_cost, potentials)
-        flows = flow.solve_restricted(net, fixed, net.policy_points)
-        used_weights = hard_weights | {"point (stage 2)": 1}
-    else:
-        raise ValueError(f"unknown method {method!r}; expected auto, single-pass or staged")
+    flows, method, used_weights = optimal_flows(net, method)
+    hard_cost, _ = _hard_cost(net)
     timings["solve_s"] = time.perf_counter() - clock
 
     certificate, detail = "skipped", ""

@@ -254,3 +254,31 @@ def test_shadow_prices_match_resolving_with_one_more_slot() -> None:
     resolved = shadow_prices_by_resolve(problem, Policy(), sample)
     for column in ("unassigned_saved", "breaches_saved", "days_saved"):
         assert sample[column].tolist() == resolved[column].tolist()
+
+
+def test_best_alternative_names_the_breach_it_would_cause() -> None:
+    """Taking the home slot from a patient who cannot travel would cost a breach: it says so."""
+    from solver.alternatives import best_alternatives
+
+    problem = make_problem(
+        [{"deadline": day(2)}, {"deadline": day(2), "max_travel_km": 20.0}],
+        [("AAL", 1, 1), ("AAL", 8, 1), ("AAR", 1, 1)],
+    )
+    proposals = solve(problem).proposals.set_index("patient_id")
+    assert proposals.loc["p0", "department_id"] == "AAR"
+    alternative = best_alternatives(problem, patient_ids=["p0"]).set_index("patient_id").loc["p0"]
+    assert alternative["alternative_department_id"] == "AAL"
+    assert (alternative["extra_breaches"], alternative["extra_days_late"]) == (1, 6)
+    assert "1 more deadline breach" in alternative["why_not"]
+
+
+def test_best_alternative_for_a_kept_booking_says_it_is_kept() -> None:
+    """For a patient whose booking is kept, the alternative is declined because of the booking."""
+    from solver.alternatives import best_alternatives
+
+    problem = make_problem(
+        [{"booked_department_id": "AAR", "booked_date": day(2)}], [("AAL", 1, 1)]
+    )
+    alternative = best_alternatives(problem).set_index("patient_id").loc["p0"]
+    assert alternative["alternative_department_id"] == "AAL"
+    assert "current booking is kept" in alternative["why_not"]
