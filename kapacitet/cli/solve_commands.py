@@ -142,6 +142,12 @@ def register(app: typer.Typer) -> None:
         shadow_prices: Annotated[
             Path | None, typer.Option(help="Write the value of one more slot per day (CSV).")
         ] = None,
+        html_out: Annotated[
+            Path | None,
+            typer.Option(
+                "--html", help="Write a printable HTML page with reasons and alternatives."
+            ),
+        ] = None,
         quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
     ) -> None:
         """Propose a slot for every patient: fewest unassigned, breaches, days late, then policy."""
@@ -162,8 +168,18 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(proposals_csv(solution), encoding="utf-8")
-        if json_out is not None:
-            json_out.write_text(solution_json(solution), encoding="utf-8")
+        if json_out is not None or html_out is not None:
+            from solver.alternatives import best_alternatives
+            from solver.output import solution_html
+
+            reviewed = solution.proposals.loc[
+                solution.proposals["category"] != "home_department", "patient_id"
+            ]
+            alternatives = best_alternatives(problem, chosen, reviewed)
+            if json_out is not None:
+                json_out.write_text(solution_json(solution, alternatives), encoding="utf-8")
+            if html_out is not None:
+                html_out.write_text(solution_html(solution, alternatives), encoding="utf-8")
         if shadow_prices is not None:
             from solver.shadow import shadow_prices as compute_shadow
 
