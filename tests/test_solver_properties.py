@@ -188,3 +188,17 @@ def test_any_policy_keeps_tiers_one_to_three(problem: Problem, order: list[str])
     default = solve(problem)
     other = solve(problem, Policy(categories=tuple(order), per_km=5, per_day=0))
     assert other.tiers.hard() == default.tiers.hard()
+
+
+@SETTINGS
+@given(instances())
+def test_current_practice_never_beats_the_optimum(problem: Problem) -> None:
+    """The baseline's tiers 1-3 are never lexicographically better than the solve's."""
+    from solver.baseline import current_practice
+    from solver.explain import kpis
+
+    optimised = solve(problem)
+    baseline = kpis(current_practice(problem))
+    assert (baseline["unassigned"], baseline["breaches"], baseline["days_late"]) >= (
+        optimised.tiers.hard()
+    )
