@@ -10,6 +10,8 @@ arcs that reduced costs prove can still be part of a tier-1-3 optimum.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,6 +116,7 @@ def solve(
     *,
     method: str = "auto",
     verify: bool = True,
+    workers: int | None = None,
 ) -> Solution:
     """Propose a slot for every patient, tiers 1-3 exactly optimal, tier 4 by the policy.
 
@@ -124,13 +127,14 @@ def solve(
     Patients waiting for different services (collaboration and procedure) never compete for a
     slot, so each service is solved on its own network: the tier vectors of independent parts
     add up, so optimising each part lexicographically optimises the whole, on smaller networks
-    with tighter weights.
+    with tighter weights. ``workers`` > 1 solves the parts in that many forked processes (the
+    default uses both cores from 50,000 patients on); the result does not depend on it.
     """
     policy = policy or Policy()
-    parts = [
-        _solve_service(part, policy, method=method, verify=verify)
-        for part in split_by_service(problem)
-    ]
+    pieces = split_by_service(problem)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(problem.patients) >= 50_000 else 1
+    parts = _solve_parts(pieces, policy, method, verify, workers)
     if len(parts) == 1:
         return parts[0]
     proposals = pd.concat([part.proposals for part in parts], ignore_index=True)
@@ -156,6 +160,34 @@ def solve(
 
 
 TIER_FIELDS = ("unassigned", "breaches", "days_late", "policy_points")
+
+# Parts handed to forked workers by position: inherited through fork, never pickled.
+_PENDING: list[tuple[Problem, Policy, str, bool]] = []
+
+
+def _solve_pending(index: int) -> Solution:
+    piece, policy, method, verify = _PENDING[index]
+    return _solve_service(piece, policy, method=method, verify=verify)
+
+
+def _solve_parts(
+    pieces: list[Problem], policy: Policy, method: str, verify: bool, workers: int
+) -> list[Solution]:
+    """Solve independent parts, in forked worker processes when asked and possible."""
+    if workers <= 1 or len(pieces) <= 1 or "fork" not in mp.get_all_start_methods():
+        return [_solve_service(p, policy, method=method, verify=verify) for p in pieces]
+    # biggest parts first, so the two workers finish close together
+    order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i].patients))
+    _PENDING[:] = [(pieces[i], policy, method, verify) for i in order]
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            solved = pool.map(_solve_pending, range(len(order)), chunksize=1)
+    finally:
+        _PENDING.clear()
+    by_piece: list[Solution | None] = [None] * len(pieces)
+    for position, index in enumerate(order):
+        by_piece[index] = solved[position]
+    return [s for s in by_piece if s is not None]
 
 
 def split_by_service(problem: Problem) -> list[Problem]:

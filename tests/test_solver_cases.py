@@ -282,3 +282,11 @@ def test_best_alternative_for_a_kept_booking_says_it_is_kept() -> None:
     alternative = best_alternatives(problem).set_index("patient_id").loc["p0"]
     assert alternative["alternative_department_id"] == "AAL"
     assert "current booking is kept" in alternative["why_not"]
+
+
+def test_parallel_workers_give_the_same_solution() -> None:
+    """Solving the service parts in two worker processes changes nothing in the result."""
+    problem = Problem.from_dataset(read_folder(SHARED / "contract" / "example-tight"), TODAY)
+    serial, parallel = solve(problem, workers=1), solve(problem, workers=2)
+    assert parallel.tiers == serial.tiers
+    pd.testing.assert_frame_equal(parallel.proposals, serial.proposals)
