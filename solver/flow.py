@@ -15,12 +15,18 @@ from ortools.graph.python import min_cost_flow
 from solver.model import ArcKind, IntArray, Network
 
 #: OR-Tools multiplies unit costs by (number of nodes + 1) inside its cost-scaling algorithm;
-#: costs must stay below this after that multiplication (with a factor 2 of headroom).
-COST_LIMIT = (1 << 62) - 1
+#: costs must stay below this after that multiplication. Its own check is stricter than the
+#: product alone (it rejected a 1M-patient part that passed at 2^62), so keep a factor 16 of
+#: headroom, and fall back to the staged solve whenever it answers BAD_COST_RANGE anyway.
+COST_LIMIT = (1 << 59) - 1
 
 
 class SolverFailure(RuntimeError):
     """OR-Tools did not return an optimal flow (the message carries its status)."""
+
+
+class CostRangeError(SolverFailure):
+    """The weighted costs are too wide for OR-Tools' int64 arithmetic on this network."""
 
 
 def fits_cost_range(max_abs_cost: int, n_nodes: int) -> bool:
@@ -63,7 +69,7 @@ def _run(
     max_flow: bool,
 ) -> IntArray:
     if len(cost) and not fits_cost_range(int(np.abs(cost).max()), n_nodes):
-        raise SolverFailure("costs exceed OR-Tools' int64 range for this network")
+        raise CostRangeError("costs exceed OR-Tools' int64 range for this network")
     smcf = min_cost_flow.SimpleMinCostFlow()
     if len(tail):
         arcs = smcf.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
@@ -71,6 +77,8 @@ def _run(
         arcs = np.empty(0, dtype=np.int64)
     smcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), supply)
     status = smcf.solve_max_flow_with_min_cost() if max_flow else smcf.solve()
+    if status == smcf.BAD_COST_RANGE:
+        raise CostRangeError("OR-Tools rejected the cost range (BAD_COST_RANGE)")
     if status != smcf.OPTIMAL:
         raise SolverFailure(f"OR-Tools min-cost flow ended with status {status!r}")
     return np.asarray(smcf.flows(arcs), dtype=np.int64)

@@ -227,10 +227,15 @@ def optimal_flows(net: Network, method: str = "auto") -> tuple[IntArray, str, di
     weights = tier_weights(net)
     single_fits = flow.fits_cost_range(_max_cost(net, weights), net.n_nodes)
     if method == "auto":
-        method = "single-pass" if single_fits else "staged"
+        if single_fits:
+            try:
+                return optimal_flows(net, "single-pass")
+            except flow.CostRangeError:
+                pass  # OR-Tools' own range check is stricter than ours: stage the solve
+        method = "staged"
     if method == "single-pass":
         if not single_fits:
-            raise flow.SolverFailure("single-pass weights exceed OR-Tools' cost range; use staged")
+            raise flow.CostRangeError("single-pass weights exceed OR-Tools' cost range; use staged")
         cost = net.breach * weights["breach"] + net.days_late * weights["day"] + net.policy_points
         return flow.solve_max_flow_min_cost(net, cost), method, weights
     if method == "staged":

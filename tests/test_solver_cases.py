@@ -290,3 +290,27 @@ def test_parallel_workers_give_the_same_solution() -> None:
     serial, parallel = solve(problem, workers=1), solve(problem, workers=2)
     assert parallel.tiers == serial.tiers
     pd.testing.assert_frame_equal(parallel.proposals, serial.proposals)
+
+
+def test_auto_falls_back_to_staged_when_or_tools_rejects_the_cost_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If OR-Tools answers BAD_COST_RANGE to the single pass, auto stages and stays exact."""
+    from solver import flow
+    from solver import solve as solve_module
+
+    problem = Problem.from_dataset(read_folder(SHARED / "contract" / "example-tight"), TODAY)
+    expected = solve(problem, method="single-pass")
+    real = flow.solve_max_flow_min_cost
+    weights_seen: list[int] = []
+
+    def picky(net, cost):  # type: ignore[no-untyped-def]
+        weights_seen.append(int(cost.max()))
+        if int(cost.max()) > 10**6:  # pretend only small costs fit
+            raise flow.CostRangeError("BAD_COST_RANGE (simulated)")
+        return real(net, cost)
+
+    monkeypatch.setattr(solve_module.flow, "solve_max_flow_min_cost", picky)
+    staged = solve(problem, workers=1)
+    assert "staged" in staged.proof.method
+    assert staged.tiers == expected.tiers
