@@ -27,9 +27,22 @@ PROCEDURE_WORDS = {
 }
 
 
-def _fmt_dates(days: np.ndarray, today: np.datetime64) -> pd.Series:
-    dates = pd.Series(today + days.astype("timedelta64[D]"))
-    return dates.dt.strftime("%-d %b").astype(object)
+def _fmt_dates(days: np.ndarray, today: np.datetime64, fmt: str = "%-d %b") -> np.ndarray:
+    """Days after today as text, each distinct day formatted once (a week has few of them)."""
+    unique, inverse = np.unique(np.asarray(days, dtype=np.int64), return_inverse=True)
+    text = pd.Series(today + unique.astype("timedelta64[D]")).dt.strftime(fmt).to_numpy(object)
+    return text[inverse]
+
+
+def _fmt_column(values: pd.Series, fmt: str) -> np.ndarray:
+    """A datetime column as text ("" where missing), each distinct date formatted once."""
+    raw = values.to_numpy("datetime64[ns]").astype("datetime64[D]")
+    missing = np.isnat(raw)
+    origin = np.datetime64("1970-01-01", "D")
+    days = np.where(missing, 0, (raw - origin).astype(np.int64))
+    text = _fmt_dates(days, origin, fmt)
+    text[missing] = ""
+    return text
 
 
 def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.DataFrame:
@@ -120,7 +133,7 @@ def proposals(problem: Problem, net: Network, placement: Placement, policy: Poli
         ["keep", "move", "new"],
         default="unassigned",
     )
-    dates = pd.Series(today + day.astype("timedelta64[D]")).dt.strftime("%Y-%m-%d")
+    dates = _fmt_dates(day, today, "%Y-%m-%d")
     home_region = patients["home_region"].astype(str).to_numpy()
     home_id = patients["home_department_id"].astype(str).to_numpy()
     category = np.select(
@@ -154,7 +167,7 @@ def proposals(problem: Problem, net: Network, placement: Placement, policy: Poli
             "patient_id": patients["patient_id"].astype(str),
             "department_id": np.where(placed, dept_id, ""),
             "date": np.where(placed, dates, ""),
-            "deadline": deadline.dt.strftime("%Y-%m-%d").fillna(""),
+            "deadline": _fmt_column(deadline, "%Y-%m-%d"),
             "days_late": pd.array(np.where(placed, late, 0), dtype="Int64"),
             "provider_type": np.where(placed, provider, ""),
             "travel_km": np.where(placed, np.round(km, 1), np.nan),
@@ -169,7 +182,7 @@ def proposals(problem: Problem, net: Network, placement: Placement, policy: Poli
             "breach": placed & (late > 0),
             "deadline_status": patients["deadline_status"].astype(str),
             "booked_department_id": booked_id,
-            "booked_date": patients["booked_date"].dt.strftime("%Y-%m-%d").fillna(""),
+            "booked_date": _fmt_column(patients["booked_date"], "%Y-%m-%d"),
             "price_dkk": np.where(placed, price, np.nan),
             "eligible_departments": net.eligible_departments,
         }
@@ -209,11 +222,16 @@ def reasons(
     )
     late = frame["days_late"].fillna(0).to_numpy(np.int64)
     active = net.patient_active
-    deadline_text = pd.to_datetime(frame["deadline"].replace("", None)).dt.strftime("%-d %b")
-    deadline_text = deadline_text.fillna("none").astype(str)
+    deadline_text = _fmt_column(patients["deadline"], "%-d %b")
+    deadline_text[deadline_text == ""] = "none"
     date_text = _fmt_dates(day, today)
     target = frame["department_id"].map(name_of).fillna("").astype(str)
-    km_text = frame["travel_km"].map(lambda v: f"{v:.0f} km" if v == v else "")
+    km = frame["travel_km"].to_numpy(np.float64)
+    km_text = np.where(
+        np.isnan(km),
+        "",
+        np.char.add(np.rint(np.nan_to_num(km)).astype(np.int64).astype(str), " km"),
+    ).astype(object)
 
     deadline_part = np.select(
         [~active, late == 0, late > 0],
