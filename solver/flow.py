@@ -7,7 +7,7 @@ flows back as a numpy array aligned with the network's arcs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -54,7 +54,9 @@ def solve_max_flow_min_cost(net: Network, cost: IntArray) -> IntArray:
     full[real] = flows
     sent = np.bincount(net.tail[real], weights=flows, minlength=net.n_nodes)
     unassigned_arcs = np.flatnonzero(net.kind == ArcKind.UNASSIGNED)
-    full[unassigned_arcs] = 1 - sent[net.tail[unassigned_arcs]].astype(np.int64)
+    full[unassigned_arcs] = net.capacity[unassigned_arcs] - sent[net.tail[unassigned_arcs]].astype(
+        np.int64
+    )
     return full
 
 
@@ -206,3 +208,82 @@ def residual_distances(
             break
         distance[heads[improved]] = best[improved]
     return distance
+
+
+@dataclass(frozen=True)
+class MergedPatients:
+    """Patients with identical arcs and costs merged into one node each (exact for a stage)."""
+
+    network: Network  # the quotient network (non-representative patients isolated)
+    representative: IntArray  # per patient: the patient whose node carries its class
+    arcs: IntArray  # the full network's arc behind each quotient arc
+
+
+def merge_identical_patients(net: Network, cost: IntArray) -> MergedPatients:
+    """The quotient network where patients with identical arcs (heads and costs) share a node.
+
+    A class of k patients becomes its representative's node with supply k, its arcs with
+    capacity k: every flow of the quotient splits into one flow per patient and back, with the
+    same cost, so optima and potentials carry over to every member. Candidate classes come from
+    order-independent 64-bit hashes of each patient's arcs; every member is then compared arc by
+    arc with its representative, and any mismatch stays a class of its own.
+    """
+    n = net.n_patients
+    own = np.flatnonzero(np.isin(net.kind, [ArcKind.ENTRY, ArcKind.KEEP]))
+    order = np.lexsort((cost[own], net.head[own], net.tail[own]))
+    arcs = own[order]
+    tails, heads, costs = net.tail[arcs], net.head[arcs], cost[arcs]
+    counts = np.bincount(tails, minlength=n).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    with np.errstate(over="ignore"):
+        mix_a = heads.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + costs.astype(
+            np.uint64
+        ) * np.uint64(0xC2B2AE3D27D4EB4F)
+        mix_b = (heads.astype(np.uint64) + np.uint64(0x165667B19E3779F9)) * np.uint64(
+            0xD6E8FEB86659FD93
+        ) ^ (costs.astype(np.uint64) * np.uint64(0xFF51AFD7ED558CCD))
+    hash_a = np.zeros(n, dtype=np.uint64)
+    hash_b = np.zeros(n, dtype=np.uint64)
+    has_arcs = counts > 0
+    if len(arcs):
+        hash_a[has_arcs] = np.add.reduceat(mix_a, starts[has_arcs])
+        hash_b[has_arcs] = np.add.reduceat(mix_b, starts[has_arcs])
+    key = np.lexsort((hash_b, hash_a, counts))
+    boundary = np.r_[
+        True,
+        (np.diff(counts[key]) != 0) | (np.diff(hash_a[key]) != 0) | (np.diff(hash_b[key]) != 0),
+    ]
+    representative = np.empty(n, dtype=np.int64)
+    representative[key] = key[np.flatnonzero(boundary)][np.cumsum(boundary) - 1]
+    # verify arc by arc; a member that differs from its representative stands alone
+    offsets = _segment_offsets(counts)
+    mine = np.repeat(starts, counts) + offsets
+    theirs = np.repeat(starts[representative], counts) + offsets
+    differs = np.zeros(n, dtype=bool)
+    bad = (heads[mine] != heads[theirs]) | (costs[mine] != costs[theirs])
+    differs[tails[mine][bad]] = True
+    representative[differs] = np.flatnonzero(differs)
+
+    size = np.bincount(representative, minlength=n).astype(np.int64)
+    is_rep = size > 0
+    patient_arc = np.isin(net.kind, [ArcKind.ENTRY, ArcKind.KEEP, ArcKind.UNASSIGNED])
+    keep_arc = ~patient_arc | is_rep[np.where(patient_arc, net.tail, 0)]
+    capacity = net.capacity.copy()
+    capacity[patient_arc] = size[net.tail[patient_arc]]
+    supply = net.supply.copy()
+    supply[:n] = size
+    kept = np.flatnonzero(keep_arc & (capacity > 0))
+    quotient = replace(
+        net,
+        tail=net.tail[kept],
+        head=net.head[kept],
+        capacity=capacity[kept],
+        kind=net.kind[kept],
+        supply=supply,
+    )
+    return MergedPatients(quotient, representative, kept)
+
+
+def _segment_offsets(counts: IntArray) -> IntArray:
+    total = int(counts.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)

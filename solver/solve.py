@@ -240,11 +240,19 @@ def optimal_flows(net: Network, method: str = "auto") -> tuple[IntArray, str, di
         return flow.solve_max_flow_min_cost(net, cost), method, weights
     if method == "staged":
         hard_cost, hard_weights = _hard_cost(net)
-        stage_a = flow.solve_max_flow_min_cost(net, hard_cost)
-        potentials = flow.residual_potentials(net, hard_cost, stage_a)
+        # Tiers 1-3 do not see travel, category or price, so patients with the same options
+        # and deadlines are interchangeable: solve stage 1 on the merged (quotient) network.
+        merged = flow.merge_identical_patients(net, hard_cost)
+        quotient_cost = hard_cost[merged.arcs]
+        stage_a = flow.solve_max_flow_min_cost(merged.network, quotient_cost)
+        potentials = flow.residual_potentials(merged.network, quotient_cost, stage_a)
         if potentials is None:
             raise flow.SolverFailure("stage 1 flow is not optimal (negative residual cycle)")
-        fixed = flow.fix_by_reduced_cost(net, hard_cost, potentials)
+        distance = potentials.distance.copy()
+        distance[: net.n_patients] = distance[merged.representative]
+        fixed = flow.fix_by_reduced_cost(
+            net, hard_cost, flow.Potentials(distance, potentials.iterations)
+        )
         flows = flow.solve_restricted(net, fixed, net.policy_points)
         return flows, method, hard_weights | {"point (stage 2)": 1}
     raise ValueError(f"unknown method {method!r}; expected auto, single-pass or staged")

@@ -314,3 +314,25 @@ def test_auto_falls_back_to_staged_when_or_tools_rejects_the_cost_range(
     staged = solve(problem, workers=1)
     assert "staged" in staged.proof.method
     assert staged.tiers == expected.tiers
+
+
+def test_staged_solve_merges_interchangeable_patients_exactly() -> None:
+    """Many identical patients (merged in stage 1) get the same tiers staged as single-pass."""
+    twins = [{"deadline": day(2)}] * 6 + [{"deadline": day(4), "accepts_foreign": False}] * 5
+    problem = make_problem(twins, [("AAL", 1, 2), ("AAL", 3, 2), ("AAR", 2, 3), ("FLE", 1, 2)])
+    single = solve(problem, method="single-pass")
+    staged = solve(problem, method="staged")
+    assert staged.tiers == single.tiers
+    assert staged.tiers.unassigned == 2 and staged.proof.certificate == "verified"
+
+
+def test_merging_never_joins_patients_with_different_options() -> None:
+    """Patients whose arcs differ (here: travel limits) each keep a class of their own."""
+    from solver import flow
+    from solver.model import build_network
+    from solver.solve import _hard_cost
+
+    problem = make_problem([{}, {}, {"max_travel_km": 20.0}], [("AAL", 1, 1), ("AAR", 1, 1)])
+    net = build_network(problem, Policy())
+    merged = flow.merge_identical_patients(net, _hard_cost(net)[0])
+    assert merged.representative.tolist() == [merged.representative[0]] * 2 + [2]
