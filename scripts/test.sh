@@ -27,7 +27,7 @@ fi
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
-echo "== mypy capacity/"
-$BIN/mypy capacity
+echo "== mypy capacity/ solver/"
+$BIN/mypy capacity solver
 echo "== pytest"
 $BIN/pytest -n 2 -q "$@"

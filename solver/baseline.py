@@ -30,8 +30,9 @@ def current_practice(problem: Problem) -> pd.DataFrame:
     free: dict[tuple[str, str, str], dict[int, int]] = {}
     cap = problem.capacity[problem.capacity["date"] >= today]
     grouped = cap.groupby(["department_id", "collaboration", "procedure", "date"])["free_slots"]
-    for key, slots in grouped.sum().items():
-        d, c, p, date = key  # type: ignore[misc]
+    totals = grouped.sum()
+    for key, slots in zip(totals.index.tolist(), totals.tolist(), strict=True):
+        d, c, p, date = key
         free.setdefault((str(d), str(c), str(p)), {})[(pd.Timestamp(date) - today).days] = int(
             slots
         )

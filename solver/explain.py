@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.geo import great_circle_km
-from solver.model import NEVER_LATE, Network
+from solver.model import NEVER_LATE, Network, positions
 from solver.policy import Policy
 from solver.problem import Problem
 
@@ -49,10 +49,11 @@ def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.
     """Per patient: does the home department offer the service, and its first slot from entry."""
     patients = problem.patients.reset_index(drop=True)
     dept_index = pd.Index(net.departments["department_id"].astype(str))
-    home = dept_index.get_indexer(patients["home_department_id"].astype(str).to_numpy())
+    home = positions(dept_index, patients["home_department_id"].astype(str))
     service_index = pd.Index(net.service_keys)
-    service = service_index.get_indexer(
-        (patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str)).to_numpy()
+    service = positions(
+        service_index,
+        patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str),
     )
     offers = problem.services.assign(
         key=problem.services["department_id"].astype(str)

@@ -91,6 +91,11 @@ class Network:
     eligible_departments: IntArray  # per patient: number of departments with an eligible day
 
 
+def positions(index: pd.Index, values: pd.Series | npt.ArrayLike) -> IntArray:
+    """Position of each value in ``index`` (-1 where absent)."""
+    return np.asarray(index.get_indexer(pd.Index(np.asarray(values))), dtype=np.int64)
+
+
 def _day_numbers(values: pd.Series, today: np.datetime64) -> IntArray:
     """Days after ``today`` of a datetime column (NaT becomes the smallest int64)."""
     days = (values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]") - today).astype(
@@ -165,7 +170,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
 
     p_service = _service_codes(patients["collaboration"], patients["procedure"], service_index)
     p_home = np.asarray(
-        dept_index.get_indexer(patients["home_department_id"].astype(str).to_numpy()),
+        positions(dept_index, patients["home_department_id"].astype(str)),
         dtype=np.int64,
     )
     p_region = patients["home_region"].astype(str).to_numpy()
@@ -186,7 +191,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     p_accepts_foreign = patients["accepts_foreign"].to_numpy(bool) & policy.allow_foreign
 
     booked_dept = np.asarray(
-        dept_index.get_indexer(patients["booked_department_id"].fillna("").astype(str).to_numpy()),
+        positions(dept_index, patients["booked_department_id"].fillna("").astype(str)),
         dtype=np.int64,
     )
     booked_day = _day_numbers(patients["booked_date"], today)
@@ -196,9 +201,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
 
     # ---- buckets: declared free slots plus the slots held by current bookings --------------
     cap = problem.capacity
-    c_dept = np.asarray(
-        dept_index.get_indexer(cap["department_id"].astype(str).to_numpy()), dtype=np.int64
-    )
+    c_dept = np.asarray(positions(dept_index, cap["department_id"].astype(str)), dtype=np.int64)
     c_service = _service_codes(cap["collaboration"], cap["procedure"], service_index)
     c_day = _day_numbers(cap["date"], today)
     c_slots = cap["free_slots"].to_numpy(np.int64)
@@ -228,7 +231,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
 
     # ---- eligible (patient, department) pairs -------------------------------------------------
     s_dept = np.asarray(
-        dept_index.get_indexer(problem.services["department_id"].astype(str).to_numpy()),
+        positions(dept_index, problem.services["department_id"].astype(str)),
         dtype=np.int64,
     )
     s_service = _service_codes(
@@ -336,7 +339,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     n_weeks = 0
     if len(cap_frame):
         w_dept = np.asarray(
-            dept_index.get_indexer(cap_frame["department_id"].astype(str).to_numpy()),
+            positions(dept_index, cap_frame["department_id"].astype(str)),
             dtype=np.int64,
         )
         w_service = _service_codes(
