@@ -239,7 +239,10 @@ def reasons(
         [
             "clock paused (" + frame["deadline_status"].str.replace("paused_", "") + ")",
             "meets deadline " + deadline_text,
-            late.astype(str) + " days after deadline " + deadline_text,
+            late.astype(str)
+            + np.where(late == 1, " day", " days")
+            + " after deadline "
+            + deadline_text,
         ],
         default="",
     )
@@ -282,8 +285,14 @@ def reasons(
         ),
     )
     category = frame["category"].to_numpy()
-    late_note = np.where(
-        late > 0, "; no eligible slot meets the deadline without pushing another patient later", ""
+    already_passed = active & (net.patient_deadline_day < 0)
+    late_note = np.select(
+        [(late > 0) & already_passed, late > 0],
+        [
+            "; the deadline had passed before today",
+            "; no eligible slot meets the deadline without pushing another patient later",
+        ],
+        default="",
     )
     placed_text = target + " on " + date_text + ", " + km_text + ": " + deadline_words
     keep_text = "Current booking kept: " + placed_text + late_note

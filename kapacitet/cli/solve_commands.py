@@ -216,8 +216,10 @@ def register(app: typer.Typer) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         console.print(f"Generating the reference week {week} (seed {seed}) in {folder} ...")
         write_folder(generate_week(week=week, seed=seed), folder)
+        from kapacitet.cli.storage_commands import report_table
+
         report = load_folder(database, folder)
-        console.print(f"Loaded into {database}: {report}")
+        console.print(f"Loaded into {database}:\n{report_table(report)}")
         dataset = read_snapshot(database, week=week)
         problem = Problem.from_dataset(dataset, _monday_of(week))
         solution = solve(problem)
