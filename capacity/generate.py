@@ -433,3 +433,124 @@ def _contract_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         else:
             out[column] = values
     return pd.DataFrame(out, index=frame.index)
+
+
+def weekly_referral_rates(scale: float = 1.0) -> pd.DataFrame:
+    """Expected new referrals a week per collaboration, procedure and home region at ``scale``.
+
+    The national rate of each pathway step is new cases a year / 52 x ``steps_per_case``
+    (pathways.csv), split over the regions by population share (regions.yaml): the same
+    incidence the waiting list of :func:`generate_week` is built from. Columns
+    ``collaboration, procedure, home_region, per_week``.
+    """
+    table = reference.pathways()
+    national = table["new_cases_per_year"] / 52.0 * table["steps_per_case"] * scale
+    shares = reference.region_shares()
+    return pd.DataFrame(
+        {
+            "collaboration": np.repeat(table["collaboration"].to_numpy(dtype=object), len(REGIONS)),
+            "procedure": np.repeat(table["procedure"].to_numpy(dtype=object), len(REGIONS)),
+            "home_region": np.tile(np.array(REGIONS, dtype=object), len(table)),
+            "per_week": np.outer(national.to_numpy(), shares.reindex(REGIONS).to_numpy()).ravel(),
+        }
+    )
+
+
+def new_referrals(
+    rng: np.random.Generator,
+    counts: pd.DataFrame,
+    week: str,
+    departments: pd.DataFrame,
+    services: pd.DataFrame,
+) -> pd.DataFrame:
+    """New patients referred during ``week``: ``counts`` rows of each pathway step and region.
+
+    ``counts`` has columns ``collaboration, procedure, home_region, count``. Each patient's
+    clock starts on a day of the week (Monday to Sunday); residence, home department, deadline
+    (by the bundled rules), earliest date, travel limit and provider refusals follow
+    :func:`generate_week`'s waiting list. Every clock runs (pauses are the caller's business)
+    and nobody holds a booking. Patient ids are ``pt-YYYYWww-r000123``.
+    """
+    pathways = reference.pathways()
+    step_of = pd.MultiIndex.from_frame(pathways[["collaboration", "procedure"]])
+    rows = counts[counts["count"] > 0]
+    repeat = rows["count"].to_numpy(dtype=np.int64)
+    n = int(repeat.sum())
+    step = np.repeat(
+        step_of.get_indexer(pd.MultiIndex.from_frame(rows[["collaboration", "procedure"]])), repeat
+    )
+    if (step < 0).any():
+        raise ValueError("counts name a collaboration and procedure without a pathway")
+    region = np.repeat(_region_codes(rows["home_region"]), repeat)
+    if (region < 0).any():
+        raise ValueError("counts name a home_region that is not a Danish region")
+
+    # A population centre in the patient's region, by the centres' weights within the region.
+    centres = reference.population_centres()
+    centre_region = _region_codes(centres["region"])
+    order = np.argsort(centre_region, kind="stable")
+    weight = centres["weight"].to_numpy()[order]
+    by_region = pd.Series(weight).groupby(centre_region[order])
+    within = by_region.cumsum().to_numpy() / by_region.transform("sum").to_numpy()
+    keys = centre_region[order] + within
+    pick = np.searchsorted(keys, region + rng.random(n) * (1 - 1e-12), side="right")
+    centre = order[np.minimum(pick, len(order) - 1)]
+    latitude = centres["latitude"].to_numpy()[centre] + rng.normal(0, RESIDENCE_SPREAD_DEG[0], n)
+    longitude = centres["longitude"].to_numpy()[centre] + rng.normal(0, RESIDENCE_SPREAD_DEG[1], n)
+    latitude, longitude = latitude.round(5), longitude.round(5)
+
+    offerers = _Offerers(pathways, departments, services)
+    home, home_km = _home_departments(step, region, latitude, longitude, offerers)
+
+    monday = week_monday(week)
+    procedure = pathways["procedure"].to_numpy(dtype=object)[step]
+    pre_examination = procedure == Procedure.PRE_EXAMINATION
+    clock = rng.integers(0, 7, n)
+    referral_gap = rng.integers(REFERRAL_TO_CONSENT_DAYS[0], REFERRAL_TO_CONSENT_DAYS[1] + 1, n)
+    clocks = pd.DataFrame(
+        {
+            "procedure": procedure,
+            "deadline": _dates(monday, np.zeros(n), np.ones(n, dtype=bool)),
+            "referral_received": _dates(monday, clock, ~pre_examination),
+            "consent_date": _dates(monday, clock, pre_examination),
+            "referral_to_treatment": _dates(monday, clock - referral_gap, pre_examination),
+        }
+    )
+    deadline_dates = compute_deadlines(clocks, load_rules())["deadline"]
+    deadline = ((deadline_dates - monday) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
+    preparation = np.array([PREPARATION_DAYS[p] for p in pathways["procedure"]])[step]
+    ready = clock + rng.integers(preparation[:, 0], preparation[:, 1] + 1)
+    earliest = np.minimum(ready, np.maximum(deadline, clock))
+
+    limited = rng.random(n) < TRAVEL_LIMIT_SHARE
+    named_limit = np.array(TRAVEL_LIMITS_KM)[rng.integers(0, len(TRAVEL_LIMITS_KM), n)]
+    max_travel_km = np.where(limited, np.maximum(named_limit, np.ceil(home_km / 5 + 1) * 5), np.nan)
+    accepts_private = rng.random(n) >= DECLINES_PRIVATE_SHARE
+    accepts_foreign = rng.random(n) >= DECLINES_FOREIGN_SHARE
+
+    year, number = ISO_WEEK.fullmatch(week).groups()  # type: ignore[union-attr]
+    patient_id = f"pt-{year}W{number}-r" + pd.Series(np.arange(n)).astype(str).str.zfill(6)
+    patients = pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "collaboration": pathways["collaboration"].to_numpy(dtype=object)[step],
+            "procedure": procedure,
+            "home_region": np.array(REGIONS, dtype=object)[region],
+            "home_department_id": home,
+            "latitude": latitude,
+            "longitude": longitude,
+            "earliest_date": _dates(monday, earliest),
+            "deadline": deadline_dates,
+            "deadline_status": DeadlineStatus.ACTIVE.value,
+            "booked_department_id": pd.Series(pd.NA, index=range(n), dtype=frames.STR),
+            "booked_date": _dates(monday, np.zeros(n), np.ones(n, dtype=bool)),
+            "max_travel_km": max_travel_km,
+            "accepts_private": accepts_private,
+            "accepts_foreign": accepts_foreign,
+            "referral_received": clocks["referral_received"],
+            "consent_date": clocks["consent_date"],
+            "referral_to_treatment": clocks["referral_to_treatment"],
+            "deadline_rule": GIVEN,
+        }
+    )
+    return frames.conform(patients, frames.PATIENTS | frames.PATIENT_CLOCKS)
