@@ -173,11 +173,20 @@ def _available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _replicate(scenario: Scenario, replication: int) -> ReplicationResult:
-    """One replication, in whichever process runs it (imports the engine there)."""
-    from scenarios.simulate import run_replication
+#: The last scenario this process prepared, and its world: a worker runs many replications of
+#: one scenario, and the base data they share need only be built once per process.
+_prepared: dict[str, Any] = {}
 
-    return run_replication(scenario, replication)
+
+def _replicate(scenario: Scenario, replication: int) -> ReplicationResult:
+    """One replication, in whichever process runs it, reusing the process's prepared world."""
+    from scenarios.simulate import prepare, run_replication
+
+    key = scenario.model_dump_json()
+    if key not in _prepared:
+        _prepared.clear()
+        _prepared[key] = prepare(scenario)
+    return run_replication(scenario, replication, world=_prepared[key])
 
 
 def _run_in_process(scenario: Scenario, count: int) -> Iterator[ReplicationResult]:
