@@ -554,3 +554,41 @@ def new_referrals(
         }
     )
     return frames.conform(patients, frames.PATIENTS | frames.PATIENT_CLOCKS)
+
+
+def expected_home_referrals(
+    departments: pd.DataFrame, services: pd.DataFrame, scale: float = 1.0
+) -> pd.DataFrame:
+    """Expected new referrals a week per home department and service, at ``scale``.
+
+    Each population centre's share of the national weekly rate (:func:`weekly_referral_rates`)
+    goes to the department that is home for patients living there: the nearest public
+    department offering the service in the centre's region, else nationally (the rule of the
+    waiting list's ``home_department_id``). Columns ``department_id, collaboration, procedure,
+    per_week``.
+    """
+    pathways = reference.pathways()
+    national = pathways["new_cases_per_year"] / 52.0 * pathways["steps_per_case"] * scale
+    centres = reference.population_centres()
+    n_steps, n_centres = len(pathways), len(centres)
+    step = np.repeat(np.arange(n_steps), n_centres)
+    centre = np.tile(np.arange(n_centres), n_steps)
+    offerers = _Offerers(pathways, departments, services)
+    home, _ = _home_departments(
+        step,
+        _region_codes(centres["region"])[centre],
+        centres["latitude"].to_numpy()[centre],
+        centres["longitude"].to_numpy()[centre],
+        offerers,
+    )
+    per_week = national.to_numpy()[step] * centres["weight"].to_numpy()[centre]
+    table = pd.DataFrame(
+        {
+            "department_id": home,
+            "collaboration": pathways["collaboration"].to_numpy(dtype=object)[step],
+            "procedure": pathways["procedure"].to_numpy(dtype=object)[step],
+            "per_week": per_week,
+        }
+    )
+    keys = ["department_id", "collaboration", "procedure"]
+    return table.groupby(keys, as_index=False, sort=True)["per_week"].sum()
