@@ -1,0 +1,179 @@
+"""Scenario KPIs over replications: means with 95 % t intervals, per run and per week.
+
+Pure functions on the frames of :class:`scenarios.simulate.ReplicationResult` (concatenated over
+replications). A KPI is first computed per replication over the whole horizon; its mean and
+interval are then taken over replications (t distribution, n - 1 degrees of freedom), so the
+interval says how precisely the replications pin the scenario's expected value down.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Counts summed over the horizon per replication.
+COUNTS: Final = (
+    "arrivals",
+    "treated",
+    "treated_within",
+    "exceeded_capacity",
+    "exceeded_health",
+    "exceeded_wish",
+    "days_late_total",
+    "moves",
+    "out_of_region",
+    "private",
+    "foreign",
+    "offers",
+    "offers_declined",
+    "travel_km_total",
+    "cost_dkk",
+)
+#: KPIs of :func:`per_replication` and :func:`summarise`, in order.
+KPIS: Final = (
+    "within_share",
+    "exceeded_capacity",
+    "exceeded_health",
+    "exceeded_wish",
+    "capacity_share",
+    "days_late_total",
+    "days_late_mean",
+    "moves",
+    "out_of_region",
+    "private",
+    "foreign",
+    "offers",
+    "offers_declined",
+    "declined_share",
+    "travel_km_total",
+    "travel_km_mean",
+    "cost_dkk",
+    "treated",
+    "arrivals",
+    "waiting_end",
+)
+#: Reasons a deadline was exceeded (the 2024 monitoring's categories).
+REASONS: Final = ("capacity", "health", "wish")
+#: Weekly KPIs of :func:`weekly_intervals`.
+WEEKLY_KPIS: Final = (
+    "within_share",
+    "exceeded_capacity",
+    "exceeded_health",
+    "exceeded_wish",
+    "days_late_mean",
+    "waiting",
+    "treated",
+    "moves",
+    "out_of_region",
+    "private",
+    "foreign",
+    "cost_dkk",
+)
+
+
+def per_replication(weekly: pd.DataFrame) -> pd.DataFrame:
+    """One row per replication: the horizon's KPIs (:data:`KPIS`) from its weekly rows.
+
+    Shares and means are ratios of the horizon's totals: ``within_share`` = treated within /
+    treated, ``capacity_share`` = capacity exceedances / treated, ``days_late_mean`` = days late
+    / patients treated after their deadline, ``declined_share`` = declined / offers,
+    ``travel_km_mean`` = travel / treated. ``waiting_end`` is the list after the last week.
+    """
+    ordered = weekly.sort_values(["replication", "week"])
+    totals = ordered.groupby("replication")[list(COUNTS)].sum()
+    exceeded = totals[["exceeded_capacity", "exceeded_health", "exceeded_wish"]].sum(axis=1)
+    out = totals.assign(
+        within_share=_ratio(totals["treated_within"], totals["treated"]),
+        capacity_share=_ratio(totals["exceeded_capacity"], totals["treated"]),
+        days_late_mean=_ratio(totals["days_late_total"], exceeded),
+        declined_share=_ratio(totals["offers_declined"], totals["offers"]),
+        travel_km_mean=_ratio(totals["travel_km_total"], totals["treated"]),
+        waiting_end=ordered.groupby("replication")["waiting"].last(),
+    )
+    return out[list(KPIS)].reset_index()
+
+
+def summarise(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI: mean over replications and its 95 % t interval (``kpi, mean, ci_low, ci_high,
+    replications``); with one replication the interval is NaN."""
+    values = per_replication(weekly).set_index("replication")
+    rows = [{"kpi": kpi, **_interval(values[kpi].to_numpy(dtype=np.float64))} for kpi in KPIS]
+    return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high", "replications"])
+
+
+def weekly_intervals(weekly: pd.DataFrame, kpis: tuple[str, ...] = WEEKLY_KPIS) -> pd.DataFrame:
+    """Per week and KPI: mean over replications with its 95 % t interval (long format:
+    ``week, week_label, kpi, mean, ci_low, ci_high, replications``)."""
+    long = weekly.melt(
+        id_vars=["replication", "week", "week_label"], value_vars=list(kpis), var_name="kpi"
+    )
+    grouped = long.groupby(["week", "week_label", "kpi"], sort=False)["value"]
+    count = grouped.count()
+    mean = grouped.mean()
+    half = _half_width(grouped.std(ddof=1), count)
+    out = pd.DataFrame(
+        {
+            "mean": mean,
+            "ci_low": mean - half,
+            "ci_high": mean + half,
+            "replications": count,
+        }
+    ).reset_index()
+    order = {kpi: i for i, kpi in enumerate(kpis)}
+    return out.sort_values(["kpi", "week"], key=lambda c: c.map(order) if c.name == "kpi" else c)[
+        ["week", "week_label", "kpi", "mean", "ci_low", "ci_high", "replications"]
+    ].reset_index(drop=True)
+
+
+def days_late_distribution(patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients treated after their deadline per days late, all replications together:
+    ``days_late, patients`` and the split by reason (``capacity, health, wish``)."""
+    late = patients[patients["days_late"] > 0]
+    table = (
+        late.groupby(["days_late", "exceed_reason"])
+        .size()
+        .unstack("exceed_reason", fill_value=0)
+        .reindex(columns=list(REASONS), fill_value=0)
+    )
+    table.insert(0, "patients", table.sum(axis=1))
+    table.columns.name = None
+    return table.reset_index().astype(np.int64)
+
+
+def utilisation(
+    departments: pd.DataFrame, by: tuple[str, ...] = ("department_id",)
+) -> pd.DataFrame:
+    """Slots and used slots over the horizon (mean per replication) and utilisation = used /
+    slots, per department (or per ``by``, e.g. department, collaboration and procedure),
+    busiest first."""
+    keys = list(by)
+    replications = max(1, departments["replication"].nunique())
+    totals = departments.groupby(keys, as_index=False)[["slots", "used"]].sum()
+    totals[["slots", "used"]] = totals[["slots", "used"]] / replications
+    totals["utilisation"] = _ratio(totals["used"], totals["slots"])
+    return totals.sort_values("utilisation", ascending=False, ignore_index=True)
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return numerator / denominator.where(denominator > 0)
+
+
+def _half_width(std: pd.Series, count: pd.Series) -> pd.Series:
+    """Half the 95 % t interval of a mean (NaN with fewer than two values)."""
+    freedom = (count - 1).where(count > 1)
+    return stats.t.ppf(0.975, freedom) * std / np.sqrt(count)
+
+
+def _interval(values: np.ndarray) -> dict[str, float]:
+    values = values[~np.isnan(values)]
+    count = len(values)
+    if count == 0:
+        return {"mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "replications": 0}
+    mean = float(values.mean())
+    if count < 2:
+        return {"mean": mean, "ci_low": np.nan, "ci_high": np.nan, "replications": count}
+    half = float(stats.t.ppf(0.975, count - 1) * values.std(ddof=1) / np.sqrt(count))
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "replications": count}
