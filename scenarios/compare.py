@@ -34,10 +34,14 @@ COLUMNS = [
 def welch_difference(base: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
     """Difference of means ``other - base`` with its 95 % Welch t interval.
 
-    The interval is NaN when either sample has a single value (no variance to estimate), and
-    collapses to the difference when both samples are constant.
+    NaN values (a ratio with a zero denominator) are left out. The interval is NaN when either
+    sample has a single value (no variance to estimate), and collapses to the difference when
+    both samples are constant.
     """
-    base, other = np.asarray(base, dtype=float), np.asarray(other, dtype=float)
+    base, other = (np.asarray(values, dtype=float) for values in (base, other))
+    base, other = base[~np.isnan(base)], other[~np.isnan(other)]  # a share with nothing to share
+    if len(base) == 0 or len(other) == 0:
+        return np.nan, np.nan, np.nan
     difference = float(other.mean() - base.mean())
     if len(base) < 2 or len(other) < 2:
         return difference, np.nan, np.nan

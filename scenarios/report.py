@@ -20,11 +20,13 @@ import matplotlib
 matplotlib.use("Agg")  # files only: never open a window, also without a display
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scenarios.compare import compare_runs, comparison_html
+from scenarios.kpis import REASONS
 
 if TYPE_CHECKING:
     from scenarios.runner import ScenarioRun
@@ -97,7 +99,8 @@ def scenario_report(run: ScenarioRun, base: ScenarioRun | None = None, top: int 
             _days_late_figure(days_late_distribution(run.patients)),
             "Distribution of days late among patients treated after their deadline, all "
             "replications together.",
-            "Bar chart: number of patients by days late.",
+            "Stacked bar chart: number of patients by days late, split by the reason the "
+            "deadline was exceeded (capacity, health, patient's wish).",
         ),
         "<h2>Utilisation</h2>",
         _figure(
@@ -180,7 +183,17 @@ def _weekly_figure(intervals: pd.DataFrame) -> Figure:
 def _days_late_figure(distribution: pd.DataFrame) -> Figure:
     figure, axes = plt.subplots(figsize=(10, 3.2))
     if len(distribution):
-        axes.bar(distribution["days_late"], distribution["patients"], color="#b5485d")
+        bottom = np.zeros(len(distribution))
+        for reason, color in zip(REASONS, ("#b5485d", "#e0a458", "#6c8ebf"), strict=True):
+            axes.bar(
+                distribution["days_late"],
+                distribution[reason],
+                bottom=bottom,
+                color=color,
+                label=f"exceeded: {reason}",
+            )
+            bottom += distribution[reason].to_numpy()
+        axes.legend(frameon=False)
     else:
         axes.text(0.5, 0.5, "no patient was late", ha="center", transform=axes.transAxes)
     axes.set(xlabel="days late", ylabel="patients", title="Days late")
