@@ -54,6 +54,7 @@ KPIS: Final = (
     "treated",
     "arrivals",
     "waiting_end",
+    "waiting_overdue_end",
 )
 #: Reasons a deadline was exceeded (the 2024 monitoring's categories).
 REASONS: Final = ("capacity", "health", "wish")
@@ -65,6 +66,7 @@ WEEKLY_KPIS: Final = (
     "exceeded_wish",
     "days_late_mean",
     "waiting",
+    "waiting_overdue",
     "treated",
     "moves",
     "out_of_region",
@@ -80,7 +82,9 @@ def per_replication(weekly: pd.DataFrame) -> pd.DataFrame:
     Shares and means are ratios of the horizon's totals: ``within_share`` = treated within /
     treated, ``capacity_share`` = capacity exceedances / treated, ``days_late_mean`` = days late
     / patients treated after their deadline, ``declined_share`` = declined / offers,
-    ``travel_km_mean`` = travel / treated. ``waiting_end`` is the list after the last week.
+    ``travel_km_mean`` = travel / treated. ``waiting_end`` is the list after the last week,
+    ``waiting_overdue_end`` those on it already past their deadline (not yet counted as
+    exceedances: only treated patients are).
     """
     ordered = weekly.sort_values(["replication", "week"])
     totals = ordered.groupby("replication")[list(COUNTS)].sum()
@@ -92,6 +96,7 @@ def per_replication(weekly: pd.DataFrame) -> pd.DataFrame:
         declined_share=_ratio(totals["offers_declined"], totals["offers"]),
         travel_km_mean=_ratio(totals["travel_km_total"], totals["treated"]),
         waiting_end=ordered.groupby("replication")["waiting"].last(),
+        waiting_overdue_end=ordered.groupby("replication")["waiting_overdue"].last(),
     )
     return out[list(KPIS)].reset_index()
 

@@ -96,6 +96,7 @@ WEEKLY_COLUMNS: Final = (
     "offers_declined",
     "travel_km_total",
     "cost_dkk",
+    "waiting_overdue",
 )
 DEPARTMENT_COLUMNS: Final = (
     "replication",
@@ -449,6 +450,7 @@ class _Simulation:
         entries["deadline_status"] = DeadlineStatus.ACTIVE.value
         entries["pause_reason"] = reason.to_numpy(dtype=object)
         entries["declined"] = False
+        entries["declined_in_time"] = False
         home = entries["home_department_id"].astype(str)
         position = self.department_position.reindex(home)
         entries["home_km"] = great_circle_km(
@@ -586,6 +588,10 @@ class _Simulation:
         waiting.loc[bumped, ["booked_department_id", "booked_date"]] = pd.NA
         decliner = asked.index[declines]
         waiting.loc[decliner, "declined"] = True
+        # Declining an offer that met the deadline: no right to a new one within it (brief
+        # 1.4), so a later exceedance is the patient's wish.
+        in_time = declines & (date <= asked["deadline"]).fillna(False).to_numpy(dtype=bool)
+        waiting.loc[asked.index[in_time], "declined_in_time"] = True
         # A decliner keeps a current booking unless the solve gave its slot to someone else.
         self._drop_overbooked(decliner)
         self._book_at_home(week, decliner)
@@ -689,15 +695,15 @@ class _Simulation:
         late = (treated["booked_date"] - treated["legal_deadline"]).dt.days
         days_late = late.clip(lower=0).fillna(0).astype(np.int64).to_numpy()
         within_pause = (treated["booked_date"] <= treated["deadline"]).fillna(True)
-        reason = np.where(
-            days_late == 0,
-            WITHIN,
-            np.where(
-                (treated["pause_reason"] != "").to_numpy(dtype=bool)
-                & within_pause.to_numpy(dtype=bool),
-                treated["pause_reason"].to_numpy(dtype=object),
-                CAPACITY,
-            ),
+        paused = (treated["pause_reason"] != "").to_numpy(dtype=bool)
+        reason = np.select(
+            [
+                days_late == 0,
+                paused & within_pause.to_numpy(dtype=bool),
+                treated["declined_in_time"].to_numpy(dtype=bool),
+            ],
+            [WITHIN, treated["pause_reason"].to_numpy(dtype=object), WISH],
+            CAPACITY,
         )
         provider = offered["provider_type"].astype(str).to_numpy()
         out_of_region = (provider != ProviderType.FOREIGN) & (
@@ -738,6 +744,11 @@ class _Simulation:
             entries = self._list_entries(new, on_list_since=self.monday(week))
             self.waiting = pd.concat([self.waiting, entries], ignore_index=True)
         return len(new)
+
+    def overdue(self, week: int) -> int:
+        """Patients still waiting after the week past their deadline (paused days added)."""
+        sunday = self.monday(week) + pd.Timedelta(days=6)
+        return int((self.waiting["deadline"] < sunday).sum())
 
     def department_use(self, week: int) -> pd.DataFrame:
         """Slots and used slots per department and service in the week (rows with any)."""
@@ -838,4 +849,5 @@ def _week_row(
         "offers_declined": declined,
         "travel_km_total": float(outcome["travel_km"].sum()),
         "cost_dkk": float(outcome["price_dkk"].sum()),
+        "waiting_overdue": simulation.overdue(week),
     }
