@@ -293,8 +293,8 @@ class Acceptance(_Model):
 class Pauses(_Model):
     """Weekly chance that a waiting patient's clock pauses (health, or the patient's wish)."""
 
-    health_per_week: Share = 0.035
-    wish_per_week: Share = 0.025
+    health_per_week: Share = 0.032
+    wish_per_week: Share = 0.008
     #: Pause lengths in days, [shortest, longest] (drawn uniformly).
     health_days: list[int] = [7, 28]
     wish_days: list[int] = [5, 21]
