@@ -591,4 +591,4 @@ def expected_home_referrals(
         }
     )
     keys = ["department_id", "collaboration", "procedure"]
-    return table.groupby(keys, as_index=False, sort=True)["per_week"].sum()
+    return table.groupby(keys, sort=True)["per_week"].sum().reset_index()

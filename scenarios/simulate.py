@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -461,7 +461,7 @@ class _Simulation:
         )
         return entries.reset_index(drop=True)
 
-    def _cells(self, patients: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    def _cells(self, patients: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
         """Calendar row and day of each patient's booking (-1 where none)."""
         keys = pd.MultiIndex.from_arrays(
             [
@@ -620,8 +620,8 @@ class _Simulation:
                 ]
             )
         )
-        start = (homeless["earliest_date"] - self.world.start).dt.days.fillna(first)
-        start = np.maximum(start.to_numpy(dtype=np.int64), first)
+        earliest = (homeless["earliest_date"] - self.world.start).dt.days.fillna(first)
+        start = np.maximum(earliest.to_numpy(dtype=np.int64), first)
         day = np.full(len(homeless), -1, dtype=np.int64)
         asking = (row >= 0) & (start < last)
         days = np.arange(first, last)
