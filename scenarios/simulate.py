@@ -54,10 +54,9 @@ from scenarios.schema import (
     ScenarioError,
     check_against,
 )
-from solver.model import build_network
 from solver.policy import Policy
 from solver.problem import Problem
-from solver.solve import optimal_flows, place_patients, split_by_service
+from solver.solve import solve
 
 #: Days of free slots each Monday's solve sees (the contract's six-week horizon).
 LOOKAHEAD_DAYS: Final = 42
@@ -773,38 +772,16 @@ class _Simulation:
 def placements(problem: Problem, policy: Policy) -> pd.DataFrame:
     """Each patient's proposed department and date (NaT when unassigned), travel and provider.
 
-    The solver's own steps, service by service: the network, the lexicographically optimal
-    flow (tiers 1-3 exact, then the policy) and the first-in first-out placement, as in
-    :func:`solver.solve.solve` but without its explanations, which the simulation never reads
-    and which take over half of a solve's time.
+    The solver's own solve, without the reason texts the simulation never reads.
     """
-    n = len(problem.patients)
-    department = np.full(n, "", dtype=object)
-    day = np.full(n, -1, dtype=np.int64)
-    for piece in split_by_service(problem):
-        net = build_network(piece, policy)
-        flows, _, _ = optimal_flows(net)
-        bucket = place_patients(net, flows).bucket
-        rows = piece.patients.index.to_numpy()
-        placed = bucket >= 0
-        names = net.departments["department_id"].astype(str).to_numpy()
-        department[rows[placed]] = names[net.bucket_department[bucket[placed]]]
-        day[rows[placed]] = net.bucket_day[bucket[placed]]
-    placed = day >= 0
-    departments = problem.departments.set_index("department_id")
-    position = departments[["latitude", "longitude"]].reindex(department)
-    today = pd.Timestamp(problem.today)
+    proposed = solve(problem, policy, verify=False, workers=1, explain_reasons=False).proposals
+    placed = (proposed["department_id"] != "").to_numpy()
     return pd.DataFrame(
         {
-            "department_id": department,
-            "date": pd.Series(today + pd.to_timedelta(day, unit="D")).where(placed),
-            "travel_km": great_circle_km(
-                problem.patients["latitude"],
-                problem.patients["longitude"],
-                position["latitude"],
-                position["longitude"],
-            ),
-            "provider_type": departments["provider_type"].reindex(department).to_numpy(),
+            "department_id": proposed["department_id"].to_numpy(object),
+            "date": pd.to_datetime(proposed["date"].where(placed, None)),
+            "travel_km": proposed["travel_km"].to_numpy(np.float64),
+            "provider_type": np.where(placed, proposed["provider_type"].to_numpy(object), None),
         }
     )
 

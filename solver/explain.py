@@ -92,8 +92,18 @@ def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.
     )
 
 
-def proposals(problem: Problem, net: Network, placement: Placement, policy: Policy) -> pd.DataFrame:
-    """One row per patient in the contract's proposals.csv columns, plus explanatory extras."""
+def proposals(
+    problem: Problem,
+    net: Network,
+    placement: Placement,
+    policy: Policy,
+    *,
+    with_reasons: bool = True,
+) -> pd.DataFrame:
+    """One row per patient in the contract's proposals.csv columns, plus explanatory extras.
+
+    ``with_reasons=False`` leaves ``reason`` empty (for simulations that never read it).
+    """
     patients = problem.patients.reset_index(drop=True)
     departments = net.departments
     today = np.datetime64(problem.today, "D")
@@ -189,7 +199,8 @@ def proposals(problem: Problem, net: Network, placement: Placement, policy: Poli
         }
     )
     frame.loc[~placed, "days_late"] = pd.NA
-    frame["reason"] = reasons(problem, net, placement, frame, policy)
+    if with_reasons:
+        frame["reason"] = reasons(problem, net, placement, frame, policy)
     return frame
 
 

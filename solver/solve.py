@@ -117,6 +117,7 @@ def solve(
     method: str = "auto",
     verify: bool = True,
     workers: int | None = None,
+    explain_reasons: bool = True,
 ) -> Solution:
     """Propose a slot for every patient, tiers 1-3 exactly optimal, tier 4 by the policy.
 
@@ -129,12 +130,14 @@ def solve(
     add up, so optimising each part lexicographically optimises the whole, on smaller networks
     with tighter weights. ``workers`` > 1 solves the parts in that many forked processes (the
     default uses both cores from 50,000 patients on); the result does not depend on it.
+    ``explain_reasons=False`` skips the reason texts (about half of a small solve's time) for
+    callers that only need the placements, such as the scenario simulation.
     """
     policy = policy or Policy()
     pieces = split_by_service(problem)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(problem.patients) >= 50_000 else 1
-    parts = _solve_parts(pieces, policy, method, verify, workers)
+    parts = _solve_parts(pieces, policy, method, verify, workers, explain_reasons)
     if len(parts) == 1:
         return parts[0]
     proposals = pd.concat([part.proposals for part in parts], ignore_index=True)
@@ -165,23 +168,31 @@ def solve(
 TIER_FIELDS = ("unassigned", "breaches", "days_late", "policy_points")
 
 # Parts handed to forked workers by position: inherited through fork, never pickled.
-_PENDING: list[tuple[Problem, Policy, str, bool]] = []
+_PENDING: list[tuple[Problem, Policy, str, bool, bool]] = []
 
 
 def _solve_pending(index: int) -> Solution:
-    piece, policy, method, verify = _PENDING[index]
-    return _solve_service(piece, policy, method=method, verify=verify)
+    piece, policy, method, verify, reasons = _PENDING[index]
+    return _solve_service(piece, policy, method=method, verify=verify, explain_reasons=reasons)
 
 
 def _solve_parts(
-    pieces: list[Problem], policy: Policy, method: str, verify: bool, workers: int
+    pieces: list[Problem],
+    policy: Policy,
+    method: str,
+    verify: bool,
+    workers: int,
+    explain_reasons: bool = True,
 ) -> list[Solution]:
     """Solve independent parts, in forked worker processes when asked and possible."""
     if workers <= 1 or len(pieces) <= 1 or "fork" not in mp.get_all_start_methods():
-        return [_solve_service(p, policy, method=method, verify=verify) for p in pieces]
+        return [
+            _solve_service(p, policy, method=method, verify=verify, explain_reasons=explain_reasons)
+            for p in pieces
+        ]
     # biggest parts first, so the two workers finish close together
     order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i].patients))
-    _PENDING[:] = [(pieces[i], policy, method, verify) for i in order]
+    _PENDING[:] = [(pieces[i], policy, method, verify, explain_reasons) for i in order]
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             solved = pool.map(_solve_pending, range(len(order)), chunksize=1)
@@ -267,6 +278,7 @@ def _solve_service(
     *,
     method: str = "auto",
     verify: bool = True,
+    explain_reasons: bool = True,
 ) -> Solution:
     """The solve of one independent part (normally one service's patients and slots)."""
     clock = time.perf_counter()
@@ -295,7 +307,7 @@ def _solve_service(
 
     clock = time.perf_counter()
     placement = place_patients(net, flows)
-    proposals = explain.proposals(problem, net, placement, policy)
+    proposals = explain.proposals(problem, net, placement, policy, with_reasons=explain_reasons)
     tiers = TierValues(
         unassigned=int((placement.bucket < 0).sum()),
         breaches=int(proposals["breach"].sum()),
