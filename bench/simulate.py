@@ -75,16 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--example", type=Path, default=None, help="scenario file to time")
     parser.add_argument("--national-scale", type=float, default=1.0)
     parser.add_argument("--national-weeks", type=int, default=52)
-    parser.add_argument("--national-replications", type=int, default=2)
-    parser.add_argument("--sweep-scale", type=float, default=0.2)
-    parser.add_argument("--sweep-weeks", type=int, default=12)
+    parser.add_argument("--national-replications", type=int, default=1)
+    parser.add_argument("--sweep-scale", type=float, default=0.05)
+    parser.add_argument("--sweep-weeks", type=int, default=4)
     parser.add_argument("--sweep-replications", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="small scale and few replications")
     args = parser.parse_args(argv)
     if args.quick:
-        args.national_scale, args.national_weeks, args.national_replications = 0.2, 8, 1
-        args.sweep_scale, args.sweep_weeks, args.sweep_replications = 0.05, 4, 20
-    example = args.example or sorted(EXAMPLES.glob("*.yaml"))[0]
+        args.national_scale, args.national_weeks = 0.2, 8
+        args.sweep_replications = 20
+    example = args.example or EXAMPLES / "upper_gi_university_loss.yaml"
     scenario = load_scenario(example)
 
     national = scenario.with_changes(
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sweep = sweep_seconds(sweep_scenario, args.sweep_replications)
 
-    result = {
+    result: dict[str, Any] = {
         "example": example.name,
         "machine": f"{platform.node()}, {platform.python_version()}",
         "national": {

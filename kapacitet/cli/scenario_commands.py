@@ -14,6 +14,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     import pandas as pd
+
     from scenarios.schema import Scenario
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -112,6 +113,7 @@ def run_command(
 
     from scenarios.compare import compare_runs
     from scenarios.runner import run_scenario
+    from scenarios.schema import ScenarioError
 
     if workers is not None and scheduler is not None:
         errors.print("give --workers or --scheduler, not both")
@@ -132,13 +134,17 @@ def run_command(
         transient=False,
     ) as bar:
         task = bar.add_task(f"{scenario.name}: replications", total=None)
-        run = run_scenario(
-            scenario,
-            replications=replications,
-            workers=workers,
-            scheduler=scheduler,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        try:
+            run = run_scenario(
+                scenario,
+                replications=replications,
+                workers=workers,
+                scheduler=scheduler,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except ScenarioError as exc:  # checks against a folder or database base's own data
+            errors.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(1) from None
     folder = run.save(out, base=base_run)
     runs = [base_run, run] if base_run is not None else [run]
     print_comparison(
