@@ -182,3 +182,70 @@ def _interval(values: np.ndarray) -> dict[str, float]:
         return {"mean": mean, "ci_low": np.nan, "ci_high": np.nan, "replications": count}
     half = float(stats.t.ppf(0.975, count - 1) * values.std(ddof=1) / np.sqrt(count))
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "replications": count}
+
+
+def per_service(patients: pd.DataFrame) -> pd.DataFrame:
+    """Per collaboration, procedure and replication: treated, within and exceedance counts.
+
+    A replication in which a service treated nobody counts as 0, not as missing.
+    """
+    frame = patients.assign(
+        within=patients["exceed_reason"] == "within",
+        capacity=patients["exceed_reason"] == "capacity",
+        health=patients["exceed_reason"] == "health",
+        wish=patients["exceed_reason"] == "wish",
+    )
+    per = frame.groupby(["collaboration", "procedure", "replication"]).agg(
+        treated=("patient_id", "size"),
+        within=("within", "sum"),
+        exceeded_capacity=("capacity", "sum"),
+        exceeded_health=("health", "sum"),
+        exceeded_wish=("wish", "sum"),
+        days_late_total=("days_late", "sum"),
+    )
+    services = sorted({(c, p) for c, p, _ in per.index})
+    replications = np.sort(patients["replication"].unique())
+    full = pd.MultiIndex.from_tuples(
+        [(c, p, r) for c, p in services for r in replications], names=per.index.names
+    )
+    per = per.reindex(full, fill_value=0)
+    per["within_share"] = per["within"] / per["treated"].where(per["treated"] > 0)
+    return per
+
+
+SERVICE_KPIS: Final = (
+    "treated",
+    "within_share",
+    "exceeded_capacity",
+    "exceeded_health",
+    "exceeded_wish",
+    "days_late_total",
+)
+
+
+def services_in(per: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (collaboration, procedure) pairs of a :func:`per_service` frame, sorted."""
+    return sorted({(str(c), str(p)) for c, p, _ in per.index})
+
+
+def by_service(patients: pd.DataFrame) -> pd.DataFrame:
+    """Per collaboration and procedure: treated, within share and exceedances, with 95 % CIs.
+
+    Answers "what happens in upper GI" for upper GI, not nationally.
+    """
+    per = per_service(patients)
+    rows = []
+    for (collaboration, procedure), group in per.groupby(level=[0, 1]):
+        for kpi in SERVICE_KPIS:
+            rows.append(
+                {
+                    "collaboration": collaboration,
+                    "procedure": procedure,
+                    "kpi": kpi,
+                    **_interval(group[kpi].to_numpy(dtype=np.float64)),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["collaboration", "procedure", "kpi", "mean", "ci_low", "ci_high", "replications"],
+    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import matplotlib
 
@@ -25,7 +26,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scenarios.compare import compare_runs, comparison_html
+from scenarios.compare import compare_runs, comparison_html, format_interval, welch_difference
 from scenarios.kpis import REASONS
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ def scenario_report(run: ScenarioRun, base: ScenarioRun | None = None, top: int 
             compare_runs([run]),
             caption="KPIs over the whole horizon: mean over replications [95 % CI]",
         ),
+        "<h2>By collaboration and procedure</h2>",
+        _service_table(run),
         "<h2>Over time</h2>",
         _figure(
             _weekly_figure(weekly_intervals(run.weekly)),
@@ -134,6 +137,7 @@ def _comparison_sections(run: ScenarioRun, base: ScenarioRun) -> list[str]:
             compare_runs([base, run]),
             caption=f"{run.name} against {base.name}: mean [95 % CI] and difference [95 % CI]",
         ),
+        _service_difference_table(run, base),
         _figure(
             _both_figure(
                 {base.name: weekly_intervals(base.weekly), run.name: weekly_intervals(run.weekly)}
@@ -143,6 +147,88 @@ def _comparison_sections(run: ScenarioRun, base: ScenarioRun) -> list[str]:
             "each with a shaded 95 % interval.",
         ),
     ]
+
+
+SERVICE_COLUMNS = (
+    ("treated", "treated"),
+    ("within_share", "within deadline"),
+    ("exceeded_capacity", "exceeded: capacity"),
+    ("exceeded_health", "exceeded: health"),
+    ("exceeded_wish", "exceeded: wish"),
+    ("days_late_total", "days late"),
+)
+
+
+def _service_table(run: ScenarioRun) -> str:
+    """Per collaboration and procedure: the KPIs with 95 % intervals, one row per service."""
+    from scenarios.kpis import by_service
+
+    table = by_service(run.patients)
+    return _service_html(
+        table,
+        lambda row: format_interval(row["mean"], row["ci_low"], row["ci_high"]),
+        "Per collaboration and procedure over the whole horizon: mean over replications [95 % CI]",
+    )
+
+
+def _service_difference_table(run: ScenarioRun, base: ScenarioRun) -> str:
+    """Per service: this run minus the base run, with 95 % Welch intervals."""
+    from scenarios.kpis import SERVICE_KPIS, per_service, services_in
+
+    ours, theirs = per_service(run.patients), per_service(base.patients)
+    rows = []
+    for service in sorted(set(services_in(ours)) | set(services_in(theirs))):
+        for kpi in SERVICE_KPIS:
+            a = _values(theirs, service, kpi)
+            b = _values(ours, service, kpi)
+            mean, low, high = welch_difference(a, b)
+            rows.append(
+                {
+                    "collaboration": service[0],
+                    "procedure": service[1],
+                    "kpi": kpi,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    return _service_html(
+        pd.DataFrame(rows),
+        lambda row: format_interval(row["mean"], row["ci_low"], row["ci_high"], signed=True),
+        f"Per collaboration and procedure: {run.name} minus {base.name}, difference [95 % CI]",
+    )
+
+
+def _values(per: pd.DataFrame, service: tuple[str, str], kpi: str) -> np.ndarray:
+    from scenarios.kpis import services_in
+
+    if service not in services_in(per):
+        return np.zeros(0)
+    return per.xs(service, level=["collaboration", "procedure"])[kpi].to_numpy(np.float64)
+
+
+def _service_html(table: pd.DataFrame, cell: Callable[[pd.Series], str], caption: str) -> str:
+    head = "".join(
+        f'<th scope="col">{html.escape(label)}</th>'
+        for label in ("collaboration", "procedure", *(label for _, label in SERVICE_COLUMNS))
+    )
+    body = []
+    for (collaboration, procedure), group in table.groupby(["collaboration", "procedure"]):
+        by_kpi = group.set_index("kpi")
+        cells = "".join(
+            f"<td>{html.escape(cell(cast(pd.Series, by_kpi.loc[kpi])))}</td>"
+            if kpi in by_kpi.index
+            else "<td></td>"
+            for kpi, _ in SERVICE_COLUMNS
+        )
+        body.append(
+            f'<tr><th scope="row">{html.escape(str(collaboration))}</th>'
+            f"<td>{html.escape(str(procedure))}</td>{cells}</tr>"
+        )
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _figure(figure: Figure, caption: str, alt: str) -> str:

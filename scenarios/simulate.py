@@ -781,7 +781,7 @@ def placements(problem: Problem, policy: Policy) -> pd.DataFrame:
             "department_id": proposed["department_id"].to_numpy(object),
             "date": pd.to_datetime(proposed["date"].where(placed, None)),
             "travel_km": proposed["travel_km"].to_numpy(np.float64),
-            "provider_type": np.where(placed, proposed["provider_type"].to_numpy(object), None),
+            "provider_type": proposed["provider_type"].where(placed, None).to_numpy(object),
         }
     )
 

@@ -185,7 +185,13 @@ def _solve_parts(
     explain_reasons: bool = True,
 ) -> list[Solution]:
     """Solve independent parts, in forked worker processes when asked and possible."""
-    if workers <= 1 or len(pieces) <= 1 or "fork" not in mp.get_all_start_methods():
+    # daemonic processes (e.g. Dask or multiprocessing pool workers) may not have children
+    if (
+        workers <= 1
+        or len(pieces) <= 1
+        or "fork" not in mp.get_all_start_methods()
+        or mp.current_process().daemon
+    ):
         return [
             _solve_service(p, policy, method=method, verify=verify, explain_reasons=explain_reasons)
             for p in pieces

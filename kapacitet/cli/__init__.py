@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import typer
 
-from kapacitet.cli import data_commands, reference_commands, solve_commands, storage_commands
+from kapacitet.cli import (
+    data_commands,
+    reference_commands,
+    scenario_commands,
+    solve_commands,
+    storage_commands,
+)
 
 app = typer.Typer(
     name="kapacitet",
@@ -27,6 +33,7 @@ data_commands.register(app)
 reference_commands.register(app)
 storage_commands.register(app)
 solve_commands.register(app)
+scenario_commands.register(app)
 
 
 def main() -> None:
