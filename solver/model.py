@@ -262,6 +262,17 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         p_lat[pair_patient], p_lon[pair_patient], d_lat[pair_dept], d_lon[pair_dept]
     )
     ok &= pair_km <= p_travel_limit[pair_patient]
+    if len(problem.excluded_pairs):
+        excluded = pd.MultiIndex.from_arrays(
+            [
+                positions(
+                    pd.Index(patients["patient_id"].astype(str)),
+                    problem.excluded_pairs["patient_id"].astype(str),
+                ),
+                positions(dept_index, problem.excluded_pairs["department_id"].astype(str)),
+            ]
+        )
+        ok &= ~pd.MultiIndex.from_arrays([pair_patient, pair_dept]).isin(excluded)
     # first bucket of the department's chain on or after the patient's first possible day
     pair_chain_key = pair_dept * n_services + p_service[pair_patient]
     probe = pair_chain_key * horizon + p_entry_day[pair_patient]

@@ -29,9 +29,21 @@ class Problem:
     patients: pd.DataFrame
     today: dt.date
     weekly_caps: pd.DataFrame = field(default_factory=lambda: frames.empty(frames.WEEKLY_CAPS))
+    #: (patient_id, department_id) pairs that must not be proposed, e.g. referrals a chief
+    #: physician rejected; a patient's own current booking stays eligible regardless.
+    excluded_pairs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"patient_id": pd.Series(dtype="string"), "department_id": pd.Series(dtype="string")}
+        )
+    )
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset, today: dt.date | str) -> Problem:
+    def from_dataset(
+        cls,
+        dataset: Dataset,
+        today: dt.date | str,
+        excluded_pairs: pd.DataFrame | None = None,
+    ) -> Problem:
         """A problem from a validated dataset and the solve's date (a date or ISO string)."""
         day = dt.date.fromisoformat(today) if isinstance(today, str) else today
         return cls(
@@ -41,6 +53,7 @@ class Problem:
             patients=dataset.patients,
             today=day,
             weekly_caps=dataset.weekly_caps,
+            **({} if excluded_pairs is None else {"excluded_pairs": excluded_pairs}),
         )
 
     def __post_init__(self) -> None:

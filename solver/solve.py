@@ -237,6 +237,7 @@ def split_by_service(problem: Problem) -> list[Problem]:
                 weekly_caps=problem.weekly_caps[cap_rows == key]
                 if cap_rows is not None
                 else problem.weekly_caps,
+                excluded_pairs=problem.excluded_pairs,
             )
         )
     return parts

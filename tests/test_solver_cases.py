@@ -336,3 +336,26 @@ def test_merging_never_joins_patients_with_different_options() -> None:
     net = build_network(problem, Policy())
     merged = flow.merge_identical_patients(net, _hard_cost(net)[0])
     assert merged.representative.tolist() == [merged.representative[0]] * 2 + [2]
+
+
+def test_rejected_pairs_are_never_proposed_but_bookings_stay() -> None:
+    """An excluded (patient, department) pair is not proposed; the patient's booking still is."""
+    problem = make_problem(
+        [{}, {"booked_department_id": "AAR", "booked_date": day(2)}],
+        [("AAL", 9, 2), ("AAR", 1, 1)],
+    )
+    first = solve(problem).proposals.set_index("patient_id")
+    assert first.loc["p0", "department_id"] == "AAR"
+    excluded = pd.DataFrame({"patient_id": ["p0", "p1"], "department_id": ["AAR", "AAR"]})
+    again = solve(
+        Problem(
+            problem.departments,
+            problem.services,
+            problem.capacity,
+            problem.patients,
+            problem.today,
+            excluded_pairs=excluded,
+        )
+    ).proposals.set_index("patient_id")
+    assert again.loc["p0", "department_id"] == "AAL"
+    assert again.loc["p1", "action"] == "keep"
