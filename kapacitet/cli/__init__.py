@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from kapacitet.cli import (
+    api_commands,
     data_commands,
     reference_commands,
     scenario_commands,
@@ -34,6 +35,7 @@ reference_commands.register(app)
 storage_commands.register(app)
 solve_commands.register(app)
 scenario_commands.register(app)
+api_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,56 @@
+"""The kapacitet HTTP API: ``create_app(database_url)`` returns the FastAPI application.
+
+uvicorn --factory api.app:create_app      # or: kapacitet serve --db URL
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from api import problems, store
+from api.routers import audit, health, patients, reference, solve_runs
+from api.settings import Settings
+from capacity.storage import create_database_engine, upgrade_database
+
+
+def create_app(database_url: str | None = None, max_body_bytes: int | None = None) -> FastAPI:
+    """The API on ``database_url`` (else ``$KAPACITET_DB``), migrating the store on start-up."""
+    settings = Settings.resolve(database_url, max_body_bytes)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_database_engine(settings.database_url)
+        upgrade_database(engine)
+        store.create_tables(engine)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="kapacitet",
+        summary="Capacity sharing for Danish cancer care: waiting lists, solves, proposals.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return problems.problem_response(
+                413, f"request body over {settings.max_body_bytes} bytes; send smaller batches"
+            )
+        return await call_next(request)
+
+    for module in (health, reference, patients, solve_runs, audit):
+        app.include_router(module.router)
+    return app

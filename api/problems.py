@@ -1,0 +1,85 @@
+"""RFC 9457 problem details (``application/problem+json``) for every error the API returns."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://kapacitet.dk/problems/"
+
+
+class ApiProblem(Exception):
+    """An error a client can act on: its status, a short title and what went wrong.
+
+    ``errors`` lists field problems as ``{"field": "patients[3].deadline", "message": ...}``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind or HTTPStatus(status).phrase.lower().replace(" ", "-")
+        self.errors = errors
+
+
+def problem_response(
+    status: int, detail: str, *, kind: str | None = None, errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    """The problem+json response for ``status`` with ``detail`` (and field ``errors``)."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (kind or HTTPStatus(status).phrase.lower().replace(" ", "-")),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A pydantic location as a field path: ``("body", "patients", 3, "deadline")`` →
+    ``patients[3].deadline``."""
+    parts = [part for part in loc if part not in ("body", "query", "path")]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Map every error the app can raise to problem+json; a client mistake is never a 500."""
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, error: ApiProblem) -> JSONResponse:
+        return problem_response(error.status, error.detail, kind=error.kind, errors=error.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": field_path(item["loc"]), "message": item["msg"]} for item in error.errors()
+        ]
+        return problem_response(
+            422,
+            f"{len(errors)} field(s) invalid; see errors",
+            kind="validation",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem_response(error.status_code, str(error.detail))

@@ -1,0 +1,132 @@
+"""Pydantic request and response bodies; field names are the contract's vocabulary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure
+
+EXAMPLE_PATIENT: dict[str, Any] = {
+    "patient_id": "pt42x00003",
+    "collaboration": "lung",
+    "procedure": "pre_examination",
+    "home_region": "Nordjylland",
+    "home_department_id": "H42-16",
+    "latitude": 57.05,
+    "longitude": 9.92,
+    "earliest_date": "2026-11-24",
+    "deadline": "2026-12-01",
+    "deadline_status": "active",
+    "accepts_private": True,
+    "accepts_foreign": False,
+}
+
+
+class PatientRecord(BaseModel):
+    """One waiting patient as in patients.csv; a missing deadline is computed by the rules."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_PATIENT]})
+
+    patient_id: str
+    collaboration: Collaboration
+    procedure: Procedure
+    home_region: str
+    home_department_id: str
+    latitude: float
+    longitude: float
+    earliest_date: dt.date | None = None
+    deadline: dt.date | None = None
+    deadline_status: DeadlineStatus = DeadlineStatus.ACTIVE
+    booked_department_id: str | None = None
+    booked_date: dt.date | None = None
+    max_travel_km: float | None = None
+    accepts_private: bool
+    accepts_foreign: bool
+    clock_start: dt.date | None = None
+    referral_received: dt.date | None = None
+    consent_date: dt.date | None = None
+    referral_to_treatment: dt.date | None = None
+
+
+class PatientsIn(BaseModel):
+    """A region's waiting list (or part of it), upserted by ``patient_id``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"patients": [EXAMPLE_PATIENT]}]})
+
+    patients: list[PatientRecord] = Field(min_length=1)
+
+
+class PatientPatch(BaseModel):
+    """Fields a region may change on one of its patients."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"deadline_status": "paused_health"}]},
+    )
+
+    deadline_status: DeadlineStatus | None = None
+    deadline: dt.date | None = None
+    earliest_date: dt.date | None = None
+    max_travel_km: float | None = None
+    accepts_private: bool | None = None
+    accepts_foreign: bool | None = None
+
+
+class LoadSummary(BaseModel):
+    """What a post of patients changed."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class SolveRunIn(BaseModel):
+    """Start a solve on the store as it is now."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"today": "2026-11-23", "week": "2026-W48"}]},
+    )
+
+    today: dt.date
+    week: str | None = Field(default=None, pattern=r"^\d{4}-W\d{2}$")
+    collaboration: Collaboration | None = None
+
+
+class SolveRun(BaseModel):
+    """A finished solve: when its snapshot was read, its tiers, KPIs and optimality certificate."""
+
+    run_id: int
+    snapshot_at: dt.datetime
+    today: dt.date
+    week: str | None
+    collaboration: str | None
+    tiers: dict[str, Any]
+    kpis: dict[str, Any]
+    proof: dict[str, Any]
+
+
+class DecisionIn(BaseModel):
+    """A region's or chair's answer to one proposal."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"decision": "accept", "reason": "patient agreed"}]},
+    )
+
+    decision: Literal["accept", "reject", "hold"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class Decision(BaseModel):
+    """A recorded decision."""
+
+    run_id: int
+    patient_id: str
+    department_id: str | None
+    date: dt.date | None
+    decision: str
+    reason: str | None

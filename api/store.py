@@ -1,0 +1,139 @@
+"""The API's own tables (tokens, audit log, solve runs, proposals, decisions) and their queries.
+
+They sit beside the contract tables of :mod:`capacity.storage` in the same database but are
+not part of its schema: ``capacity.storage.schema`` must describe exactly what its migrations
+build (a test compares them), so the API creates its tables itself with ``create_all`` at
+start-up (idempotent, on SQLite and PostgreSQL alike).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("region", sa.String(64)),
+    sa.Column("department_id", sa.String(64)),
+    sa.Column("collaboration", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("token_id", sa.Integer),
+    sa.Column("token_name", sa.String(200)),
+    sa.Column("role", sa.String(32)),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("path", sa.String(1000), nullable=False),
+    sa.Column("resource_id", sa.String(200)),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+)
+
+solve_runs = sa.Table(
+    "solve_runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("snapshot_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("today", sa.Date, nullable=False),
+    sa.Column("week", sa.String(8)),
+    sa.Column("collaboration", sa.String(64)),
+    sa.Column("tiers", sa.JSON, nullable=False),
+    sa.Column("kpis", sa.JSON, nullable=False),
+    sa.Column("proof", sa.JSON, nullable=False),
+    sa.Column("token_id", sa.Integer),
+)
+
+run_proposals = sa.Table(
+    "run_proposals",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("solve_runs.run_id"), primary_key=True),
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("home_region", sa.String(64), nullable=False),
+    sa.Column("collaboration", sa.String(64), nullable=False),
+    sa.Column("proposal", sa.JSON, nullable=False),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("solve_runs.run_id"), nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("department_id", sa.String(64)),
+    sa.Column("date", sa.Date),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(2000)),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("token_id", sa.Integer),
+)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the API's tables where missing (after the contract tables were migrated)."""
+    metadata.create_all(engine, checkfirst=True)
+
+
+def now() -> dt.datetime:
+    """The current UTC time (stored with every write)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def append_audit(
+    connection: Connection,
+    who: Any,
+    method: str,
+    path: str,
+    resource_id: str | None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one audit entry: who (a principal or None), what, and the before/after JSON."""
+    connection.execute(
+        audit_log.insert().values(
+            at=now(),
+            token_id=getattr(who, "token_id", None),
+            token_name=getattr(who, "name", None),
+            role=getattr(who, "role", None),
+            method=method,
+            path=path,
+            resource_id=resource_id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def rejected_pairs(connection: Connection) -> list[tuple[str, str]]:
+    """Every (patient, department) pair a region or chair rejected: never proposed again."""
+    rows = connection.execute(
+        sa.select(decisions.c.patient_id, decisions.c.department_id)
+        .where(decisions.c.decision == "reject")
+        .distinct()
+    )
+    return [(row.patient_id, row.department_id) for row in rows]
+
+
+def latest_run_id(connection: Connection) -> int | None:
+    """The newest solve run's id (decisions are taken on it only)."""
+    return connection.execute(sa.select(sa.func.max(solve_runs.c.run_id))).scalar()

@@ -1,0 +1,292 @@
+"""The HTTP API over real HTTP (uvicorn on a loopback port), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+import uvicorn
+
+from api import store
+from api.app import create_app
+from api.security import Role, create_token
+from capacity.io import read_folder
+from capacity.storage import create_database_engine, load_dataset, upgrade_database
+
+TODAY = "2026-11-23"
+REGION = "Nordjylland"
+
+
+@dataclass(frozen=True)
+class Api:
+    """A running server, clients holding tokens of several roles, and the region's records."""
+
+    nord: httpx.Client
+    syd: httpx.Client
+    chair: httpx.Client
+    admin: httpx.Client
+    anonymous: httpx.Client
+    records: list[dict[str, Any]]
+
+
+def _listening_socket() -> socket.socket:
+    """A socket bound to a free loopback port, handed to uvicorn so no other test can take it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _records(patients: pd.DataFrame) -> list[dict[str, Any]]:
+    """Patients as the JSON records a region would post (contract fields, dates as ISO text)."""
+    frame = patients.drop(columns=["deadline_rule"], errors="ignore").astype(object)
+    frame = frame.where(frame.notna(), None)
+    records = frame.to_dict(orient="records")
+    return [
+        {
+            k: v.date().isoformat() if isinstance(v, pd.Timestamp) else v
+            for k, v in record.items()
+            if v is not None
+        }
+        for record in records
+    ]
+
+
+@pytest.fixture
+def api(database_url: str, shared_dir: Path) -> Iterator[Api]:
+    """The example week stored without Nordjylland's patients, served on a free port."""
+    dataset = read_folder(shared_dir / "contract" / "example")
+    own = dataset.patients["home_region"] == REGION
+    load_dataset(database_url, replace(dataset, patients=dataset.patients[~own]))
+    engine = create_database_engine(database_url)
+    upgrade_database(engine)
+    store.create_tables(engine)
+    tokens = {}
+    with engine.begin() as connection:
+        tokens["nord"], _ = create_token(connection, Role.REGION, "nord", region=REGION)
+        tokens["syd"], _ = create_token(connection, Role.REGION, "syd", region="Syddanmark")
+        tokens["chair"], _ = create_token(
+            connection, Role.COLLABORATION_CHAIR, "chair", collaboration="lung"
+        )
+        tokens["admin"], _ = create_token(connection, Role.ADMIN, "admin")
+    engine.dispose()
+    sock = _listening_socket()
+    port = int(sock.getsockname()[1])
+    app = create_app(database_url, max_body_bytes=200_000)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+
+    def client(token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=base, headers=headers, timeout=60)
+
+    clients = {name: client(token) for name, token in tokens.items()}
+    try:
+        yield Api(**clients, anonymous=client(None), records=_records(dataset.patients[own]))
+    finally:
+        for c in clients.values():
+            c.close()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _post_waiting_list(api: Api) -> None:
+    response = api.nord.post("/v1/patients", json={"patients": api.records})
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == len(api.records)
+
+
+def _solve(client: httpx.Client) -> dict[str, Any]:
+    response = client.post("/v1/solve-runs", json={"today": TODAY})
+    assert response.status_code == 200, response.text
+    run: dict[str, Any] = response.json()
+    return run
+
+
+def test_readyz_after_migration(api: Api) -> None:
+    """A started app has migrated the store and says it is ready."""
+    assert api.anonymous.get("/readyz").json() == {"status": "ready"}
+
+
+def test_openapi_has_request_examples(api: Api) -> None:
+    """The OpenAPI document carries examples for the main request bodies."""
+    schemas = api.anonymous.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("PatientsIn", "SolveRunIn", "DecisionIn", "PatientPatch"):
+        assert schemas[name]["examples"], name
+
+
+def test_region_posts_solves_accepts_and_next_solve_keeps_it(api: Api) -> None:
+    """Done-when path: post, solve, read own proposals, accept one, the next solve keeps it."""
+    _post_waiting_list(api)
+    run = _solve(api.nord)
+    assert run["proof"]["certificate"] == "verified"
+    proposals = api.nord.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
+    assert {p["patient_id"] for p in proposals} == {r["patient_id"] for r in api.records}
+    chosen = next(p for p in proposals if p["action"] == "new")
+    decided = api.nord.post(
+        f"/v1/solve-runs/{run['run_id']}/proposals/{chosen['patient_id']}/decision",
+        json={"decision": "accept", "reason": "patient agreed"},
+    )
+    assert decided.status_code == 200, decided.text
+    patient = api.nord.get(f"/v1/patients/{chosen['patient_id']}").json()
+    assert (patient["booked_department_id"], patient["booked_date"]) == (
+        chosen["department_id"],
+        chosen["date"],
+    )
+    later = _solve(api.nord)
+    again = api.nord.get(f"/v1/solve-runs/{later['run_id']}/proposals").json()
+    kept = next(p for p in again if p["patient_id"] == chosen["patient_id"])
+    assert (kept["action"], kept["department_id"], kept["date"]) == (
+        "keep",
+        chosen["department_id"],
+        chosen["date"],
+    )
+
+
+def test_other_region_cannot_see_the_patients(api: Api) -> None:
+    """Another region gets 404 for the patient and finds it in no list or proposal."""
+    _post_waiting_list(api)
+    run = _solve(api.nord)
+    patient_id = api.records[0]["patient_id"]
+    response = api.syd.get(f"/v1/patients/{patient_id}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "home_department_id" not in response.json()
+    listed = {p["patient_id"] for p in api.syd.get("/v1/patients").json()}
+    assert listed and not listed & {r["patient_id"] for r in api.records}
+    proposals = api.syd.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
+    assert {p["home_region"] for p in proposals} == {"Syddanmark"}
+    decided = api.syd.post(
+        f"/v1/solve-runs/{run['run_id']}/proposals/{patient_id}/decision",
+        json={"decision": "accept"},
+    )
+    assert decided.status_code == 404
+
+
+def test_rejected_pair_is_not_proposed_again(api: Api) -> None:
+    """After a reject, the next solve proposes another department for that patient."""
+    _post_waiting_list(api)
+    run = _solve(api.nord)
+    proposals = api.nord.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
+    chosen = next(p for p in proposals if p["action"] == "new")
+    url = f"/v1/solve-runs/{run['run_id']}/proposals/{chosen['patient_id']}/decision"
+    assert api.nord.post(url, json={"decision": "reject", "reason": "too far"}).status_code == 200
+    assert api.nord.post(url, json={"decision": "accept"}).status_code == 409
+    later = _solve(api.nord)
+    again = api.nord.get(f"/v1/solve-runs/{later['run_id']}/proposals").json()
+    now = next(p for p in again if p["patient_id"] == chosen["patient_id"])
+    assert now["department_id"] != chosen["department_id"]
+    stale = api.nord.post(url, json={"decision": "hold"})
+    assert stale.status_code == 409
+    assert stale.headers["content-type"] == "application/problem+json"
+
+
+def test_missing_token_401_and_wrong_role_403(api: Api) -> None:
+    """No or unknown token is 401 problem+json; a role not allowed is 403."""
+    missing = api.anonymous.get("/v1/departments")
+    assert missing.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["status"] == 401
+    bogus = api.anonymous.get("/v1/departments", headers={"Authorization": "Bearer nope"})
+    assert bogus.status_code == 401
+    assert api.chair.post("/v1/patients", json={"patients": api.records}).status_code == 403
+    assert api.nord.get("/v1/audit").status_code == 403
+    assert api.nord.get("/v1/departments").status_code == 200
+
+
+def test_other_regions_patients_are_refused(api: Api) -> None:
+    """A region posting a patient of another region gets 403 naming the field."""
+    response = api.syd.post("/v1/patients", json={"patients": api.records[:1]})
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["field"] == "patients[0].home_region"
+
+
+def test_invalid_records_are_422_with_field_paths(api: Api) -> None:
+    """A CPR-like id, a bad date and an unknown department are 422 with field paths."""
+    records = [dict(record) for record in api.records[:4]]
+    records[1]["patient_id"] = "010203-1234"
+    records[2]["home_department_id"] = "H42-99"
+    response = api.nord.post("/v1/patients", json={"patients": records})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"patients[1].patient_id", "patients[2].home_department_id"} <= fields
+    assert "010203-1234" not in response.text
+    records = [dict(api.records[0]), dict(api.records[1])]
+    records[1]["deadline"] = "2026-13-45"
+    bad_date = api.nord.post("/v1/patients", json={"patients": records})
+    assert bad_date.status_code == 422
+    assert [e["field"] for e in bad_date.json()["errors"]] == ["patients[1].deadline"]
+    assert api.nord.get("/v1/patients").json() == []
+
+
+def test_missing_deadline_computed_by_rules(api: Api) -> None:
+    """A patient posted with clock dates but no deadline gets the rules' deadline."""
+    record = {k: v for k, v in api.records[0].items() if k != "deadline"}
+    record |= {"clock_start": "2026-11-20", "referral_received": "2026-11-20"}
+    response = api.nord.post("/v1/patients", json={"patients": [record]})
+    assert response.status_code == 200, response.text
+    patient = api.nord.get(f"/v1/patients/{record['patient_id']}").json()
+    assert patient["deadline"] and patient["deadline_rule"]
+
+
+def test_patch_pauses_a_deadline(api: Api) -> None:
+    """PATCH changes the deadline status of the region's own patient, not another's."""
+    _post_waiting_list(api)
+    patient_id = api.records[0]["patient_id"]
+    url = f"/v1/patients/{patient_id}"
+    patched = api.nord.patch(url, json={"deadline_status": "paused_health"})
+    assert patched.status_code == 200 and patched.json()["deadline_status"] == "paused_health"
+    assert api.syd.patch(url, json={"deadline_status": "active"}).status_code == 404
+    assert api.nord.patch(url, json={"deadline_status": "sleeping"}).status_code == 422
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    """A body over the configured limit is refused with 413 before it is read."""
+    response = api.nord.post("/v1/patients", json={"patients": api.records * 500})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_write_is_audited(api: Api) -> None:
+    """Posting, patching, solving and deciding each append an audit entry the admin can read."""
+    _post_waiting_list(api)
+    patient_id = api.records[0]["patient_id"]
+    api.nord.patch(f"/v1/patients/{patient_id}", json={"deadline_status": "paused_health"})
+    run = _solve(api.nord)
+    url = f"/v1/solve-runs/{run['run_id']}/proposals/{patient_id}/decision"
+    assert api.nord.post(url, json={"decision": "hold"}).status_code == 200
+    entries = api.admin.get("/v1/audit").json()
+    writes = [(e["method"], e["path"].split("/")[2], e["token_name"]) for e in entries[:4]]
+    assert writes == [
+        ("POST", "solve-runs", "nord"),
+        ("POST", "solve-runs", "nord"),
+        ("PATCH", "patients", "nord"),
+        ("POST", "patients", "nord"),
+    ]
+    patch = entries[2]
+    assert (patch["before"]["deadline_status"], patch["after"]["deadline_status"]) == (
+        "active",
+        "paused_health",
+    )
+    assert sum(e["path"] == "token create" for e in entries) == 4
