@@ -11,10 +11,10 @@ from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure
 
 EXAMPLE_PATIENT: dict[str, Any] = {
     "patient_id": "pt42x00003",
-    "collaboration": "lung",
+    "collaboration": "breast",
     "procedure": "pre_examination",
     "home_region": "Nordjylland",
-    "home_department_id": "H42-16",
+    "home_department_id": "H42-11",
     "latitude": 57.05,
     "longitude": 9.92,
     "earliest_date": "2026-11-24",

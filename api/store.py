@@ -99,6 +99,11 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC (SQLite gives back naive datetimes; they were stored in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def append_audit(
     connection: Connection,
     who: Any,

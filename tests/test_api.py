@@ -140,6 +140,7 @@ def test_region_posts_solves_accepts_and_next_solve_keeps_it(api: Api) -> None:
     _post_waiting_list(api)
     run = _solve(api.nord)
     assert run["proof"]["certificate"] == "verified"
+    assert run["snapshot_at"].endswith(("+00:00", "Z"))
     proposals = api.nord.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
     assert {p["patient_id"] for p in proposals} == {r["patient_id"] for r in api.records}
     chosen = next(p for p in proposals if p["action"] == "new")

@@ -29,7 +29,8 @@ def _run(conn: Connection, run_id: int) -> SolveRun:
     ).first()
     if row is None:
         raise ApiProblem(404, f"no solve run {run_id}")
-    return SolveRun(**{k: v for k, v in row._mapping.items() if k in SolveRun.model_fields})
+    fields = {k: v for k, v in row._mapping.items() if k in SolveRun.model_fields}
+    return SolveRun(**fields | {"snapshot_at": store.as_utc(row.snapshot_at)})
 
 
 def _may_see(who: Principal, proposal: dict[str, Any]) -> bool:
