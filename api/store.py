@@ -11,8 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
+
+from capacity.storage import schema
+from capacity.storage.schema import UtcDateTime
 
 metadata = sa.MetaData(
     naming_convention={
@@ -32,14 +36,14 @@ api_tokens = sa.Table(
     sa.Column("region", sa.String(64)),
     sa.Column("department_id", sa.String(64)),
     sa.Column("collaboration", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("token_id", sa.Integer),
     sa.Column("token_name", sa.String(200)),
     sa.Column("role", sa.String(32)),
@@ -54,7 +58,7 @@ solve_runs = sa.Table(
     "solve_runs",
     metadata,
     sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("snapshot_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("snapshot_at", UtcDateTime(), nullable=False),
     sa.Column("today", sa.Date, nullable=False),
     sa.Column("week", sa.String(8)),
     sa.Column("collaboration", sa.String(64)),
@@ -84,7 +88,7 @@ decisions = sa.Table(
     sa.Column("date", sa.Date),
     sa.Column("decision", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(2000)),
-    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", UtcDateTime(), nullable=False),
     sa.Column("token_id", sa.Integer),
 )
 
@@ -97,11 +101,6 @@ def create_tables(engine: Engine) -> None:
 def now() -> dt.datetime:
     """The current UTC time (stored with every write)."""
     return dt.datetime.now(dt.UTC)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored time as aware UTC (SQLite gives back naive datetimes; they were stored in UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def append_audit(
@@ -142,3 +141,72 @@ def rejected_pairs(connection: Connection) -> list[tuple[str, str]]:
 def latest_run_id(connection: Connection) -> int | None:
     """The newest solve run's id (decisions are taken on it only)."""
     return connection.execute(sa.select(sa.func.max(solve_runs.c.run_id))).scalar()
+
+
+HELD_KEY = ["department_id", "collaboration", "procedure", "date"]
+
+
+def held_by_acceptances(connection: Connection) -> pd.DataFrame:
+    """Declared free slots taken by proposals accepted through the API since their declaration.
+
+    One row per department, service and day with ``held``: accepted patients still booked
+    there, counted only when the accept came after the current declaration was loaded (a later
+    declaration already leaves the booked slot out). A booking holds a slot of its own in the
+    solve (docs/solver.md), so these are subtracted from the declared ``free_slots``.
+    """
+    p, c = schema.patients.c, schema.capacity.c
+    d, loaded = schema.capacity_declarations.c, schema.loads.c
+    query = (
+        sa.select(
+            c.department_id,
+            c.collaboration,
+            c.procedure,
+            c.date,
+            sa.func.count(sa.distinct(decisions.c.patient_id)).label("held"),
+        )
+        .select_from(decisions)
+        .join(
+            schema.patients,
+            (p.patient_id == decisions.c.patient_id)
+            & (p.booked_department_id == decisions.c.department_id)
+            & (p.booked_date == decisions.c.date),
+        )
+        .join(
+            schema.capacity,
+            (c.department_id == decisions.c.department_id)
+            & (c.date == decisions.c.date)
+            & (c.collaboration == p.collaboration)
+            & (c.procedure == p.procedure),
+        )
+        .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
+        .join(schema.loads, loaded.load_id == d.load_id)
+        .where(
+            decisions.c.decision == "accept",
+            d.superseded.is_(False),
+            decisions.c.decided_at > loaded.loaded_at,
+        )
+        .group_by(c.department_id, c.collaboration, c.procedure, c.date)
+    )
+    rows = connection.execute(query).all()
+    held = pd.DataFrame(rows, columns=[*HELD_KEY, "held"])
+    held["date"] = pd.to_datetime(held["date"])
+    return held.astype({k: "string" for k in HELD_KEY[:3]} | {"held": "int64"})
+
+
+def declared_free_slots(
+    connection: Connection, department_id: str, collaboration: str, procedure: str, day: dt.date
+) -> int:
+    """The current declaration's free slots at one department, service and day (0 if none)."""
+    c, d = schema.capacity.c, schema.capacity_declarations.c
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(c.free_slots), 0))
+        .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
+        .where(
+            d.superseded.is_(False),
+            c.department_id == department_id,
+            c.collaboration == collaboration,
+            c.procedure == procedure,
+            c.date == day,
+        )
+    )
+    return int(connection.execute(query).scalar_one())

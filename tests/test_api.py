@@ -291,3 +291,45 @@ def test_every_write_is_audited(api: Api) -> None:
         "paused_health",
     )
     assert sum(e["path"] == "token create" for e in entries) == 4
+
+
+def test_accept_of_a_slot_declared_away_is_409(
+    api: Api, database_url: str, shared_dir: Path
+) -> None:
+    """A department re-declares the proposed day without free slots: accepting it is 409."""
+    _post_waiting_list(api)
+    run = _solve(api.nord)
+    proposals = api.nord.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
+    chosen = next(p for p in proposals if p["action"] == "new")
+    capacity = read_folder(shared_dir / "contract" / "example").capacity
+    day = pd.Timestamp(chosen["date"])
+    week = capacity["date"].dt.isocalendar().week == day.isocalendar().week
+    declared = capacity[(capacity["department_id"] == chosen["department_id"]) & week].copy()
+    slot = (declared["date"] == day) & (declared["procedure"] == chosen["procedure"])
+    slot &= declared["collaboration"] == chosen["collaboration"]
+    declared.loc[slot, "free_slots"] = 0
+    dataset = read_folder(shared_dir / "contract" / "example")
+    empty = dataset.patients.iloc[:0]
+    load_dataset(database_url, replace(dataset, capacity=declared, patients=empty))
+    url = f"/v1/solve-runs/{run['run_id']}/proposals/{chosen['patient_id']}/decision"
+    response = api.nord.post(url, json={"decision": "accept"})
+    assert response.status_code == 409
+    assert "no longer free" in response.json()["detail"]
+
+
+def test_accepted_booking_holds_its_declared_slot(api: Api, database_url: str) -> None:
+    """An accepted proposal counts against its day's declared free slots in later solves."""
+    _post_waiting_list(api)
+    run = _solve(api.nord)
+    proposals = api.nord.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
+    chosen = next(p for p in proposals if p["action"] == "new")
+    url = f"/v1/solve-runs/{run['run_id']}/proposals/{chosen['patient_id']}/decision"
+    assert api.nord.post(url, json={"decision": "accept"}).status_code == 200
+    engine = create_database_engine(database_url)
+    with engine.connect() as connection:
+        held = store.held_by_acceptances(connection)
+    engine.dispose()
+    assert held[["department_id", "procedure", "held"]].values.tolist() == [
+        [chosen["department_id"], chosen["procedure"], 1]
+    ]
+    assert held["date"].dt.date.astype(str).tolist() == [chosen["date"]]

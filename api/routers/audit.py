@@ -23,6 +23,6 @@ def list_audit(
     """The newest audit entries first: who, when, what, before and after."""
     query = sa.select(store.audit_log).order_by(store.audit_log.c.entry_id.desc()).limit(limit)
     return [
-        {k: (store.as_utc(v).isoformat() if k == "at" else v) for k, v in row._mapping.items()}
+        {k: (v.isoformat() if k == "at" else v) for k, v in row._mapping.items()}
         for row in conn.execute(query)
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -29,8 +30,7 @@ def _run(conn: Connection, run_id: int) -> SolveRun:
     ).first()
     if row is None:
         raise ApiProblem(404, f"no solve run {run_id}")
-    fields = {k: v for k, v in row._mapping.items() if k in SolveRun.model_fields}
-    return SolveRun(**fields | {"snapshot_at": store.as_utc(row.snapshot_at)})
+    return SolveRun(**{k: v for k, v in row._mapping.items() if k in SolveRun.model_fields})
 
 
 def _may_see(who: Principal, proposal: dict[str, Any]) -> bool:
@@ -45,6 +45,15 @@ def _may_see(who: Principal, proposal: dict[str, Any]) -> bool:
     if who.role is Role.DEPARTMENT:
         return who.department_id in (proposal["department_id"], proposal["home_department_id"])
     return True
+
+
+def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Declared capacity less the slots accepted bookings now hold (they count as bookings)."""
+    if held.empty:
+        return capacity
+    merged = capacity.merge(held, on=store.HELD_KEY, how="left")
+    free = (merged["free_slots"] - merged["held"].fillna(0).astype("int64")).clip(lower=0)
+    return capacity.assign(free_slots=free.to_numpy())
 
 
 @router.post("", response_model=SolveRun)
@@ -63,7 +72,9 @@ def start_solve_run(
     )
     with bound.begin() as conn:
         rejected = store.rejected_pairs(conn)
+        held = store.held_by_acceptances(conn)
     excluded = pd.DataFrame(rejected, columns=["patient_id", "department_id"]).astype("string")
+    dataset = replace(dataset, capacity=_without_held(dataset.capacity, held))
     solution = solve(Problem.from_dataset(dataset, body.today, excluded_pairs=excluded))
     payload = json.loads(solution_json(solution))
     with bound.begin() as conn:
@@ -170,6 +181,8 @@ def decide(
         booked = (before.booked_department_id, before.booked_date)
         if booked != (proposal["booked_department_id"] or None, _date(proposal["booked_date"])):
             raise ApiProblem(409, "the patient's booking changed since this run; solve again")
+        if proposal["action"] != "keep" and day is not None:
+            _check_slot_free(conn, proposal, day)
         conn.execute(
             schema.patients.update()
             .where(patients.patient_id == patient_id)
@@ -200,6 +213,26 @@ def decide(
         after=decision.model_dump(mode="json"),
     )
     return decision
+
+
+def _check_slot_free(conn: Connection, proposal: dict[str, Any], day: dt.date) -> None:
+    """409 when the declared free slots of the proposed day are all held by accepted bookings."""
+    key = (proposal["department_id"], proposal["collaboration"], proposal["procedure"])
+    declared = store.declared_free_slots(conn, *key, day)
+    held = store.held_by_acceptances(conn)
+    taken = held.loc[
+        (held["department_id"] == key[0])
+        & (held["collaboration"] == key[1])
+        & (held["procedure"] == key[2])
+        & (held["date"] == pd.Timestamp(day)),
+        "held",
+    ].sum()
+    if taken >= declared:
+        raise ApiProblem(
+            409,
+            f"the slot at {key[0]} on {day.isoformat()} is no longer free "
+            f"({declared} declared, {int(taken)} already accepted); solve again",
+        )
 
 
 def _date(value: str | None) -> dt.date | None:
