@@ -80,6 +80,11 @@ def install(app: FastAPI) -> None:
             errors=errors,
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Only the server's own faults land here; the client learns nothing of the internals.
+        return problem_response(500, "an unexpected error; it has been logged", kind="internal")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         return problem_response(error.status_code, str(error.detail))

@@ -13,13 +13,16 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import uvicorn
+from typer.testing import CliRunner
 
 from api import store
 from api.app import create_app
-from api.security import Role, create_token
+from api.security import Role, create_token, token_hash
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
+from kapacitet import cli
 
 TODAY = "2026-11-23"
 REGION = "Nordjylland"
@@ -200,6 +203,31 @@ def test_rejected_pair_is_not_proposed_again(api: Api) -> None:
     stale = api.nord.post(url, json={"decision": "hold"})
     assert stale.status_code == 409
     assert stale.headers["content-type"] == "application/problem+json"
+
+
+def test_malformed_json_is_422_problem(api: Api) -> None:
+    """A body that is not JSON is a 422 problem+json, not a server error."""
+    response = api.nord.post(
+        "/v1/patients", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_token_create_prints_token_and_stores_only_its_hash(database_url: str) -> None:
+    """`kapacitet token create` prints a token once; the database holds its hash, not it."""
+    result = CliRunner().invoke(
+        cli.app,
+        ["token", "create", "--role", "region", "--region", REGION, "--db", database_url],
+    )
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[0]
+    engine = create_database_engine(database_url)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(store.api_tokens)).one()
+    engine.dispose()
+    assert (stored.token_hash, stored.role, stored.region) == (token_hash(token), "region", REGION)
+    assert token not in str(stored._mapping)
 
 
 def test_missing_token_401_and_wrong_role_403(api: Api) -> None:
