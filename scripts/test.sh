@@ -27,7 +27,7 @@ fi
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
-echo "== mypy capacity/ solver/ scenarios/"
-$BIN/mypy capacity solver scenarios
+echo "== mypy capacity/ solver/ scenarios/ api/"
+$BIN/mypy capacity solver scenarios api
 echo "== pytest"
 $BIN/pytest -n 2 -q "$@"
