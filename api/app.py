@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from api import problems, store
+from api import problems
 from api.routers import audit, health, patients, reference, solve_runs
 from api.settings import Settings
 from capacity.storage import create_database_engine, upgrade_database
@@ -24,7 +24,6 @@ def create_app(database_url: str | None = None, max_body_bytes: int | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_database_engine(settings.database_url)
         upgrade_database(engine)
-        store.create_tables(engine)
         app.state.engine = engine
         try:
             yield

@@ -1,9 +1,7 @@
 """The API's own tables (tokens, audit log, solve runs, proposals, decisions) and their queries.
 
-They sit beside the contract tables of :mod:`capacity.storage` in the same database but are
-not part of its schema: ``capacity.storage.schema`` must describe exactly what its migrations
-build (a test compares them), so the API creates its tables itself with ``create_all`` at
-start-up (idempotent, on SQLite and PostgreSQL alike).
+The tables are declared in :mod:`capacity.storage.schema` beside the contract tables and
+created by migration 0002, like every other table; this module holds the API's queries.
 """
 
 from __future__ import annotations
@@ -13,89 +11,16 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from capacity.storage import schema
-from capacity.storage.schema import UtcDateTime
 
-metadata = sa.MetaData(
-    naming_convention={
-        "pk": "pk_%(table_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s",
-        "ix": "ix_%(table_name)s_%(column_0_name)s",
-    }
-)
-
-api_tokens = sa.Table(
-    "api_tokens",
-    metadata,
-    sa.Column("token_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("role", sa.String(32), nullable=False),
-    sa.Column("region", sa.String(64)),
-    sa.Column("department_id", sa.String(64)),
-    sa.Column("collaboration", sa.String(64)),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", UtcDateTime(), nullable=False),
-    sa.Column("token_id", sa.Integer),
-    sa.Column("token_name", sa.String(200)),
-    sa.Column("role", sa.String(32)),
-    sa.Column("method", sa.String(8), nullable=False),
-    sa.Column("path", sa.String(1000), nullable=False),
-    sa.Column("resource_id", sa.String(200)),
-    sa.Column("before", sa.JSON),
-    sa.Column("after", sa.JSON),
-)
-
-solve_runs = sa.Table(
-    "solve_runs",
-    metadata,
-    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("snapshot_at", UtcDateTime(), nullable=False),
-    sa.Column("today", sa.Date, nullable=False),
-    sa.Column("week", sa.String(8)),
-    sa.Column("collaboration", sa.String(64)),
-    sa.Column("tiers", sa.JSON, nullable=False),
-    sa.Column("kpis", sa.JSON, nullable=False),
-    sa.Column("proof", sa.JSON, nullable=False),
-    sa.Column("token_id", sa.Integer),
-)
-
-run_proposals = sa.Table(
-    "run_proposals",
-    metadata,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("solve_runs.run_id"), primary_key=True),
-    sa.Column("patient_id", sa.String(64), primary_key=True),
-    sa.Column("home_region", sa.String(64), nullable=False),
-    sa.Column("collaboration", sa.String(64), nullable=False),
-    sa.Column("proposal", sa.JSON, nullable=False),
-)
-
-decisions = sa.Table(
-    "decisions",
-    metadata,
-    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("solve_runs.run_id"), nullable=False),
-    sa.Column("patient_id", sa.String(64), nullable=False),
-    sa.Column("department_id", sa.String(64)),
-    sa.Column("date", sa.Date),
-    sa.Column("decision", sa.String(16), nullable=False),
-    sa.Column("reason", sa.String(2000)),
-    sa.Column("decided_at", UtcDateTime(), nullable=False),
-    sa.Column("token_id", sa.Integer),
-)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the API's tables where missing (after the contract tables were migrated)."""
-    metadata.create_all(engine, checkfirst=True)
+api_tokens = schema.api_tokens
+audit_log = schema.audit_log
+solve_runs = schema.solve_runs
+run_proposals = schema.run_proposals
+decisions = schema.decisions
+API_TABLES = ("api_tokens", "audit_log", "solve_runs", "run_proposals", "decisions")
 
 
 def now() -> dt.datetime:

@@ -71,7 +71,6 @@ def api(database_url: str, shared_dir: Path) -> Iterator[Api]:
     load_dataset(database_url, replace(dataset, patients=dataset.patients[~own]))
     engine = create_database_engine(database_url)
     upgrade_database(engine)
-    store.create_tables(engine)
     tokens = {}
     with engine.begin() as connection:
         tokens["nord"], _ = create_token(connection, Role.REGION, "nord", region=REGION)

@@ -58,7 +58,8 @@ def test_migrations_ship_inside_the_package() -> None:
     package = Path(database.__file__).parent
     assert database.ALEMBIC_INI.is_file() and database.ALEMBIC_INI.parent == package
     assert (database.MIGRATIONS / "versions" / "0001_initial.py").is_file()
-    assert database.head_revision() == "0001"
+    assert (database.MIGRATIONS / "versions" / "0002_api.py").is_file()
+    assert database.head_revision() == "0002"
 
 
 @pytest.mark.parametrize("folder", ["example", "example-tight"])

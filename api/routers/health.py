@@ -28,7 +28,7 @@ def readyz(bound: Engine = Depends(engine)) -> dict[str, Any]:
             tables = set(inspect(conn).get_table_names())
     except Exception as error:  # any driver error means: not ready
         raise ApiProblem(503, f"database unreachable: {type(error).__name__}") from error
-    missing = sorted({"alembic_version", "patients", *store.metadata.tables} - tables)
+    missing = sorted({"alembic_version", "patients", *store.API_TABLES} - tables)
     if missing:
         raise ApiProblem(503, f"database not migrated; missing tables: {', '.join(missing)}")
     return {"status": "ready"}

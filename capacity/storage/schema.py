@@ -13,7 +13,9 @@ import datetime as dt
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Dialect,
@@ -216,3 +218,73 @@ capacity_declarations = cast(Table, CapacityDeclaration.__table__)
 capacity = cast(Table, CapacityRow.__table__)
 patients = cast(Table, Patient.__table__)
 weekly_caps = cast(Table, WeeklyCap.__table__)
+
+
+# ---- the API's tables: tokens, audit log, solve runs and their proposals, decisions --------
+# Core tables on the same metadata, so migration 0002 creates them and the schema test covers
+# them. Only the API writes them (api/store.py holds their queries).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("region", String(64)),
+    Column("department_id", String(64)),
+    Column("collaboration", String(64)),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("token_id", Integer),
+    Column("token_name", String(200)),
+    Column("role", String(32)),
+    Column("method", String(8), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("resource_id", String(200)),
+    Column("before", JSON),
+    Column("after", JSON),
+)
+
+solve_runs = Table(
+    "solve_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("snapshot_at", UtcDateTime(), nullable=False),
+    Column("today", Date, nullable=False),
+    Column("week", String(8)),
+    Column("collaboration", String(64)),
+    Column("tiers", JSON, nullable=False),
+    Column("kpis", JSON, nullable=False),
+    Column("proof", JSON, nullable=False),
+    Column("token_id", Integer),
+)
+
+run_proposals = Table(
+    "run_proposals",
+    metadata,
+    Column("run_id", Integer, ForeignKey("solve_runs.run_id"), primary_key=True),
+    Column("patient_id", String(64), primary_key=True),
+    Column("home_region", String(64), nullable=False),
+    Column("collaboration", String(64), nullable=False),
+    Column("proposal", JSON, nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("decision_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("solve_runs.run_id"), nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Column("department_id", String(64)),
+    Column("date", Date),
+    Column("decision", String(16), nullable=False),
+    Column("reason", String(2000)),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("token_id", Integer),
+)

@@ -43,7 +43,6 @@ def register(app: typer.Typer) -> None:
         db: DatabaseOption = None,
     ) -> None:
         """Print a new bearer token once; only its SHA-256 hash is stored."""
-        from api import store
         from api.security import Role, create_token
         from capacity.storage import create_database_engine, upgrade_database
         from capacity.vocabulary import COLLABORATIONS, REGIONS
@@ -65,7 +64,6 @@ def register(app: typer.Typer) -> None:
         engine = create_database_engine(db)
         try:
             upgrade_database(engine)
-            store.create_tables(engine)
             with engine.begin() as connection:
                 token, token_id = create_token(
                     connection,
