@@ -360,3 +360,89 @@ def test_accepted_booking_holds_its_declared_slot(api: Api, database_url: str) -
         [chosen["department_id"], chosen["procedure"], 1]
     ]
     assert held["date"].dt.date.astype(str).tolist() == [chosen["date"]]
+
+
+def _department_client(api: Api, database_url: str, department_id: str) -> httpx.Client:
+    engine = create_database_engine(database_url)
+    with engine.begin() as connection:
+        token, _ = create_token(connection, Role.DEPARTMENT, "dept", department_id=department_id)
+    engine.dispose()
+    return httpx.Client(
+        base_url=str(api.nord.base_url), headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
+def test_department_declares_its_week_idempotently_with_history(
+    api: Api, database_url: str
+) -> None:
+    """A declaration supersedes the week's previous one; re-posting it changes nothing."""
+    rows = [
+        {
+            "department_id": "H42-11",
+            "collaboration": "breast",
+            "procedure": "radiotherapy",
+            "date": "2026-11-24",
+            "free_slots": 3,
+        },
+        {
+            "department_id": "H42-11",
+            "collaboration": "breast",
+            "procedure": "radiotherapy",
+            "date": "2026-11-25",
+            "free_slots": 1,
+        },
+    ]
+    with _department_client(api, database_url, "H42-11") as department:
+        first = department.post("/v1/capacity", json={"capacity": rows})
+        assert first.status_code == 200, first.text
+        assert first.json() == {"new": 1, "superseded": 1, "unchanged": 0}
+        again = department.post("/v1/capacity", json={"capacity": rows})
+        assert again.json() == {"new": 0, "superseded": 0, "unchanged": 1}
+        other = department.post(
+            "/v1/capacity", json={"capacity": [rows[0] | {"department_id": "H42-12"}]}
+        )
+        assert other.status_code == 403
+    history = api.syd.get("/v1/capacity/history", params={"department_id": "H42-11"}).json()
+    week = [h for h in history if h["week"] == "2026-W48"]
+    assert [h["version"] for h in week] == [1, 2]
+    assert [h["superseded"] for h in week] == [True, False]
+    assert week[-1]["free_slots"] == 4
+    audit = api.admin.get("/v1/audit").json()
+    assert any(entry["path"] == "/v1/capacity" for entry in audit)
+
+
+def test_declaration_errors_name_the_field(api: Api, database_url: str) -> None:
+    """A service the department does not offer and negative slots are 422 with field paths."""
+    with _department_client(api, database_url, "H42-11") as department:
+        bad = department.post(
+            "/v1/capacity",
+            json={
+                "capacity": [
+                    {
+                        "department_id": "H42-11",
+                        "collaboration": "lung",
+                        "procedure": "surgery",
+                        "date": "2026-11-24",
+                        "free_slots": 1,
+                    }
+                ]
+            },
+        )
+        assert bad.status_code == 422
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert any(e["field"].startswith("capacity[0]") for e in bad.json()["errors"])
+        negative = department.post(
+            "/v1/capacity",
+            json={
+                "capacity": [
+                    {
+                        "department_id": "H42-11",
+                        "collaboration": "breast",
+                        "procedure": "radiotherapy",
+                        "date": "2026-11-24",
+                        "free_slots": -1,
+                    }
+                ]
+            },
+        )
+        assert negative.status_code == 422
