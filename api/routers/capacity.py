@@ -12,13 +12,9 @@ from sqlalchemy import Engine
 
 from api import store
 from api.problems import ApiProblem
-from api.routers.patients import _stored_table, _text_table
+from api.routers.patients import store_dataset, validated_records
 from api.security import Principal, Role, engine, principal, require
-from capacity import frames
-from capacity.frames import Dataset
-from capacity.rules import load_rules
-from capacity.storage import LoadRejected, declaration_history, load_dataset, schema
-from capacity.validation import validate_tables
+from capacity.storage import declaration_history
 from capacity.vocabulary import Collaboration, Procedure
 
 router = APIRouter(prefix="/v1/capacity", tags=["capacity"])
@@ -89,35 +85,8 @@ def post_capacity(
     if foreign:
         raise ApiProblem(403, "a department may declare only its own capacity", errors=foreign)
     records = [row.model_dump(mode="json") for row in body.capacity]
-    with bound.begin() as conn:
-        tables = {
-            "departments": _stored_table(conn, schema.departments, "departments"),
-            "services": _stored_table(conn, schema.services, "services"),
-            "capacity": _text_table("capacity", records),
-        }
-    typed, problems = validate_tables(tables, load_rules())
-    errors = [
-        {"field": f"capacity{str(p.row).removeprefix('$')}.{p.column}", "message": p.message}
-        if p.file == "capacity" and p.row is not None and p.column
-        else {"field": "capacity", "message": p.message}
-        for p in problems
-    ]
-    if errors:
-        raise ApiProblem(
-            422, f"{len(errors)} problem(s) in the declaration", kind="validation", errors=errors
-        )
-    dataset = Dataset(
-        departments=frames.empty(frames.DEPARTMENTS),
-        services=frames.empty(frames.SERVICES),
-        capacity=typed["capacity"],
-        patients=frames.empty(frames.PATIENTS),
-        weekly_caps=frames.empty(frames.WEEKLY_CAPS),
-        source=f"api: {who.name}",
-    )
-    try:
-        report = load_dataset(bound, dataset)
-    except LoadRejected as error:
-        raise ApiProblem(422, str(error), kind="validation") from error
+    capacity = validated_records(bound, "capacity", records)
+    report = store_dataset(bound, who, capacity=capacity)
     summary = DeclarationSummary(**asdict(report.declarations))
     with bound.begin() as conn:
         store.append_audit(

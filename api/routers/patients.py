@@ -18,7 +18,7 @@ from api.security import Principal, Role, connection, engine, principal, require
 from capacity import frames
 from capacity.frames import Dataset
 from capacity.rules import load_rules
-from capacity.storage import LoadRejected, load_dataset, schema
+from capacity.storage import LoadRejected, LoadReport, load_dataset, schema
 from capacity.validation import RawTable, validate_tables
 
 router = APIRouter(prefix="/v1/patients", tags=["patients"])
@@ -69,6 +69,45 @@ def _stored_table(conn: Connection, table: sa.Table, name: str) -> RawTable:
     return _text_table(name, rows)
 
 
+def validated_records(bound: Engine, table: str, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Posted records of one contract table, validated against the stored departments and
+    services exactly as a file would be; 422 problem+json with ``table[i].column`` paths."""
+    with bound.begin() as conn:
+        tables = {
+            "departments": _stored_table(conn, schema.departments, "departments"),
+            "services": _stored_table(conn, schema.services, "services"),
+            table: _text_table(table, records),
+        }
+    typed, problems = validate_tables(tables, load_rules())
+    errors = [
+        {"field": f"{table}{str(p.row).removeprefix('$')}.{p.column}", "message": p.message}
+        if p.file == table and p.row is not None and p.column
+        else {"field": table, "message": p.message}
+        for p in problems
+    ]
+    if errors:
+        raise ApiProblem(
+            422, f"{len(errors)} problem(s) in the {table}", kind="validation", errors=errors
+        )
+    return typed[table]
+
+
+def store_dataset(bound: Engine, who: Principal, **frames_given: pd.DataFrame) -> LoadReport:
+    """Load the given contract frames (the rest empty) in one transaction; 422 if rejected."""
+    dataset = Dataset(
+        departments=frames_given.get("departments", frames.empty(frames.DEPARTMENTS)),
+        services=frames_given.get("services", frames.empty(frames.SERVICES)),
+        capacity=frames_given.get("capacity", frames.empty(frames.CAPACITY)),
+        patients=frames_given.get("patients", frames.empty(frames.PATIENTS)),
+        weekly_caps=frames.empty(frames.WEEKLY_CAPS),
+        source=f"api: {who.name}",
+    )
+    try:
+        return load_dataset(bound, dataset)
+    except LoadRejected as error:
+        raise ApiProblem(422, str(error), kind="validation") from error
+
+
 @router.post("", response_model=LoadSummary)
 def post_patients(
     body: PatientsIn,
@@ -85,35 +124,8 @@ def post_patients(
     if foreign:
         raise ApiProblem(403, "a region may post only its own patients", errors=foreign)
     records = [patient.model_dump(mode="json") for patient in body.patients]
-    with bound.begin() as conn:
-        tables = {
-            "departments": _stored_table(conn, schema.departments, "departments"),
-            "services": _stored_table(conn, schema.services, "services"),
-            "patients": _text_table("patients", records),
-        }
-    typed, problems = validate_tables(tables, load_rules())
-    errors = [
-        {"field": f"patients{str(p.row).removeprefix('$')}.{p.column}", "message": p.message}
-        if p.file == "patients" and p.row is not None and p.column
-        else {"field": "patients", "message": p.message}
-        for p in problems
-    ]
-    if errors:
-        raise ApiProblem(
-            422, f"{len(errors)} problem(s) in the patients", kind="validation", errors=errors
-        )
-    dataset = Dataset(
-        departments=frames.empty(frames.DEPARTMENTS),
-        services=frames.empty(frames.SERVICES),
-        capacity=frames.empty(frames.CAPACITY),
-        patients=typed["patients"],
-        weekly_caps=frames.empty(frames.WEEKLY_CAPS),
-        source=f"api: {who.name}",
-    )
-    try:
-        report = load_dataset(bound, dataset)
-    except LoadRejected as error:
-        raise ApiProblem(422, str(error), kind="validation") from error
+    patients = validated_records(bound, "patients", records)
+    report = store_dataset(bound, who, patients=patients)
     summary = LoadSummary(**asdict(report.patients))
     with bound.begin() as conn:
         store.append_audit(
