@@ -191,7 +191,6 @@ def _waiting_list(
     home, home_km = _home_departments(step, region, latitude, longitude, offerers)
 
     # Day offsets from Monday; turned into dates at the end.
-    pre_examination = procedure == Procedure.PRE_EXAMINATION
     status = rng.choice(
         np.array(
             [
@@ -207,16 +206,8 @@ def _waiting_list(
     overdue = rng.random(n) < OVERDUE_SHARE
     clock = -np.where(overdue, rng.integers(15, 29, n), rng.integers(0, 14, n))
     referral_gap = rng.integers(REFERRAL_TO_CONSENT_DAYS[0], REFERRAL_TO_CONSENT_DAYS[1] + 1, n)
-    clocks = pd.DataFrame(
-        {
-            "procedure": procedure,
-            "deadline": _dates(today, np.zeros(n), np.ones(n, dtype=bool)),
-            "referral_received": _dates(today, clock, ~pre_examination),
-            "consent_date": _dates(today, clock, pre_examination),
-            "referral_to_treatment": _dates(today, clock - referral_gap, pre_examination),
-        }
-    )
-    deadline_dates = compute_deadlines(clocks, load_rules())["deadline"]
+    clocks = _rule_clocks(today, procedure, clock, referral_gap)
+    deadline_dates = clocks["deadline"]
     deadline = ((deadline_dates - today) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
 
     preparation = np.array([PREPARATION_DAYS[p] for p in pathways["procedure"]])[step]
@@ -314,6 +305,31 @@ def _weekday(day: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     day = np.clip(day, 0, last_friday)
     weekday = day % 7
     return day + np.where(weekday == 5, 2, 0) + np.where(weekday == 6, 1, 0)
+
+
+def _rule_clocks(
+    today: pd.Timestamp,
+    procedure: npt.NDArray[np.object_],
+    clock: npt.NDArray[np.int64],
+    referral_gap: npt.NDArray[np.int64],
+) -> pd.DataFrame:
+    """The clock dates of these clock days, with the deadline the bundled rules give them.
+
+    ``clock`` is the referral day of a pre-examination or the consent day of a treatment;
+    a treatment's referral to treatment came ``referral_gap`` days before its consent.
+    """
+    n = len(procedure)
+    pre_examination = procedure == Procedure.PRE_EXAMINATION
+    clocks = pd.DataFrame(
+        {
+            "procedure": procedure,
+            "deadline": _dates(today, np.zeros(n), np.ones(n, dtype=bool)),
+            "referral_received": _dates(today, clock, ~pre_examination),
+            "consent_date": _dates(today, clock, pre_examination),
+            "referral_to_treatment": _dates(today, clock - referral_gap, pre_examination),
+        }
+    )
+    return compute_deadlines(clocks, load_rules())
 
 
 def _dates(
@@ -504,19 +520,10 @@ def new_referrals(
 
     monday = week_monday(week)
     procedure = pathways["procedure"].to_numpy(dtype=object)[step]
-    pre_examination = procedure == Procedure.PRE_EXAMINATION
     clock = rng.integers(0, 7, n)
     referral_gap = rng.integers(REFERRAL_TO_CONSENT_DAYS[0], REFERRAL_TO_CONSENT_DAYS[1] + 1, n)
-    clocks = pd.DataFrame(
-        {
-            "procedure": procedure,
-            "deadline": _dates(monday, np.zeros(n), np.ones(n, dtype=bool)),
-            "referral_received": _dates(monday, clock, ~pre_examination),
-            "consent_date": _dates(monday, clock, pre_examination),
-            "referral_to_treatment": _dates(monday, clock - referral_gap, pre_examination),
-        }
-    )
-    deadline_dates = compute_deadlines(clocks, load_rules())["deadline"]
+    clocks = _rule_clocks(monday, procedure, clock, referral_gap)
+    deadline_dates = clocks["deadline"]
     deadline = ((deadline_dates - monday) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
     preparation = np.array([PREPARATION_DAYS[p] for p in pathways["procedure"]])[step]
     ready = clock + rng.integers(preparation[:, 0], preparation[:, 1] + 1)
