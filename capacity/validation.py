@@ -524,12 +524,7 @@ def _check_offered(
         return
     department = check.given("department_id")
     collaboration, procedure = check.typed["collaboration"], check.typed["procedure"]
-    keys = _service_keys(department, collaboration, procedure)
-    not_offered = (
-        keys.notna().to_numpy()
-        & department.isin(known).to_numpy(dtype=bool)
-        & ~keys.isin(offered).to_numpy(dtype=bool)
-    )
+    not_offered = _not_offered(department, collaboration, procedure, offered, known)
     check.found.at(
         not_offered,
         "procedure",
@@ -568,12 +563,7 @@ def _check_bookings(
     if offered is None or known is None or check.missing_columns:
         return
     collaboration, procedure = check.typed["collaboration"], check.typed["procedure"]
-    keys = _service_keys(department, collaboration, procedure)
-    not_offered = (
-        keys.notna().to_numpy()
-        & department.isin(known).to_numpy(dtype=bool)
-        & ~keys.isin(offered).to_numpy(dtype=bool)
-    )
+    not_offered = _not_offered(department, collaboration, procedure, offered, known)
     check.found.at(
         not_offered,
         "booked_department_id",
@@ -612,6 +602,22 @@ def _check_deadlines(check: _TableCheck, patients: pd.DataFrame, rules: Rules) -
 def _matching(values: pd.Series, pattern: str) -> np.ndarray:
     """Which values match ``pattern`` in full (False where missing)."""
     return values.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def _not_offered(
+    department: pd.Series,
+    collaboration: pd.Series,
+    procedure: pd.Series,
+    offered: pd.Index,
+    known: pd.Index,
+) -> np.ndarray:
+    """Rows naming a known department that does not offer their collaboration and procedure."""
+    keys = _service_keys(department, collaboration, procedure)
+    return (
+        keys.notna().to_numpy()
+        & department.isin(known).to_numpy(dtype=bool)
+        & ~keys.isin(offered).to_numpy(dtype=bool)
+    )
 
 
 def _service_keys(
