@@ -61,7 +61,7 @@ def _load_problem(
                     source=dataset.source,
                 )
     except ValidationFailed as exc:
-        errors.print(str(exc), markup=False, highlight=False)
+        typer.echo(str(exc), err=True)  # one problem per line, never wrapped
         raise typer.Exit(1) from None
     except FileNotFoundError as exc:
         errors.print(f"[red]{exc}[/red]")
