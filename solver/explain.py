@@ -264,14 +264,27 @@ def reasons(
     home_first_after_deadline = (home["first_home_day"].to_numpy() > net.patient_deadline_day) & (
         net.patient_deadline_day != NEVER_LATE
     )
+    # distance to the home department, for the patient's own travel limit
+    home_index = home["home_index"].to_numpy()
+    home_row = np.maximum(home_index, 0)
+    home_km = great_circle_km(
+        patients["latitude"].to_numpy(),
+        patients["longitude"].to_numpy(),
+        departments["latitude"].to_numpy()[home_row] if len(departments) else np.nan,
+        departments["longitude"].to_numpy()[home_row] if len(departments) else np.nan,
+    )
+    limit = patients["max_travel_km"].to_numpy(np.float64)
+    beyond_limit = (home_index >= 0) & ~np.isnan(limit) & (home_km > limit)
     home_part = np.select(
         [
             ~home["home_offers"].to_numpy(),
+            beyond_limit,
             home["first_home_day"].to_numpy() < 0,
             home_first_after_deadline,
         ],
         [
             "home department " + home_name + " does not offer " + proc,
+            "home department " + home_name + " is beyond the patient's travel limit",
             "home department " + home_name + " has no free " + proc + " slot in the horizon",
             "home department "
             + home_name
@@ -281,8 +294,10 @@ def reasons(
             + first_home
             + " (after the deadline)",
         ],
-        default="home department " + home_name + "'s earlier slots are needed by patients "
-        "with earlier deadlines",
+        # An optimal solve leaves no eligible home slot up to the deadline empty while
+        # sending the patient elsewhere, so these slots are all taken by other patients.
+        default="home department " + home_name + "'s slots up to the deadline are all "
+        "taken by other patients",
     )
     declined = np.where(
         ~patients["accepts_private"].to_numpy(bool) & ~patients["accepts_foreign"].to_numpy(bool),
@@ -338,8 +353,10 @@ def _unassigned_reasons(
         + " (given accepted provider types)"
     )
     crowded = (
-        "Every eligible " + what + " slot in the horizon is needed by patients with earlier "
-        "deadlines or current bookings; refer to Sundhedsstyrelsen or extend the horizon"
+        "Every eligible "
+        + what
+        + " slot in the horizon is taken by other patients (placing this patient would leave "
+        "another without a slot); refer to Sundhedsstyrelsen or extend the horizon"
     )
     return pd.Series(np.where(net.eligible_departments == 0, no_department, crowded))
 

@@ -359,3 +359,25 @@ def test_rejected_pairs_are_never_proposed_but_bookings_stay() -> None:
     ).proposals.set_index("patient_id")
     assert again.loc["p0", "department_id"] == "AAL"
     assert again.loc["p1", "action"] == "keep"
+
+
+def test_reason_says_when_home_is_beyond_the_travel_limit() -> None:
+    """A patient living far from the home department is told the limit, not a slot story."""
+    problem = make_problem(
+        [{"latitude": 56.16, "longitude": 10.21, "max_travel_km": 20.0}],
+        [("AAL", 1, 1), ("AAR", 1, 1)],
+    )
+    r = row(problem)
+    assert r["department_id"] == "AAR"
+    assert "beyond the patient's travel limit" in r["reason"]
+
+
+def test_reason_says_home_slots_are_taken_when_they_are() -> None:
+    """When the home department's on-time slot goes to another patient, the reason says so."""
+    problem = make_problem(
+        [{"deadline": day(2)}, {"deadline": day(2), "max_travel_km": 20.0}],
+        [("AAL", 1, 1), ("AAR", 1, 1)],
+    )
+    r = row(problem)
+    assert r["department_id"] == "AAR"
+    assert "slots up to the deadline are all taken by other patients" in r["reason"]
