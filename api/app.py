@@ -11,7 +11,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import problems
-from api.routers import audit, capacity, health, patients, reference, solve_runs
+from api.routers import (
+    audit,
+    capacity,
+    fhir,
+    health,
+    patients,
+    reference,
+    scenario_runs,
+    solve_runs,
+    web,
+)
 from api.settings import Settings
 from capacity.storage import create_database_engine, upgrade_database
 
@@ -50,6 +60,16 @@ def create_app(database_url: str | None = None, max_body_bytes: int | None = Non
             )
         return await call_next(request)
 
-    for module in (health, reference, patients, capacity, solve_runs, audit):
+    for module in (
+        health,
+        reference,
+        patients,
+        capacity,
+        solve_runs,
+        scenario_runs,
+        audit,
+        fhir,
+        web,
+    ):
         app.include_router(module.router)
     return app

@@ -24,10 +24,19 @@ if [ -z "${KAPACITET_TEST_PG:-}" ]; then
     fi
 fi
 
+# Browser tests drive Debian's headless Chromium (never a downloaded browser): install it if missing.
+if ! command -v chromium >/dev/null && [ -z "${KAPACITET_CHROMIUM:-}" ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "== installing Debian's chromium for the browser tests (log: .venv/chromium-install.log)"
+        { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+            >.venv/chromium-install.log 2>&1 || echo "chromium install failed; browser tests will skip" >&2
+    fi
+fi
+
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
-echo "== mypy capacity/ solver/ scenarios/ api/"
-$BIN/mypy capacity solver scenarios api
+echo "== mypy capacity/ solver/ scenarios/ api/ reports/ interop/"
+$BIN/mypy capacity solver scenarios api reports interop
 echo "== pytest"
 $BIN/pytest -n 2 -q "$@"

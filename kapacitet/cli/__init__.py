@@ -10,7 +10,9 @@ import typer
 from kapacitet.cli import (
     api_commands,
     data_commands,
+    fhir_commands,
     reference_commands,
+    report_commands,
     scenario_commands,
     solve_commands,
     storage_commands,
@@ -36,6 +38,8 @@ storage_commands.register(app)
 solve_commands.register(app)
 scenario_commands.register(app)
 api_commands.register(app)
+report_commands.register(app)
+fhir_commands.register(app)
 
 
 def main() -> None:
