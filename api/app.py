@@ -6,6 +6,7 @@ uvicorn --factory api.app:create_app      # or: kapacitet serve --db URL
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -20,24 +21,43 @@ from api.routers import (
     reference,
     scenario_runs,
     solve_runs,
+    tokens,
     web,
 )
+from api.runs import abandon_unfinished_runs
 from api.settings import Settings
 from capacity.storage import create_database_engine, upgrade_database
 
 
-def create_app(database_url: str | None = None, max_body_bytes: int | None = None) -> FastAPI:
-    """The API on ``database_url`` (else ``$KAPACITET_DB``), migrating the store on start-up."""
-    settings = Settings.resolve(database_url, max_body_bytes)
+def create_app(
+    database_url: str | None = None,
+    max_body_bytes: int | None = None,
+    *,
+    async_threshold: int | None = None,
+    run_workers: int | None = None,
+) -> FastAPI:
+    """The API on ``database_url`` (else ``$KAPACITET_DB``), migrating the store on start-up.
+
+    A solve of at least ``async_threshold`` patients (default 1000,
+    ``$KAPACITET_ASYNC_THRESHOLD``) answers 202 and runs on one of ``run_workers`` background
+    threads the app owns from start-up to shut-down; scenario runs always do.
+    """
+    settings = Settings.resolve(database_url, max_body_bytes, async_threshold, run_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_database_engine(settings.database_url)
         upgrade_database(engine)
+        abandon_unfinished_runs(engine)
         app.state.engine = engine
+        app.state.run_executor = ThreadPoolExecutor(
+            settings.run_workers, thread_name_prefix="kapacitet-run"
+        )
         try:
             yield
         finally:
+            # Queued runs not yet started are dropped; the next start-up marks them failed.
+            app.state.run_executor.shutdown(wait=True, cancel_futures=True)
             engine.dispose()
 
     app = FastAPI(
@@ -45,6 +65,7 @@ def create_app(database_url: str | None = None, max_body_bytes: int | None = Non
         summary="Capacity sharing for Danish cancer care: waiting lists, solves, proposals.",
         version="1",
         lifespan=lifespan,
+        responses=problems.RESPONSES,
     )
     app.state.settings = settings
     problems.install(app)
@@ -67,6 +88,7 @@ def create_app(database_url: str | None = None, max_body_bytes: int | None = Non
         capacity,
         solve_runs,
         scenario_runs,
+        tokens,
         audit,
         fhir,
         web,

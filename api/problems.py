@@ -14,6 +14,47 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://kapacitet.dk/problems/"
 
 
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "examples": [
+        {
+            "type": TYPE_BASE + "validation",
+            "title": "Unprocessable Content",
+            "status": 422,
+            "detail": "1 field(s) invalid; see errors",
+            "errors": [{"field": "patients[3].deadline", "message": "Input should be a date"}],
+        }
+    ],
+}
+
+#: Every route's error responses in the OpenAPI document: problem+json for 4xx and 5xx.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
+    }
+    for code, description in (
+        ("4XX", "A client error (RFC 9457 problem details, with field paths for 422)"),
+        ("5XX", "A server error (problem details revealing nothing of the internals)"),
+    )
+}
+
+
 class ApiProblem(Exception):
     """An error a client can act on: its status, a short title and what went wrong.
 

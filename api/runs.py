@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,7 @@ from api import store
 from api.problems import ApiProblem
 from api.schemas import Decision, DecisionIn, SolveRun, SolveRunIn
 from api.security import Principal, Role
+from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
 from solver.output import solution_json
 from solver.problem import Problem
@@ -58,40 +59,142 @@ def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
     return capacity.assign(free_slots=free.to_numpy())
 
 
-def start_run(bound: Engine, who: Principal, body: SolveRunIn, path: str) -> SolveRun:
-    """Solve the store as it is now (synchronously), rejected pairs excluded, bookings kept."""
-    snapshot_at = store.now()
-    dataset = read_snapshot(
-        bound, week=body.week, collaboration=body.collaboration and body.collaboration.value
-    )
+#: How often a solve re-reads its snapshot when a write landed during the read.
+SNAPSHOT_ATTEMPTS = 5
+
+
+def patient_count(bound: Engine, body: SolveRunIn) -> int:
+    """How many waiting patients a solve of ``body`` would read (decides sync or async)."""
+    p = schema.patients.c
+    query = sa.select(sa.func.count()).select_from(schema.patients)
+    if body.collaboration is not None:
+        query = query.where(p.collaboration == body.collaboration.value)
     with bound.begin() as conn:
-        rejected = store.rejected_pairs(conn)
-        held = store.held_by_acceptances(conn)
-    excluded = pd.DataFrame(rejected, columns=["patient_id", "department_id"]).astype("string")
-    dataset = replace(dataset, capacity=_without_held(dataset.capacity, held))
-    solution = solve(Problem.from_dataset(dataset, body.today, excluded_pairs=excluded))
-    payload = json.loads(solution_json(solution))
+        return int(conn.execute(query).scalar_one())
+
+
+def queue_run(
+    bound: Engine, who: Principal, body: SolveRunIn, path: str, *, status: str = "queued"
+) -> SolveRun:
+    """Record a requested solve run (audited); :func:`execute_run` solves it later."""
     with bound.begin() as conn:
         run_id = conn.execute(
             store.solve_runs.insert()
             .values(
-                snapshot_at=snapshot_at,
+                status=status,
+                requested_at=store.now(),
                 today=body.today,
                 week=body.week,
                 collaboration=body.collaboration and body.collaboration.value,
-                tiers=payload["tiers"],
-                kpis=payload["kpis"],
-                proof=payload["proof"],
                 token_id=who.token_id,
             )
             .returning(store.solve_runs.c.run_id)
         ).scalar_one()
+        store.append_audit(
+            conn, who, "POST", path, str(run_id), after={"request": body.model_dump(mode="json")}
+        )
+        return get_run(conn, run_id)
+
+
+def start_run(bound: Engine, who: Principal, body: SolveRunIn, path: str) -> SolveRun:
+    """Solve the store as it is now (synchronously), rejected pairs excluded, bookings kept.
+
+    Returns the finished run; a solve that fails is recorded as failed and its error raised.
+    """
+    run = queue_run(bound, who, body, path, status="running")
+    return execute_run(bound, run.run_id, raise_errors=True)
+
+
+def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> SolveRun:
+    """Solve a recorded run on one consistent snapshot and store its proposals.
+
+    A failure marks the run ``failed`` with its error (and is raised with ``raise_errors``).
+    """
+    with bound.begin() as conn:
+        run = get_run(conn, run_id)
+        conn.execute(
+            store.solve_runs.update()
+            .where(store.solve_runs.c.run_id == run_id)
+            .values(status="running")
+        )
+    try:
+        _solve_and_store(bound, run)
+    except Exception as error:
+        detail = error.detail if isinstance(error, ApiProblem) else "the solve failed"
+        with bound.begin() as conn:
+            conn.execute(
+                store.solve_runs.update()
+                .where(store.solve_runs.c.run_id == run_id)
+                .values(status="failed", finished_at=store.now(), error=detail[:2000])
+            )
+        if raise_errors:
+            raise
+    with bound.begin() as conn:
+        return get_run(conn, run_id)
+
+
+def abandon_unfinished_runs(bound: Engine) -> None:
+    """Mark solve and scenario runs a previous server left queued or running as failed."""
+    with bound.begin() as conn:
+        for table in (store.solve_runs, store.scenario_runs):
+            conn.execute(
+                table.update()
+                .where(table.c.status.in_(["queued", "running"]))
+                .values(
+                    status="failed",
+                    finished_at=store.now(),
+                    error="the server stopped before the run finished; start it again",
+                )
+            )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one solve reads: the dataset, rejected pairs and held slots of one data version."""
+
+    dataset: Dataset
+    rejected: list[tuple[str, str]]
+    held: pd.DataFrame
+    snapshot_id: str
+    snapshot_at: dt.datetime
+
+
+def read_consistent_snapshot(
+    bound: Engine, week: str | None, collaboration: str | None
+) -> Snapshot:
+    """The store at one data version (:func:`store.data_version`), read again if a write
+    committed while it was read; 503 when the store kept changing."""
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        with bound.begin() as conn:
+            before = store.data_version(conn)
+            rejected = store.rejected_pairs(conn)
+            held = store.held_by_acceptances(conn)
+        snapshot_at = store.now()
+        dataset = read_snapshot(bound, week=week, collaboration=collaboration)
+        with bound.begin() as conn:
+            after = store.data_version(conn)
+        if after == before:
+            return Snapshot(dataset, rejected, held, before, snapshot_at)
+    raise ApiProblem(
+        503, f"the store changed during each of {SNAPSHOT_ATTEMPTS} snapshot reads; try again"
+    )
+
+
+def _solve_and_store(bound: Engine, run: SolveRun) -> None:
+    snapshot = read_consistent_snapshot(bound, run.week, run.collaboration)
+    excluded = pd.DataFrame(snapshot.rejected, columns=["patient_id", "department_id"])
+    dataset = replace(
+        snapshot.dataset, capacity=_without_held(snapshot.dataset.capacity, snapshot.held)
+    )
+    problem = Problem.from_dataset(dataset, run.today, excluded_pairs=excluded.astype("string"))
+    payload = json.loads(solution_json(solve(problem)))
+    with bound.begin() as conn:
         if payload["proposals"]:
             conn.execute(
                 store.run_proposals.insert(),
                 [
                     {
-                        "run_id": run_id,
+                        "run_id": run.run_id,
                         "patient_id": p["patient_id"],
                         "home_region": p["home_region"],
                         "collaboration": p["collaboration"],
@@ -100,20 +203,39 @@ def start_run(bound: Engine, who: Principal, body: SolveRunIn, path: str) -> Sol
                     for p in payload["proposals"]
                 ],
             )
-        store.append_audit(
-            conn,
-            who,
-            "POST",
-            path,
-            str(run_id),
-            after={"request": body.model_dump(mode="json"), "tiers": payload["tiers"]},
+        conn.execute(
+            store.solve_runs.update()
+            .where(store.solve_runs.c.run_id == run.run_id)
+            .values(
+                status="done",
+                snapshot_at=snapshot.snapshot_at,
+                snapshot_id=snapshot.snapshot_id,
+                finished_at=store.now(),
+                patients=len(dataset.patients),
+                tiers=payload["tiers"],
+                kpis=payload["kpis"],
+                proof=payload["proof"],
+            )
         )
-        return get_run(conn, run_id)
+
+
+def done_run(conn: Connection, run_id: int) -> SolveRun:
+    """The run if it is done; 409 naming its status otherwise (404 when unknown)."""
+    run = get_run(conn, run_id)
+    if run.status == "failed":
+        raise ApiProblem(409, f"solve run {run_id} failed: {run.error}", kind="run-failed")
+    if run.status != "done":
+        raise ApiProblem(
+            409,
+            f"solve run {run_id} is {run.status}; poll GET /v1/solve-runs/{run_id} until done",
+            kind="run-not-done",
+        )
+    return run
 
 
 def visible_proposals(conn: Connection, who: Principal, run_id: int) -> list[dict[str, Any]]:
-    """The run's proposals ``who`` may see, each with its reason (404 for an unknown run)."""
-    get_run(conn, run_id)
+    """The run's proposals ``who`` may see, each with its reason (404 unknown, 409 not done)."""
+    done_run(conn, run_id)
     query = sa.select(store.run_proposals.c.proposal).where(store.run_proposals.c.run_id == run_id)
     if who.role is Role.REGION:
         query = query.where(store.run_proposals.c.home_region == who.region)
@@ -126,8 +248,13 @@ def visible_proposals(conn: Connection, who: Principal, run_id: int) -> list[dic
 def decide(
     conn: Connection, who: Principal, run_id: int, patient_id: str, body: DecisionIn, path: str
 ) -> Decision:
-    """Accept (book it), reject (never propose the pair again) or hold one proposal."""
-    get_run(conn, run_id)
+    """Accept (book it), reject (never propose the pair again) or hold one proposal.
+
+    Decisions are serialised (:func:`store.lock_decisions`), so of two accepts of the last free
+    slot exactly one wins and the other is 409.
+    """
+    store.lock_decisions(conn)
+    done_run(conn, run_id)
     proposal = conn.execute(
         sa.select(store.run_proposals.c.proposal).where(
             store.run_proposals.c.run_id == run_id, store.run_proposals.c.patient_id == patient_id

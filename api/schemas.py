@@ -96,17 +96,53 @@ class SolveRunIn(BaseModel):
     collaboration: Collaboration | None = None
 
 
+RunStatus = Literal["queued", "running", "done", "failed"]
+
+
 class SolveRun(BaseModel):
-    """A finished solve: when its snapshot was read, its tiers, KPIs and optimality certificate."""
+    """A solve run: its status, the snapshot it read, and when done its tiers, KPIs and proof.
+
+    ``snapshot_id`` names the store's data version the solve read (``L<loads>-D<decisions>``:
+    every load and decision committed before it, none after); ``snapshot_at`` is when.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "run_id": 7,
+                    "status": "queued",
+                    "requested_at": "2026-11-23T08:00:00Z",
+                    "snapshot_at": None,
+                    "snapshot_id": None,
+                    "finished_at": None,
+                    "today": "2026-11-23",
+                    "week": "2026-W48",
+                    "collaboration": None,
+                    "patients": 4855,
+                    "tiers": None,
+                    "kpis": None,
+                    "proof": None,
+                    "error": None,
+                }
+            ]
+        }
+    )
 
     run_id: int
-    snapshot_at: dt.datetime
+    status: RunStatus = "done"
+    requested_at: dt.datetime | None = None
+    snapshot_at: dt.datetime | None
+    snapshot_id: str | None = None
+    finished_at: dt.datetime | None = None
     today: dt.date
     week: str | None
     collaboration: str | None
-    tiers: dict[str, Any]
-    kpis: dict[str, Any]
-    proof: dict[str, Any]
+    patients: int | None = None
+    tiers: dict[str, Any] | None
+    kpis: dict[str, Any] | None
+    proof: dict[str, Any] | None
+    error: str | None = None
 
 
 class DecisionIn(BaseModel):

@@ -20,7 +20,17 @@ audit_log = schema.audit_log
 solve_runs = schema.solve_runs
 run_proposals = schema.run_proposals
 decisions = schema.decisions
-API_TABLES = ("api_tokens", "audit_log", "solve_runs", "run_proposals", "decisions")
+scenario_runs = schema.scenario_runs
+API_TABLES = (
+    "api_tokens",
+    "audit_log",
+    "solve_runs",
+    "run_proposals",
+    "decisions",
+    "scenario_runs",
+)
+#: PostgreSQL advisory lock held by a decision's transaction: accepts of one slot serialise.
+DECISION_LOCK = 7_340_200
 
 
 def now() -> dt.datetime:
@@ -64,8 +74,48 @@ def rejected_pairs(connection: Connection) -> list[tuple[str, str]]:
 
 
 def latest_run_id(connection: Connection) -> int | None:
-    """The newest solve run's id (decisions are taken on it only)."""
-    return connection.execute(sa.select(sa.func.max(solve_runs.c.run_id))).scalar()
+    """The newest finished solve run's id (decisions are taken on it only)."""
+    return connection.execute(
+        sa.select(sa.func.max(solve_runs.c.run_id)).where(solve_runs.c.status == "done")
+    ).scalar()
+
+
+def data_version(connection: Connection) -> str:
+    """The store's data version: ``L<loads>-D<decisions>``, both append-only counts.
+
+    Every change of patients or capacity is a load (posts, declarations, patches) and every
+    booking or rejection a decision, each committed with the change it records; so two reads
+    seeing the same version saw the same data. Counts, not maximum ids: a PostgreSQL sequence
+    hands out ids before commit, so a smaller id can become visible after a larger one.
+    """
+    loads = connection.execute(sa.select(sa.func.count()).select_from(schema.loads)).scalar()
+    decided = connection.execute(sa.select(sa.func.count()).select_from(decisions)).scalar()
+    return f"L{loads}-D{decided}"
+
+
+def lock_decisions(connection: Connection) -> None:
+    """Serialise decisions: the first statement of a decision's transaction (held to commit).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write as the transaction's first
+    statement takes the database's write lock before anything is read (a read first would let
+    two transactions see the same free slot, and the second could not upgrade to write).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": DECISION_LOCK})
+    else:
+        connection.execute(
+            solve_runs.update().where(solve_runs.c.run_id == -1).values(status="done")
+        )
+
+
+def new_load(connection: Connection, source: str) -> int:
+    """Record a change of contract rows made outside a dataset load (a patch): its load id."""
+    load_id: int = connection.execute(
+        schema.loads.insert()
+        .values(loaded_at=now(), source=source[:1000])
+        .returning(schema.loads.c.load_id)
+    ).scalar_one()
+    return load_id
 
 
 HELD_KEY = ["department_id", "collaboration", "procedure", "date"]

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import sqlalchemy as sa
 import uvicorn
 from typer.testing import CliRunner
 
-from api import store
+from api import runs, store
 from api.app import create_app
+from api.problems import ApiProblem
 from api.security import Role, create_token, token_hash
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
@@ -63,26 +65,12 @@ def _records(patients: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-def api(database_url: str, shared_dir: Path) -> Iterator[Api]:
-    """The example week stored without Nordjylland's patients, served on a free port."""
-    dataset = read_folder(shared_dir / "contract" / "example")
-    own = dataset.patients["home_region"] == REGION
-    load_dataset(database_url, replace(dataset, patients=dataset.patients[~own]))
-    engine = create_database_engine(database_url)
-    upgrade_database(engine)
-    tokens = {}
-    with engine.begin() as connection:
-        tokens["nord"], _ = create_token(connection, Role.REGION, "nord", region=REGION)
-        tokens["syd"], _ = create_token(connection, Role.REGION, "syd", region="Syddanmark")
-        tokens["chair"], _ = create_token(
-            connection, Role.COLLABORATION_CHAIR, "chair", collaboration="lung"
-        )
-        tokens["admin"], _ = create_token(connection, Role.ADMIN, "admin")
-    engine.dispose()
+@contextmanager
+def serve(database_url: str, **settings: Any) -> Iterator[str]:
+    """``create_app(database_url, **settings)`` under uvicorn on a free loopback port: its URL."""
     sock = _listening_socket()
     port = int(sock.getsockname()[1])
-    app = create_app(database_url, max_body_bytes=200_000)
+    app = create_app(database_url, **settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -96,20 +84,62 @@ def api(database_url: str, shared_dir: Path) -> Iterator[Api]:
             pass
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-
-    def client(token: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=base, headers=headers, timeout=60)
-
-    clients = {name: client(token) for name, token in tokens.items()}
     try:
-        yield Api(**clients, anonymous=client(None), records=_records(dataset.patients[own]))
+        yield base
     finally:
-        for c in clients.values():
-            c.close()
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def load_example_without_region(database_url: str, shared_dir: Path) -> list[dict[str, Any]]:
+    """Store the example week without Nordjylland's patients; return those as JSON records."""
+    dataset = read_folder(shared_dir / "contract" / "example")
+    own = dataset.patients["home_region"] == REGION
+    load_dataset(database_url, replace(dataset, patients=dataset.patients[~own]))
+    return _records(dataset.patients[own])
+
+
+def make_token(database_url: str, role: Role, name: str, **scope: Any) -> str:
+    """A new token of ``role`` stored in the database (as ``kapacitet token create`` does)."""
+    engine = create_database_engine(database_url)
+    upgrade_database(engine)
+    with engine.begin() as connection:
+        token, _ = create_token(connection, role, name, **scope)
+    engine.dispose()
+    return token
+
+
+def client(base: str, token: str | None) -> httpx.Client:
+    """An HTTP client for the server at ``base`` sending ``token`` as its bearer."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base, headers=headers, timeout=60)
+
+
+@contextmanager
+def running_api(database_url: str, shared_dir: Path, **settings: Any) -> Iterator[Api]:
+    """The example week without Nordjylland's patients, served, with clients of four roles."""
+    records = load_example_without_region(database_url, shared_dir)
+    tokens = {
+        "nord": make_token(database_url, Role.REGION, "nord", region=REGION),
+        "syd": make_token(database_url, Role.REGION, "syd", region="Syddanmark"),
+        "chair": make_token(database_url, Role.COLLABORATION_CHAIR, "chair", collaboration="lung"),
+        "admin": make_token(database_url, Role.ADMIN, "admin"),
+    }
+    with serve(database_url, **{"max_body_bytes": 200_000} | settings) as base:
+        clients = {name: client(base, token) for name, token in tokens.items()}
+        try:
+            yield Api(**clients, anonymous=client(base, None), records=records)
+        finally:
+            for c in clients.values():
+                c.close()
+
+
+@pytest.fixture
+def api(database_url: str, shared_dir: Path) -> Iterator[Api]:
+    """The example week stored without Nordjylland's patients, served on a free port."""
+    with running_api(database_url, shared_dir) as running:
+        yield running
 
 
 def _post_waiting_list(api: Api) -> None:
@@ -446,3 +476,85 @@ def test_declaration_errors_name_the_field(api: Api, database_url: str) -> None:
             },
         )
         assert negative.status_code == 422
+
+
+def _wait_until_done(api_client: httpx.Client, location: str) -> dict[str, Any]:
+    """Poll a queued run until it is done or failed (at most 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        run: dict[str, Any] = api_client.get(location).json()
+        if run["status"] in ("done", "failed"):
+            return run
+        assert time.monotonic() < deadline, f"run still {run['status']}"
+        time.sleep(0.05)
+
+
+def test_large_solve_is_202_and_runs_in_the_background(
+    database_url: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the async threshold a solve is 202 + Location; proposals are 409 until it is done."""
+    release = threading.Event()
+    execute = runs.execute_run
+
+    def held_back(bound: sa.Engine, run_id: int) -> Any:
+        release.wait(30)
+        return execute(bound, run_id)
+
+    monkeypatch.setattr(runs, "execute_run", held_back)
+    with running_api(database_url, shared_dir, async_threshold=10) as api:
+        _post_waiting_list(api)
+        response = api.nord.post("/v1/solve-runs", json={"today": TODAY})
+        assert response.status_code == 202, response.text
+        location = response.headers["location"]
+        assert location == f"/v1/solve-runs/{response.json()['run_id']}"
+        assert response.json()["status"] == "queued" and response.json()["tiers"] is None
+        waiting = api.nord.get(f"{location}/proposals")
+        assert waiting.status_code == 409
+        assert waiting.headers["content-type"] == "application/problem+json"
+        assert "queued" in waiting.json()["detail"]
+        release.set()
+        run = _wait_until_done(api.nord, location)
+        assert run["status"] == "done", run
+        assert run["proof"]["certificate"] == "verified"
+        assert run["snapshot_id"] and run["snapshot_at"] and run["patients"] == 40
+        proposals = api.nord.get(f"{location}/proposals").json()
+        assert {p["patient_id"] for p in proposals} == {r["patient_id"] for r in api.records}
+
+
+def test_small_solve_stays_synchronous_below_the_threshold(
+    database_url: str, shared_dir: Path
+) -> None:
+    """Below the threshold the same request answers 200 with the finished run."""
+    with running_api(database_url, shared_dir, async_threshold=41) as api:
+        _post_waiting_list(api)
+        run = _solve(api.nord)
+        assert run["status"] == "done" and run["patients"] == 40
+
+
+def test_each_solve_names_the_data_version_it_read(api: Api) -> None:
+    """Two solves of unchanged data name the same snapshot; a post in between changes it."""
+    first = _solve(api.nord)
+    again = _solve(api.nord)
+    assert first["snapshot_id"] == again["snapshot_id"]
+    _post_waiting_list(api)
+    later = _solve(api.nord)
+    assert later["snapshot_id"] != first["snapshot_id"]
+    assert later["snapshot_at"] > first["snapshot_at"]
+
+
+def test_a_failed_background_run_says_why(
+    database_url: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A background solve that raises is 'failed' with its error; its proposals are 409."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ApiProblem(503, "the store changed during each of 5 snapshot reads; try again")
+
+    monkeypatch.setattr(runs, "read_consistent_snapshot", broken)
+    with running_api(database_url, shared_dir, async_threshold=1) as api:
+        response = api.nord.post("/v1/solve-runs", json={"today": TODAY})
+        assert response.status_code == 202
+        run = _wait_until_done(api.nord, response.headers["location"])
+        assert run["status"] == "failed" and "snapshot reads" in run["error"]
+        refused = api.nord.get(f"{response.headers['location']}/proposals")
+        assert refused.status_code == 409 and "failed" in refused.json()["detail"]

@@ -59,7 +59,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert database.ALEMBIC_INI.is_file() and database.ALEMBIC_INI.parent == package
     assert (database.MIGRATIONS / "versions" / "0001_initial.py").is_file()
     assert (database.MIGRATIONS / "versions" / "0002_api.py").is_file()
-    assert database.head_revision() == "0002"
+    assert (database.MIGRATIONS / "versions" / "0003_async_runs_tokens.py").is_file()
+    assert database.head_revision() == "0003"
 
 
 @pytest.mark.parametrize("folder", ["example", "example-tight"])

@@ -179,10 +179,12 @@ def patch_patient(
     before = _one(conn, who, patient_id)
     changes = body.model_dump(exclude_unset=True)
     if changes:
+        # A patch is a load of its own, so the store's data version moves (api.store).
+        load_id = store.new_load(conn, f"api patch: {who.name}")
         conn.execute(
             schema.patients.update()
             .where(schema.patients.c.patient_id == patient_id)
-            .values(**changes)
+            .values(**changes, load_id=load_id)
         )
     after = _one(conn, who, patient_id)
     store.append_audit(conn, who, "PATCH", request.url.path, patient_id, before, after)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import Connection, Engine
 
 from api import runs
@@ -14,24 +14,46 @@ from api.security import Principal, Role, connection, engine, principal, require
 router = APIRouter(prefix="/v1/solve-runs", tags=["solve runs"])
 
 
-@router.post("", response_model=SolveRun)
+@router.post(
+    "",
+    response_model=SolveRun,
+    responses={
+        202: {
+            "model": SolveRun,
+            "description": "A large solve was queued: poll the run at the Location header",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def start_solve_run(
     body: SolveRunIn,
     request: Request,
+    response: Response,
     who: Principal = Depends(
         require(Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
     ),
     bound: Engine = Depends(engine),
 ) -> SolveRun:
-    """Solve the store as it is now (synchronously), rejected pairs excluded, bookings kept."""
-    return runs.start_run(bound, who, body, request.url.path)
+    """Solve the store as it is now, rejected pairs excluded, bookings kept.
+
+    Below the async threshold (patients in the solve) the finished run comes back (200);
+    at or above it the run is queued (202, ``Location: /v1/solve-runs/{id}``) and solved by a
+    background worker: poll it until ``status`` is ``done`` (or ``failed``).
+    """
+    if runs.patient_count(bound, body) < request.app.state.settings.async_threshold:
+        return runs.start_run(bound, who, body, request.url.path)
+    run = runs.queue_run(bound, who, body, request.url.path)
+    request.app.state.run_executor.submit(runs.execute_run, bound, run.run_id)
+    response.status_code = 202
+    response.headers["Location"] = f"{router.prefix}/{run.run_id}"
+    return run
 
 
 @router.get("/{run_id}", response_model=SolveRun)
 def get_solve_run(
     run_id: int, who: Principal = Depends(principal), conn: Connection = Depends(connection)
 ) -> SolveRun:
-    """One solve run: snapshot time, tiers, KPIs and certificate."""
+    """One solve run: status, snapshot (time and data version), tiers, KPIs and certificate."""
     return runs.get_run(conn, run_id)
 
 
@@ -39,7 +61,7 @@ def get_solve_run(
 def list_proposals(
     run_id: int, who: Principal = Depends(principal), conn: Connection = Depends(connection)
 ) -> list[dict[str, Any]]:
-    """The run's proposals the caller may see, each with its reason."""
+    """The run's proposals the caller may see, each with its reason (409 until it is done)."""
     return runs.visible_proposals(conn, who, run_id)
 
 

@@ -234,6 +234,8 @@ api_tokens = Table(
     Column("department_id", String(64)),
     Column("collaboration", String(64)),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime()),
+    Column("revoked_at", UtcDateTime()),
 )
 
 audit_log = Table(
@@ -255,13 +257,20 @@ solve_runs = Table(
     "solve_runs",
     metadata,
     Column("run_id", Integer, primary_key=True, autoincrement=True),
-    Column("snapshot_at", UtcDateTime(), nullable=False),
+    # queued → running → done | failed; a queued run has no snapshot and no results yet
+    Column("status", String(16), nullable=False, server_default="done"),
+    Column("requested_at", UtcDateTime()),
+    Column("snapshot_at", UtcDateTime()),
+    Column("snapshot_id", String(64)),
+    Column("finished_at", UtcDateTime()),
     Column("today", Date, nullable=False),
     Column("week", String(8)),
     Column("collaboration", String(64)),
-    Column("tiers", JSON, nullable=False),
-    Column("kpis", JSON, nullable=False),
-    Column("proof", JSON, nullable=False),
+    Column("patients", Integer),
+    Column("tiers", JSON),
+    Column("kpis", JSON),
+    Column("proof", JSON),
+    Column("error", String(2000)),
     Column("token_id", Integer),
 )
 
@@ -286,5 +295,20 @@ decisions = Table(
     Column("decision", String(16), nullable=False),
     Column("reason", String(2000)),
     Column("decided_at", UtcDateTime(), nullable=False),
+    Column("token_id", Integer),
+)
+
+scenario_runs = Table(
+    "scenario_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("replications", Integer, nullable=False),
+    Column("scenario", JSON, nullable=False),
+    Column("summary", JSON),
+    Column("error", String(2000)),
     Column("token_id", Integer),
 )

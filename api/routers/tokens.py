@@ -1,0 +1,154 @@
+"""Bearer tokens for admins: create (shown once), list (never the hash), revoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Connection
+
+from api import store
+from api.problems import ApiProblem
+from api.security import (
+    Principal,
+    Role,
+    connection,
+    create_token,
+    list_tokens,
+    parse_duration,
+    require,
+    revoke_token,
+    token_info,
+)
+from capacity.storage import schema
+from capacity.vocabulary import Collaboration, Region
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+
+#: The scope field each role's token must carry.
+SCOPE = {
+    Role.REGION: "region",
+    Role.DEPARTMENT: "department_id",
+    Role.COLLABORATION_CHAIR: "collaboration",
+}
+
+
+class TokenIn(BaseModel):
+    """A token to create: its role, the scope that role needs, who holds it, and its expiry."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "region",
+                    "region": "Nordjylland",
+                    "name": "Region Nordjylland",
+                    "expires_in": "90d",
+                }
+            ]
+        },
+    )
+
+    role: Role
+    name: str = Field(min_length=1, max_length=200)
+    region: Region | None = None
+    department_id: str | None = Field(default=None, min_length=1, max_length=64)
+    collaboration: Collaboration | None = None
+    #: A duration such as ``90d``, ``12h`` or ``2w``; no expiry when left out.
+    expires_in: str | None = None
+
+    @field_validator("expires_in")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _scope(self) -> TokenIn:
+        needed = SCOPE.get(self.role)
+        if needed is not None and getattr(self, needed) is None:
+            raise ValueError(f"role {self.role.value} needs {needed}")
+        extra = [f for f in SCOPE.values() if f != needed and getattr(self, f) is not None]
+        if extra:
+            raise ValueError(f"role {self.role.value} takes no {', '.join(extra)}")
+        return self
+
+
+class TokenOut(BaseModel):
+    """A stored token (its hash never leaves the database)."""
+
+    token_id: int
+    name: str
+    role: Role
+    region: str | None
+    department_id: str | None
+    collaboration: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenCreated(TokenOut):
+    """A new token: ``token`` is shown this once; send it as ``Authorization: Bearer``."""
+
+    token: str
+
+
+@router.post("", response_model=TokenCreated, status_code=201)
+def post_token(
+    body: TokenIn,
+    request: Request,
+    who: Principal = Depends(require(Role.ADMIN)),
+    conn: Connection = Depends(connection),
+) -> dict[str, Any]:
+    """Create a token (admin); the response holds the token itself, shown only this once."""
+    if body.department_id is not None:
+        known = conn.execute(
+            sa.select(schema.departments.c.department_id).where(
+                schema.departments.c.department_id == body.department_id
+            )
+        ).first()
+        if known is None:
+            raise ApiProblem(
+                422,
+                f"no department {body.department_id!r}",
+                kind="validation",
+                errors=[{"field": "department_id", "message": "unknown department"}],
+            )
+    expires_at = store.now() + parse_duration(body.expires_in) if body.expires_in else None
+    token, token_id = create_token(
+        conn,
+        body.role,
+        body.name,
+        region=body.region and body.region.value,
+        department_id=body.department_id,
+        collaboration=body.collaboration and body.collaboration.value,
+        expires_at=expires_at,
+        who=who,
+        path=request.url.path,
+    )
+    return token_info(conn, token_id) | {"token": token}
+
+
+@router.get("", response_model=list[TokenOut])
+def get_tokens(
+    who: Principal = Depends(require(Role.ADMIN)), conn: Connection = Depends(connection)
+) -> list[dict[str, Any]]:
+    """Every token, oldest first, with its expiry and revocation (admin)."""
+    return list_tokens(conn)
+
+
+@router.delete("/{token_id}", response_model=TokenOut)
+def delete_token(
+    token_id: int,
+    request: Request,
+    who: Principal = Depends(require(Role.ADMIN)),
+    conn: Connection = Depends(connection),
+) -> dict[str, Any]:
+    """Revoke a token (admin): from now on it is 401. The row stays for the audit log."""
+    return revoke_token(conn, token_id, who=who, path=request.url.path)
