@@ -1,7 +1,484 @@
-"""The review web page for collaboration meetings (server-rendered HTML under ``/web``)."""
+"""The review web page for collaboration meetings (server-rendered HTML under ``/web``).
+
+Opened with a bearer token pasted into a login form; the token lives in an HttpOnly,
+SameSite=Strict cookie and is checked with :func:`api.security.principal` on every request.
+Every form posts a CSRF token that must match a second cookie (double submit). Runs, proposals
+and decisions go through :mod:`api.runs`, so a decision here is the same write, with the same
+checks and audit entry, as one over the JSON API. The content itself is built by
+:mod:`reports.meeting`, which the printed meeting pack renders too.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import hmac
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from api import runs, store
+from api.problems import ApiProblem
+from api.schemas import DecisionIn, SolveRun, SolveRunIn
+from api.security import Principal, Role, engine, principal
+from capacity.vocabulary import COLLABORATIONS
+from reports import meeting
+from reports.meeting import Filters, iso_week, week_monday
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+STATIC = Path(__file__).resolve().parents[1] / "static"
+SESSION_COOKIE = "kapacitet_session"
+CSRF_COOKIE = "kapacitet_csrf"
+LANG_COOKIE = "kapacitet_lang"
+DISPLAY_COOKIE = "kapacitet_display"
+WEEK = re.compile(r"^\d{4}-W\d{2}$")
+#: Roles that may decide on proposals and roles that may start runs (as in the JSON API).
+DECIDERS = (Role.REGION, Role.COLLABORATION_CHAIR)
+STARTERS = (Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
+
+_env = meeting.template_environment(TEMPLATES)
+
+#: The page's own words (the meeting's words are in reports.meeting.TEXT).
+UI: dict[str, dict[str, str]] = {
+    "da": {
+        "skip": "Spring til indhold",
+        "login_title": "Log ind",
+        "login_help": "Indsæt det adgangstoken, du har fået (kapacitet token create).",
+        "token": "Adgangstoken",
+        "login": "Log ind",
+        "logout": "Log ud",
+        "bad_token": "Tokenet kendes ikke. Tjek at hele tokenet er indsat.",
+        "bad_form": "Formularen er udløbet. Prøv igen.",
+        "signed_in_as": "Logget ind som",
+        "show": "Vis",
+        "filters": "Filtre",
+        "apply": "Filtrér",
+        "reset": "Nulstil",
+        "only_at_risk": "Kun i risiko",
+        "sort": "Sortér efter",
+        "start_run": "Start ny kørsel",
+        "start_help": "Løser ventelisten, som den er nu; accepterede forslag beholdes, afviste par "
+        "foreslås ikke igen.",
+        "no_run": "Der er ingen kørsel for dette samarbejde og denne uge endnu.",
+        "not_newest": "Der er startet en nyere kørsel; beslutninger træffes på den nyeste.",
+        "reason_label": "Begrundelse (kræves ved afvisning)",
+        "accept": "Acceptér",
+        "reject": "Afvis",
+        "hold": "Afvent",
+        "reject_needs_reason": "En afvisning kræver en begrundelse.",
+        "not_allowed": "Din rolle må ikke træffe beslutninger.",
+        "not_allowed_run": "Din rolle må ikke starte kørsler.",
+        "done_accept": "Accepteret: {patient}",
+        "done_reject": "Afvist: {patient}",
+        "done_hold": "Sat til at afvente: {patient}",
+        "done_run": "Kørsel {run} er færdig.",
+        "shown": "Viser {shown} af {total} forslag.",
+        "days": "Dage frem",
+        "large": "Storskærm",
+        "normal": "Normal visning",
+        "print": "Udskriv",
+        "workbook": "Hent Excel",
+        "language": "Sprog",
+    },
+    "en": {
+        "skip": "Skip to content",
+        "login_title": "Sign in",
+        "login_help": "Paste the access token you were given (kapacitet token create).",
+        "token": "Access token",
+        "login": "Sign in",
+        "logout": "Sign out",
+        "bad_token": "The token is not known. Check that the whole token was pasted.",
+        "bad_form": "The form has expired. Please try again.",
+        "signed_in_as": "Signed in as",
+        "show": "Show",
+        "filters": "Filters",
+        "apply": "Filter",
+        "reset": "Reset",
+        "only_at_risk": "Only at risk",
+        "sort": "Sort by",
+        "start_run": "Start a new run",
+        "start_help": "Solves the waiting list as it is now; accepted proposals are kept, rejected "
+        "pairs are not proposed again.",
+        "no_run": "There is no run for this collaboration and week yet.",
+        "not_newest": "A newer run has been started; decisions are taken on the newest.",
+        "reason_label": "Reason (required to reject)",
+        "accept": "Accept",
+        "reject": "Reject",
+        "hold": "Hold",
+        "reject_needs_reason": "A rejection needs a reason.",
+        "not_allowed": "Your role may not decide on proposals.",
+        "not_allowed_run": "Your role may not start runs.",
+        "done_accept": "Accepted: {patient}",
+        "done_reject": "Rejected: {patient}",
+        "done_hold": "Put on hold: {patient}",
+        "done_run": "Run {run} has finished.",
+        "shown": "Showing {shown} of {total} proposals.",
+        "days": "Days ahead",
+        "large": "Projector",
+        "normal": "Normal view",
+        "print": "Print",
+        "workbook": "Download Excel",
+        "language": "Language",
+    },
+}
+
+
+# ---- session, language, CSRF ---------------------------------------------------------------
+
+
+def _lang(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "da"
+    return chosen if chosen in meeting.LANGUAGES else "da"
+
+
+def _display(request: Request) -> str:
+    chosen = request.query_params.get("display") or request.cookies.get(DISPLAY_COOKIE) or ""
+    return "large" if chosen == "large" else "normal"
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path="/web",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _remember(request: Request, response: Response) -> Response:
+    """Keep a language or display choice made in the query string for later pages."""
+    if request.query_params.get("lang") in meeting.LANGUAGES:
+        _set_cookie(request, response, LANG_COOKIE, request.query_params["lang"])
+    if request.query_params.get("display") in ("large", "normal"):
+        _set_cookie(request, response, DISPLAY_COOKIE, request.query_params["display"])
+    return response
+
+
+def _signed_in(request: Request, bound: Engine) -> Principal | None:
+    """The principal named by the session cookie's token (checked anew), or None."""
+    return _principal_of(request.cookies.get(SESSION_COOKIE) or "", bound)
+
+
+def _principal_of(token: str, bound: Engine) -> Principal | None:
+    """The principal ``token`` names, checked by :func:`api.security.principal`, or None."""
+    if not token:
+        return None
+    try:
+        return principal(HTTPAuthorizationCredentials(scheme="Bearer", credentials=token), bound)
+    except ApiProblem:
+        return None
+
+
+def _csrf_ok(request: Request, form: Any) -> bool:
+    """Double submit: the form's CSRF token equals the CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    sent = str(form.get("csrf") or "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), sent.encode())
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/web/login?" + urlencode({"next": target}), status_code=303)
+
+
+def _safe_back(value: str, default: str = "/web/review") -> str:
+    """A redirect target inside the review pages only (never another site)."""
+    return value if value.startswith("/web/") and "//" not in value else default
+
+
+def _with_params(url: str, **params: str) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    lang = _lang(request)
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    page = _env.get_template(name).render(
+        lang=lang,
+        t=meeting.TEXT[lang],
+        ui=UI[lang],
+        display=_display(request),
+        csrf=csrf,
+        path=request.url.path,
+        query=dict(request.query_params),
+        **context,
+    )
+    response = HTMLResponse(page, status_code=status_code)
+    if not request.cookies.get(CSRF_COOKIE):
+        _set_cookie(request, response, CSRF_COOKIE, csrf)
+    response.headers["Cache-Control"] = "no-store"
+    _remember(request, response)
+    return response
+
+
+# ---- login and logout ----------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def web_home() -> RedirectResponse:
+    """The review page (or the login form first)."""
+    return RedirectResponse("/web/review", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/web/review") -> HTMLResponse:
+    """The login form: paste a bearer token."""
+    return _render(request, "web/login.html", {"next": _safe_back(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Check the pasted token; on success keep it in an HttpOnly session cookie."""
+    form = await request.form()
+    lang = _lang(request)
+    target = _safe_back(str(form.get("next") or "/web/review"))
+    if not _csrf_ok(request, form):
+        context = {"next": target, "error": UI[lang]["bad_form"]}
+        return _render(request, "web/login.html", context, status_code=400)
+    token = str(form.get("token") or "").strip()
+    if _principal_of(token, bound) is None:
+        context = {"next": target, "error": UI[lang]["bad_token"]}
+        return _render(request, "web/login.html", context, status_code=401)
+    response = RedirectResponse(target, status_code=303)
+    _set_cookie(request, response, SESSION_COOKIE, token)
+    _set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe(32))
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Forget the session (both cookies)."""
+    form = await request.form()
+    if not _csrf_ok(request, form):
+        return RedirectResponse("/web/review", status_code=303)
+    response = RedirectResponse("/web/login", status_code=303)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/web")
+    return response
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """The page's stylesheet (and any other file in api/static)."""
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        return Response(status_code=404)
+    media = {".css": "text/css", ".js": "text/javascript"}.get(path.suffix, "text/plain")
+    return Response(path.read_bytes(), media_type=media)
+
+
+# ---- the meeting pages ---------------------------------------------------------------------
+
+
+def _collaboration(request: Request, who: Principal, newest: SolveRun | None) -> str:
+    if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
+        return who.collaboration
+    chosen = request.query_params.get("collaboration")
+    if chosen in COLLABORATIONS:
+        return chosen
+    if newest is not None and newest.collaboration:
+        return newest.collaboration
+    return "lung"
+
+
+def _choose(request: Request, who: Principal, bound: Engine) -> dict[str, Any]:
+    """Collaboration, week and run from the query string, with sensible defaults."""
+    with bound.begin() as conn:
+        newest_id = store.latest_run_id(conn)
+        newest = runs.get_run(conn, newest_id) if newest_id is not None else None
+        collaboration = _collaboration(request, who, newest)
+        week = request.query_params.get("week") or ""
+        if not WEEK.match(week):
+            week = ""
+        if not week:
+            mine = newest if newest is not None and newest.week else None
+            week = mine.week if mine is not None and mine.week else iso_week(dt.date.today())
+        try:
+            week_monday(week)
+        except ValueError:
+            week = iso_week(dt.date.today())
+        candidates = meeting.meeting_runs(conn, collaboration, week)
+    wanted = request.query_params.get("run")
+    run = next((r for r in candidates if str(r.run_id) == wanted), None)
+    if run is None and candidates:
+        run = candidates[0]
+    return {
+        "who": who,
+        "collaboration": collaboration,
+        "collaborations": (collaboration,)
+        if who.role is Role.COLLABORATION_CHAIR
+        else COLLABORATIONS,
+        "week": week,
+        "runs": candidates,
+        "run": run,
+        "newest_id": newest_id,
+        "default_today": _default_today(week).isoformat(),
+        "can_start": who.role in STARTERS,
+    }
+
+
+def _default_today(week: str) -> dt.date:
+    """Today when it falls in ``week``, else the week's Monday (the meeting's planning date)."""
+    monday = week_monday(week)
+    today = dt.date.today()
+    return today if monday <= today <= monday + dt.timedelta(days=6) else monday
+
+
+def _days(request: Request) -> int:
+    value = request.query_params.get("days", "")
+    return int(value) if value.isdigit() and 0 <= int(value) <= 365 else meeting.AT_RISK_DAYS
+
+
+def _page(request: Request, bound: Engine, template: str) -> Response:
+    who = _signed_in(request, bound)
+    if who is None:
+        return _to_login(request)
+    chosen = _choose(request, who, bound)
+    filters = Filters.parse(request.query_params)
+    built = None
+    if chosen["run"] is not None:
+        with bound.begin() as conn:
+            built = meeting.build_meeting(
+                conn,
+                who,
+                chosen["run"],
+                collaboration=chosen["collaboration"],
+                week=chosen["week"],
+                filters=filters,
+                lang=_lang(request),
+                at_risk_days=_days(request),
+            )
+    base = {"collaboration": chosen["collaboration"], "week": chosen["week"]}
+    if chosen["run"] is not None:
+        base["run"] = str(chosen["run"].run_id)
+    here = {**base, **filters.query()}
+    if template == "web/at_risk.html":
+        here["days"] = str(_days(request))
+
+    def url(path: str, **params: str) -> str:
+        return f"{path}?{urlencode(params)}" if params else path
+
+    def sort_url(key: str) -> str:
+        return url("/web/review", **base, **filters.query(sort=key))
+
+    def decision_url(row: meeting.ProposalRow) -> str:
+        assert chosen["run"] is not None
+        return f"/web/runs/{chosen['run'].run_id}/proposals/{row.patient_id}/decision"
+
+    run = chosen["run"]
+    context = {
+        **chosen,
+        "m": built,
+        "base": base,
+        "here": here,
+        "url": url,
+        "sort_url": sort_url,
+        "decision_url": decision_url,
+        "back": url(request.url.path, **here),
+        "interactive": True,
+        "can_decide": who.role in DECIDERS
+        and run is not None
+        and run.run_id == chosen["newest_id"],
+        "notice": request.query_params.get("notice"),
+        "error": request.query_params.get("error"),
+        "days": _days(request),
+    }
+    return _render(request, template, context)
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Proposals grouped by sending and receiving department, with filters and decisions."""
+    return _page(request, bound, "web/review.html")
+
+
+@router.get("/capacity", response_class=HTMLResponse)
+def capacity_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Free slots against demand per department and ISO week, as a heatmap table."""
+    return _page(request, bound, "web/capacity.html")
+
+
+@router.get("/at-risk", response_class=HTMLResponse)
+def at_risk_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The early warning: deadline within N days and no slot held on or before it."""
+    return _page(request, bound, "web/at_risk.html")
+
+
+@router.post("/runs")
+async def start_run(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Start a solve run for the chosen collaboration and week, then show its proposals."""
+    who = _signed_in(request, bound)
+    if who is None:
+        return _to_login(request)
+    form = await request.form()
+    lang = _lang(request)
+    collaboration = str(form.get("collaboration") or "")
+    if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
+        collaboration = who.collaboration
+    week = str(form.get("week") or "")
+    back = "/web/review?" + urlencode({"collaboration": collaboration, "week": week})
+    if not _csrf_ok(request, form):
+        return RedirectResponse(_with_params(back, error=UI[lang]["bad_form"]), status_code=303)
+    if who.role not in STARTERS:
+        error = UI[lang]["not_allowed_run"]
+        return RedirectResponse(_with_params(back, error=error), status_code=303)
+    try:
+        body = SolveRunIn.model_validate(
+            {"today": form.get("today"), "week": week, "collaboration": collaboration}
+        )
+        run = runs.start_run(bound, who, body, request.url.path)
+    except ValidationError as exc:
+        error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return RedirectResponse(_with_params(back, error=error), status_code=303)
+    except (ApiProblem, ValueError) as exc:
+        return RedirectResponse(_with_params(back, error=str(exc)), status_code=303)
+    target = _with_params(back, run=str(run.run_id))
+    notice = UI[lang]["done_run"].format(run=run.run_id)
+    return RedirectResponse(_with_params(target, notice=notice), status_code=303)
+
+
+@router.post("/runs/{run_id}/proposals/{patient_id}/decision")
+async def decide(
+    run_id: int, patient_id: str, request: Request, bound: Engine = Depends(engine)
+) -> Response:
+    """Accept, reject (with a reason) or hold one proposal, then return to the same view."""
+    who = _signed_in(request, bound)
+    if who is None:
+        return _to_login(request)
+    form = await request.form()
+    lang = _lang(request)
+    back = _safe_back(str(form.get("back") or "/web/review"))
+
+    def answer(**params: str) -> RedirectResponse:
+        return RedirectResponse(_with_params(back, **params) + f"#p-{patient_id}", status_code=303)
+
+    if not _csrf_ok(request, form):
+        return answer(error=UI[lang]["bad_form"])
+    if who.role not in DECIDERS:
+        return answer(error=UI[lang]["not_allowed"])
+    decision = str(form.get("decision") or "")
+    reason = str(form.get("reason") or "").strip() or None
+    if decision == "reject" and reason is None:
+        return answer(error=UI[lang]["reject_needs_reason"])
+    try:
+        body = DecisionIn.model_validate({"decision": decision, "reason": reason})
+        with bound.begin() as conn:
+            runs.decide(conn, who, run_id, patient_id, body, request.url.path)
+    except ValidationError as exc:
+        return answer(error="; ".join(e["msg"] for e in exc.errors()))
+    except ApiProblem as exc:
+        return answer(error=exc.detail)
+    return answer(notice=UI[lang][f"done_{decision}"].format(patient=patient_id))

@@ -1,0 +1,119 @@
+"""Helpers for the browser tests: a seeded store, the app on a loopback port, headless Chromium.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by scripts/test.sh); no browser is ever
+downloaded. Screenshots go to ``$KAPACITET_ARTIFACTS`` or ``tests/artifacts``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.security import Role, create_token
+from capacity.generate import generate_week
+from capacity.storage import create_database_engine, load_dataset, upgrade_database
+
+WEEK = "2026-W48"
+TODAY = "2026-11-23"
+#: Patients and slots of the generated national week, scaled down (about 50 lung patients).
+SCALE = 0.05
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Bearer tokens of the roles the tests sign in as."""
+
+    chair: str
+    region: str
+    admin: str
+    specialist: str
+
+
+def seed_store(database_url: str, scale: float = SCALE) -> Tokens:
+    """The generated reference week at ``scale`` in the store, and tokens of several roles."""
+    load_dataset(database_url, generate_week(week=WEEK, seed=2026, scale=scale))
+    engine = create_database_engine(database_url)
+    upgrade_database(engine)
+    with engine.begin() as connection:
+        chair, _ = create_token(
+            connection, Role.COLLABORATION_CHAIR, "Lungeformand", collaboration="lung"
+        )
+        region, _ = create_token(connection, Role.REGION, "Region Syd", region="Syddanmark")
+        admin, _ = create_token(connection, Role.ADMIN, "ops")
+        specialist, _ = create_token(connection, Role.SPECIALIST_UNIT, "Specialenheden")
+    engine.dispose()
+    return Tokens(chair=chair, region=region, admin=admin, specialist=specialist)
+
+
+@contextmanager
+def serve(database_url: str) -> Iterator[str]:
+    """The API app under uvicorn on a free loopback port; yields its base URL."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    app = create_app(database_url)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, or skip the test saying how to install it (never downloaded)."""
+    override = os.environ.get("KAPACITET_CHROMIUM")
+    for candidate in (override, "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.skip("headless Chromium not found at /usr/bin/chromium: apt-get install chromium")
+
+
+@contextmanager
+def browser_page(**context: Any) -> Iterator[Any]:
+    """A Playwright page in Debian's headless Chromium (skips when either is missing)."""
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(**context).new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def artifacts_dir() -> Path:
+    """Where screenshots are kept: ``$KAPACITET_ARTIFACTS``, else ``tests/artifacts``."""
+    folder = Path(os.environ.get("KAPACITET_ARTIFACTS") or Path(__file__).with_name("artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
