@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -558,3 +559,84 @@ def test_a_failed_background_run_says_why(
         assert run["status"] == "failed" and "snapshot reads" in run["error"]
         refused = api.nord.get(f"{response.headers['location']}/proposals")
         assert refused.status_code == 409 and "failed" in refused.json()["detail"]
+
+
+def test_expired_and_revoked_tokens_are_401(api: Api, database_url: str) -> None:
+    """A token past its expiry or revoked is refused with 401 problem+json."""
+    engine = create_database_engine(database_url)
+    with engine.begin() as connection:
+        past = store.now() - dt.timedelta(seconds=1)
+        expired, _ = create_token(connection, Role.REGION, "old", region=REGION, expires_at=past)
+        future = store.now() + dt.timedelta(days=1)
+        fresh, fresh_id = create_token(
+            connection, Role.REGION, "new", region=REGION, expires_at=future
+        )
+    engine.dispose()
+    base = str(api.nord.base_url)
+    with client(base, expired) as old, client(base, fresh) as new:
+        refused = old.get("/v1/departments")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "expired" in refused.json()["detail"]
+        assert new.get("/v1/departments").status_code == 200
+        revoked = api.admin.delete(f"/v1/tokens/{fresh_id}")
+        assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+        gone = new.get("/v1/departments")
+        assert gone.status_code == 401 and "revoked" in gone.json()["detail"]
+
+
+def test_admin_creates_lists_and_revokes_tokens_over_the_api(api: Api) -> None:
+    """POST /v1/tokens shows a working token once; the list never holds hashes; all audited."""
+    created = api.admin.post(
+        "/v1/tokens",
+        json={"role": "region", "region": "Syddanmark", "name": "syd 2", "expires_in": "90d"},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    expires = dt.datetime.fromisoformat(body["expires_at"])
+    assert dt.timedelta(days=89) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(days=90)
+    with client(str(api.nord.base_url), body["token"]) as holder:
+        assert holder.get("/v1/patients").status_code == 200
+    listed = api.admin.get("/v1/tokens").json()
+    assert body["token_id"] in {t["token_id"] for t in listed}
+    assert "token_hash" not in listed[0] and body["token"] not in str(listed)
+    assert api.nord.get("/v1/tokens").status_code == 403
+    missing_scope = api.admin.post("/v1/tokens", json={"role": "department", "name": "d"})
+    assert missing_scope.status_code == 422
+    bad_expiry = api.admin.post(
+        "/v1/tokens", json={"role": "admin", "name": "a", "expires_in": "soon"}
+    )
+    assert [e["field"] for e in bad_expiry.json()["errors"]] == ["expires_in"]
+    assert api.admin.delete("/v1/tokens/999999").status_code == 404
+    api.admin.delete(f"/v1/tokens/{body['token_id']}")
+    audit = api.admin.get("/v1/audit").json()
+    assert [(e["method"], e["resource_id"]) for e in audit[:2]] == [
+        ("DELETE", str(body["token_id"])),
+        ("POST", str(body["token_id"])),
+    ]
+
+
+def test_cli_token_expiry_list_and_revoke(database_url: str) -> None:
+    """`token create --expires-in 90d`, `token list` and `token revoke ID` from the shell."""
+    runner = CliRunner()
+    created = runner.invoke(
+        cli.app,
+        ["token", "create", "--role", "admin", "--expires-in", "90d", "--db", database_url],
+    )
+    assert created.exit_code == 0, created.output
+    listed = runner.invoke(cli.app, ["token", "list", "--db", database_url])
+    assert listed.exit_code == 0, listed.output
+    row = listed.stdout.splitlines()[1].split("\t")
+    assert row[1] == "admin" and row[5].startswith(
+        str((dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).date())
+    )
+    revoked = runner.invoke(cli.app, ["token", "revoke", row[0], "--db", database_url])
+    assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+    listed = runner.invoke(cli.app, ["token", "list", "--db", database_url])
+    assert listed.stdout.splitlines()[1].split("\t")[6] != "-"
+    unknown = runner.invoke(cli.app, ["token", "revoke", "424242", "--db", database_url])
+    assert unknown.exit_code == 1
+    bad = runner.invoke(
+        cli.app, ["token", "create", "--role", "admin", "--expires-in", "x", "--db", database_url]
+    )
+    assert bad.exit_code == 2 and "--expires-in" in bad.output

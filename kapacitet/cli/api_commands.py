@@ -1,4 +1,4 @@
-"""`kapacitet serve` and `kapacitet token create`: run the HTTP API and issue its tokens."""
+"""`kapacitet serve` and `kapacitet token create|list|revoke`: run the HTTP API, manage tokens."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ ROLES = ("region", "department", "collaboration_chair", "specialist_unit", "admi
 
 def register(app: typer.Typer) -> None:
     """Add the API commands to the app."""
-    token_app = typer.Typer(help="Issue API bearer tokens.", no_args_is_help=True)
+    token_app = typer.Typer(help="Issue, list and revoke API bearer tokens.", no_args_is_help=True)
     app.add_typer(token_app, name="token")
 
     @app.command()
@@ -40,10 +40,14 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="The collaboration (role collaboration_chair).")
         ] = None,
         name: Annotated[str | None, typer.Option(help="Who holds it (audit log).")] = None,
+        expires_in: Annotated[
+            str | None, typer.Option(help="Expire after e.g. 90d, 12h or 2w (default: never).")
+        ] = None,
         db: DatabaseOption = None,
     ) -> None:
         """Print a new bearer token once; only its SHA-256 hash is stored."""
-        from api.security import Role, create_token
+        from api import store
+        from api.security import Role, create_token, parse_duration
         from capacity.storage import create_database_engine, upgrade_database
         from capacity.vocabulary import COLLABORATIONS, REGIONS
 
@@ -61,6 +65,10 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(
                 f"unknown collaboration {collaboration!r}; one of {', '.join(COLLABORATIONS)}"
             )
+        try:
+            lifetime = parse_duration(expires_in) if expires_in is not None else None
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--expires-in") from error
         engine = create_database_engine(db)
         try:
             upgrade_database(engine)
@@ -72,8 +80,62 @@ def register(app: typer.Typer) -> None:
                     region=region,
                     department_id=department,
                     collaboration=collaboration,
+                    expires_at=store.now() + lifetime if lifetime is not None else None,
                 )
         finally:
             engine.dispose()
         typer.echo(token)
         typer.echo(f"token {token_id} ({role}); shown once, store it now", err=True)
+
+    @token_app.command("list")
+    def list_command(db: DatabaseOption = None) -> None:
+        """Print every token (id, role, scope, name, created, expires, revoked); never a hash."""
+        from api.security import list_tokens
+        from capacity.storage import create_database_engine, upgrade_database
+
+        engine = create_database_engine(db)
+        try:
+            upgrade_database(engine)
+            with engine.begin() as connection:
+                tokens = list_tokens(connection)
+        finally:
+            engine.dispose()
+        typer.echo("token_id\trole\tscope\tname\tcreated_at\texpires_at\trevoked_at")
+        for t in tokens:
+            scope = t["region"] or t["department_id"] or t["collaboration"] or "-"
+            typer.echo(
+                "\t".join(
+                    str(v or "-")
+                    for v in (
+                        t["token_id"],
+                        t["role"],
+                        scope,
+                        t["name"],
+                        t["created_at"],
+                        t["expires_at"],
+                        t["revoked_at"],
+                    )
+                )
+            )
+
+    @token_app.command("revoke")
+    def revoke(
+        token_id: Annotated[int, typer.Argument(help="The token's id (kapacitet token list).")],
+        db: DatabaseOption = None,
+    ) -> None:
+        """Revoke a token now: from then on the API answers it with 401 (audited)."""
+        from api.problems import ApiProblem
+        from api.security import revoke_token
+        from capacity.storage import create_database_engine, upgrade_database
+
+        engine = create_database_engine(db)
+        try:
+            upgrade_database(engine)
+            with engine.begin() as connection:
+                revoked = revoke_token(connection, token_id)
+        except ApiProblem as error:
+            typer.echo(f"error: {error.detail}", err=True)
+            raise typer.Exit(1) from error
+        finally:
+            engine.dispose()
+        typer.echo(f"token {token_id} revoked at {revoked['revoked_at']}")
