@@ -1,0 +1,262 @@
+"""Every /v1 endpoint × every role gets the expected status, over real HTTP (SQLite, PostgreSQL).
+
+The table below must name every route the app serves under ``/v1`` (the test fails for a route
+without a row, and for a row without a route), so a new endpoint cannot ship unchecked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from api import store
+from api.app import create_app
+from api.security import Role, create_token
+from capacity.storage import create_database_engine
+from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token, serve
+
+#: Routes another engineer is building now; they get rows when they land.
+TODO_ROUTES: tuple[str, ...] = ("/v1/fhir",)
+
+#: The callers: no token, an expired token, and one token of each role ("other_region" is a
+#: region token of Syddanmark, asking for Nordjylland's patient).
+CALLERS = (
+    "none",
+    "expired",
+    "region",
+    "other_region",
+    "department",
+    "collaboration_chair",
+    "specialist_unit",
+    "admin",
+)
+PATIENT = "pt42x00011"  # Nordjylland, breast radiotherapy, home department H42-11
+DEPARTMENT = "H42-11"
+COLLABORATION = "breast"
+
+
+def _all(status: int) -> dict[str, int]:
+    """Every valid token gets ``status``; no token and an expired one get 401."""
+    return {"none": 401, "expired": 401} | {caller: status for caller in CALLERS[2:]}
+
+
+def _only(allowed: dict[str, int], otherwise: int = 403) -> dict[str, int]:
+    return _all(otherwise) | allowed
+
+
+@dataclass(frozen=True)
+class Row:
+    """One endpoint: how to call it and the status each caller gets."""
+
+    method: str
+    path: str
+    expected: dict[str, int]
+    body: Callable[[Context], Any] | None = None
+    params: Callable[[Context], dict[str, str]] = field(default=lambda ctx: {})
+
+
+@dataclass
+class Context:
+    """What the rows' bodies and path parameters need: records, ids made along the way."""
+
+    records: list[dict[str, Any]]
+    database_url: str
+    engine: sa.Engine
+
+    def latest_run(self) -> str:
+        with self.engine.begin() as conn:
+            return str(store.latest_run_id(conn))
+
+    def throwaway_token(self) -> str:
+        with self.engine.begin() as conn:
+            _, token_id = create_token(conn, Role.ADMIN, "throwaway")
+        return str(token_id)
+
+
+ROWS = (
+    Row("GET", "/v1/departments", _all(200)),
+    Row("GET", "/v1/services", _all(200)),
+    Row(
+        "POST",
+        "/v1/patients",
+        _only({"region": 200}),
+        body=lambda ctx: {"patients": [r for r in ctx.records if r["patient_id"] == PATIENT]},
+    ),
+    Row("GET", "/v1/patients", _all(200)),
+    Row(
+        "GET",
+        "/v1/patients/{patient_id}",
+        _all(200) | {"other_region": 404},
+        params=lambda ctx: {"patient_id": PATIENT},
+    ),
+    Row(
+        "PATCH",
+        "/v1/patients/{patient_id}",
+        _only({"region": 200, "other_region": 404}),
+        body=lambda ctx: {"max_travel_km": 300},
+        params=lambda ctx: {"patient_id": PATIENT},
+    ),
+    Row(
+        "POST",
+        "/v1/capacity",
+        _only({"department": 200}),
+        body=lambda ctx: {
+            "capacity": [
+                {
+                    "department_id": DEPARTMENT,
+                    "collaboration": COLLABORATION,
+                    "procedure": "radiotherapy",
+                    "date": "2026-11-24",
+                    "free_slots": 2,
+                }
+            ]
+        },
+    ),
+    Row("GET", "/v1/capacity/history", _all(200)),
+    Row(
+        "POST",
+        "/v1/solve-runs",
+        _only({"region": 200, "other_region": 200, "collaboration_chair": 200})
+        | {"specialist_unit": 200, "admin": 200},
+        body=lambda ctx: {"today": TODAY},
+    ),
+    Row(
+        "GET",
+        "/v1/solve-runs/{run_id}",
+        _all(200),
+        params=lambda ctx: {"run_id": ctx.latest_run()},
+    ),
+    Row(
+        "GET",
+        "/v1/solve-runs/{run_id}/proposals",
+        _all(200),
+        params=lambda ctx: {"run_id": ctx.latest_run()},
+    ),
+    Row(
+        "POST",
+        "/v1/solve-runs/{run_id}/proposals/{patient_id}/decision",
+        _only({"region": 200, "other_region": 404, "collaboration_chair": 200}),
+        body=lambda ctx: {"decision": "hold", "reason": "asking the patient"},
+        params=lambda ctx: {"run_id": ctx.latest_run(), "patient_id": PATIENT},
+    ),
+    Row("GET", "/v1/audit", _only({"admin": 200})),
+    Row(
+        "POST",
+        "/v1/tokens",
+        _only({"admin": 201}),
+        body=lambda ctx: {"role": "specialist_unit", "name": "matrix", "expires_in": "1d"},
+    ),
+    Row("GET", "/v1/tokens", _only({"admin": 200})),
+    Row(
+        "DELETE",
+        "/v1/tokens/{token_id}",
+        _only({"admin": 200}),
+        params=lambda ctx: {"token_id": ctx.throwaway_token()},
+    ),
+)
+
+
+def _api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """Every API route with its full path, included routers walked (FastAPI nests them)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        elif hasattr(route, "original_router"):  # an included router
+            context = getattr(route, "include_context", None)
+            inner = prefix + getattr(context, "prefix", "")
+            yield from _api_routes(route.original_router.routes, inner)
+
+
+def _served_routes() -> set[tuple[str, str]]:
+    """(method, path) of every route under /v1 the app serves, TODO routes left out."""
+    app = create_app("sqlite://")
+    return {
+        (method, path)
+        for path, route in _api_routes(app.routes)
+        if path.startswith("/v1") and not path.startswith(TODO_ROUTES)
+        for method in route.methods - {"HEAD"}
+    }
+
+
+def test_every_v1_route_has_a_row() -> None:
+    """The matrix names exactly the app's /v1 routes (FHIR aside, listed as TODO)."""
+    rows = {(row.method, row.path) for row in ROWS}
+    served = _served_routes()
+    assert sorted(served - rows) == [], "routes without a row in the matrix"
+    assert sorted(rows - served) == [], "rows for routes the app does not serve"
+
+
+def _tokens(database_url: str) -> dict[str, str | None]:
+    engine = create_database_engine(database_url)
+    with engine.begin() as conn:
+        past = store.now() - dt.timedelta(minutes=1)
+        expired, _ = create_token(conn, Role.ADMIN, "expired", expires_at=past)
+    engine.dispose()
+    return {
+        "none": None,
+        "expired": expired,
+        "region": make_token(database_url, Role.REGION, "nord", region=REGION),
+        "other_region": make_token(database_url, Role.REGION, "syd", region="Syddanmark"),
+        "department": make_token(database_url, Role.DEPARTMENT, "dept", department_id=DEPARTMENT),
+        "collaboration_chair": make_token(
+            database_url, Role.COLLABORATION_CHAIR, "chair", collaboration=COLLABORATION
+        ),
+        "specialist_unit": make_token(database_url, Role.SPECIALIST_UNIT, "unit"),
+        "admin": make_token(database_url, Role.ADMIN, "admin"),
+    }
+
+
+def test_endpoint_role_matrix(database_url: str, shared_dir: Path) -> None:
+    """Each caller gets its expected status on each endpoint; errors are problem+json, and a
+    patient of another region is 404 without any of its data."""
+    records = load_example_without_region(database_url, shared_dir)
+    tokens = _tokens(database_url)
+    engine = create_database_engine(database_url)
+    context = Context(records, database_url, engine)
+    secret = next(r for r in records if r["patient_id"] == PATIENT)["home_department_id"]
+    mismatches = []
+    with serve(database_url) as base:
+        clients = {caller: client(base, token) for caller, token in tokens.items()}
+        # the region posts its list and solves once, so every path parameter exists
+        clients["region"].post("/v1/patients", json={"patients": records}).raise_for_status()
+        clients["region"].post("/v1/solve-runs", json={"today": TODAY}).raise_for_status()
+        for row in ROWS:
+            for caller in CALLERS:
+                url = row.path.format(**row.params(context))
+                body = row.body(context) if row.body else None
+                response = clients[caller].request(row.method, url, json=body)
+                if response.status_code != row.expected[caller]:
+                    mismatches.append(
+                        f"{row.method} {row.path} as {caller}: {response.status_code}, "
+                        f"expected {row.expected[caller]}: {response.text[:200]}"
+                    )
+                if response.status_code >= 400:
+                    assert response.headers["content-type"] == "application/problem+json"
+                if caller == "other_region" and "{patient_id}" in row.path:
+                    assert secret not in response.text and "latitude" not in response.text
+        for c in clients.values():
+            c.close()
+    engine.dispose()
+    assert mismatches == []
+
+
+def test_other_region_never_sees_the_patient_in_lists(database_url: str, shared_dir: Path) -> None:
+    """Lists and proposals a region reads hold none of another region's patients."""
+    records = load_example_without_region(database_url, shared_dir)
+    nord = make_token(database_url, Role.REGION, "nord", region=REGION)
+    syd = make_token(database_url, Role.REGION, "syd", region="Syddanmark")
+    with serve(database_url) as base, client(base, nord) as own, client(base, syd) as other:
+        own.post("/v1/patients", json={"patients": records}).raise_for_status()
+        run = own.post("/v1/solve-runs", json={"today": TODAY}).json()
+        ids = {r["patient_id"] for r in records}
+        listed = other.get("/v1/patients").json()
+        proposals = other.get(f"/v1/solve-runs/{run['run_id']}/proposals").json()
+        assert listed and proposals
+        assert not ids & {p["patient_id"] for p in listed + proposals}
