@@ -84,7 +84,7 @@ TEXT: dict[str, dict[str, str]] = {
         "free": "ledige",
         "demand": "efterspørgsel",
         "legend": "Forklaring",
-        "scale_none": "ingen efterspørgsel",
+        "scale_none": "ingen ledige tider og ingen efterspørgsel",
         "scale_surplus": "overskud (mindst 1,5 × efterspørgsel)",
         "scale_balanced": "dækket (1-1,5 ×)",
         "scale_short": "underskud (0,5-1 ×)",
@@ -149,7 +149,7 @@ TEXT: dict[str, dict[str, str]] = {
         "free": "free",
         "demand": "demand",
         "legend": "Legend",
-        "scale_none": "no demand",
+        "scale_none": "no free slots and no demand",
         "scale_surplus": "surplus (at least 1.5 × demand)",
         "scale_balanced": "covered (1-1.5 ×)",
         "scale_short": "short (0.5-1 ×)",
@@ -286,7 +286,7 @@ class CapacityCell:
     def level(self) -> str:
         """The heatmap class: none, surplus, balanced, short or severe."""
         if self.demand == 0:
-            return "none"
+            return "none" if self.free == 0 else "surplus"
         ratio = self.free / self.demand
         if ratio >= 1.5:
             return "surplus"
@@ -382,6 +382,35 @@ def meeting_runs(conn: Connection, collaboration: str, week: str) -> list[SolveR
             r.week == week,
         )
         .order_by(r.run_id.desc())
+    ).scalars()
+    found = [runs.get_run(conn, run_id) for run_id in ids]
+    return [run for run in found if getattr(run, "status", "done") == "done"]
+
+
+def default_week(conn: Connection, collaboration: str, today: dt.date) -> str:
+    """The week a meeting most likely reviews: its newest finished run's, else the first week
+    from ``today`` on with declared capacity for the collaboration, else ``today``'s week."""
+    for run in meeting_runs_any_week(conn, collaboration):
+        if run.week:
+            return run.week
+    d, c = schema.capacity_declarations.c, schema.capacity.c
+    current = iso_week(today)
+    declared = conn.execute(
+        sa.select(sa.func.min(d.week))
+        .join(schema.capacity, c.declaration_id == d.declaration_id)
+        .where(d.superseded.is_(False), c.collaboration == collaboration, d.week >= current)
+    ).scalar()
+    return str(declared) if declared else current
+
+
+def meeting_runs_any_week(conn: Connection, collaboration: str) -> list[SolveRun]:
+    """The finished runs that cover ``collaboration`` (any week), newest first."""
+    r = store.solve_runs.c
+    ids = conn.execute(
+        sa.select(r.run_id)
+        .where(sa.or_(r.collaboration == collaboration, r.collaboration.is_(None)))
+        .order_by(r.run_id.desc())
+        .limit(20)
     ).scalars()
     found = [runs.get_run(conn, run_id) for run_id in ids]
     return [run for run in found if getattr(run, "status", "done") == "done"]

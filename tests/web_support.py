@@ -7,6 +7,7 @@ downloaded. Screenshots go to ``$KAPACITET_ARTIFACTS`` or ``tests/artifacts``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -86,6 +87,30 @@ def serve(database_url: str) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def sign_in(base: str, token: str) -> httpx.Client:
+    """An HTTP client signed in to the review page through its login form (cookies kept)."""
+    client = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
+    client.get("/web/login")
+    response = client.post(
+        "/web/login", data={"token": token, "csrf": client.cookies["kapacitet_csrf"]}
+    )
+    assert response.status_code == 200, response.text
+    return client
+
+
+def start_run(client: httpx.Client, collaboration: str = "lung") -> httpx.Response:
+    """Start a solve run from the page's form; the answer is the review page of the run."""
+    data = {"csrf": client.cookies["kapacitet_csrf"], "week": WEEK, "today": TODAY}
+    response = client.post("/web/runs", data=data | {"collaboration": collaboration})
+    assert response.status_code == 200, response.text
+    return response
+
+
+def proposal_ids(page_html: str) -> list[str]:
+    """The patients of the proposal rows on a review page, in page order."""
+    return re.findall(r'<tr id="p-([^"]+)"', page_html)
 
 
 def chromium_path() -> str:

@@ -30,7 +30,7 @@ from api.schemas import DecisionIn, SolveRun, SolveRunIn
 from api.security import Principal, Role, engine, principal
 from capacity.vocabulary import COLLABORATIONS
 from reports import meeting
-from reports.meeting import Filters, iso_week, week_monday
+from reports.meeting import Filters, week_monday
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)
 
@@ -301,15 +301,8 @@ def _choose(request: Request, who: Principal, bound: Engine) -> dict[str, Any]:
         newest = runs.get_run(conn, newest_id) if newest_id is not None else None
         collaboration = _collaboration(request, who, newest)
         week = request.query_params.get("week") or ""
-        if not WEEK.match(week):
-            week = ""
-        if not week:
-            mine = newest if newest is not None and newest.week else None
-            week = mine.week if mine is not None and mine.week else iso_week(dt.date.today())
-        try:
-            week_monday(week)
-        except ValueError:
-            week = iso_week(dt.date.today())
+        if not _is_week(week):
+            week = meeting.default_week(conn, collaboration, dt.date.today())
         candidates = meeting.meeting_runs(conn, collaboration, week)
     wanted = request.query_params.get("run")
     run = next((r for r in candidates if str(r.run_id) == wanted), None)
@@ -328,6 +321,14 @@ def _choose(request: Request, who: Principal, bound: Engine) -> dict[str, Any]:
         "default_today": _default_today(week).isoformat(),
         "can_start": who.role in STARTERS,
     }
+
+
+def _is_week(value: str) -> bool:
+    """Whether ``value`` is an existing ISO week written ``YYYY-Www``."""
+    try:
+        return bool(WEEK.match(value)) and week_monday(value) is not None
+    except ValueError:
+        return False
 
 
 def _default_today(week: str) -> dt.date:

@@ -1,0 +1,299 @@
+"""The review page under /web: in headless Chromium (Playwright) and over plain HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from api import store
+from capacity.storage import create_database_engine, schema
+from tests.web_support import (
+    TODAY,
+    WEEK,
+    Tokens,
+    artifacts_dir,
+    browser_page,
+    proposal_ids,
+    seed_store,
+    serve,
+    sign_in,
+    start_run,
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """The app serving a seeded store, and the tokens to sign in with."""
+
+    base: str
+    tokens: Tokens
+    database_url: str
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    """The generated week (small scale) stored and served on a free loopback port."""
+    tokens = seed_store(database_url)
+    with serve(database_url) as base:
+        yield Site(base=base, tokens=tokens, database_url=database_url)
+
+
+def _audit(database_url: str) -> list[dict[str, Any]]:
+    engine = create_database_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(store.audit_log).order_by(store.audit_log.c.entry_id))
+        entries = [dict(row._mapping) for row in rows]
+    engine.dispose()
+    return entries
+
+
+# ---- in the browser ------------------------------------------------------------------------
+
+
+def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(site: Site) -> None:
+    """Done-when path in Chromium: log in, filter, accept two, reject one, re-solve, audit."""
+    shots = artifacts_dir()
+    with browser_page(viewport={"width": 1440, "height": 900}) as page:
+        page.goto(f"{site.base}/web/review?collaboration=lung&week={WEEK}")
+        assert "/web/login" in page.url
+        page.get_by_label("Adgangstoken").fill(site.tokens.chair)
+        page.get_by_role("button", name="Log ind").click()
+        page.wait_for_url(re.compile(r"/web/review"))
+        assert page.locator("html").get_attribute("lang") == "da"
+        assert page.locator("h1").inner_text().endswith(f"lunge, uge {WEEK}")
+        page.get_by_label("Dato").fill(TODAY)
+        page.get_by_role("button", name="Start ny kørsel").click()
+        page.wait_for_selector("table.proposals")
+        assert page.get_by_role("status").first.inner_text().startswith("Kørsel")
+        run_id = page.locator("#run").input_value()
+
+        # filter to new referrals, then sort by travel, longest first
+        page.get_by_label("Handling").select_option("new")
+        page.get_by_label("Sortér efter").select_option("-travel_km")
+        page.get_by_role("button", name="Filtrér").click()
+        page.wait_for_url(re.compile(r"action=new"))
+        classes = page.locator("table.proposals tbody tr").evaluate_all(
+            "rows => rows.map(r => r.className)"
+        )
+        assert classes and all(c.split()[0] == "new" for c in classes)
+        page.screenshot(path=str(shots / "review.png"), full_page=False)
+
+        # accept the first two shown, reject the third with a reason
+        rows = page.locator("table.proposals tbody tr")
+        chosen = [rows.nth(i).get_attribute("data-patient") for i in range(3)]
+        proposed = {
+            pid: page.locator(f"#p-{pid} td").nth(4).inner_text().split()[0] for pid in chosen
+        }
+        for pid in chosen[:2]:
+            page.locator(f"#p-{pid}").get_by_role("button", name="Acceptér").click()
+            page.wait_for_selector(f"#p-{pid} .tag.accept")
+            assert f"Accepteret: {pid}" in page.get_by_role("status").first.inner_text()
+        rejected = chosen[2]
+        page.locator(f"#p-{rejected}").get_by_role("textbox").fill("for langt for patienten")
+        page.locator(f"#p-{rejected}").get_by_role("button", name="Afvis").click()
+        page.wait_for_selector(f"#p-{rejected} .tag.reject")
+        assert page.url.endswith(f"#p-{rejected}") and "action=new" in page.url
+
+        # a new run keeps the accepted slots and never proposes the rejected pair again
+        page.get_by_label("Dato").fill(TODAY)
+        page.get_by_role("button", name="Start ny kørsel").click()
+        page.wait_for_selector("table.proposals")
+        assert page.locator("#run").input_value() != run_id
+        for pid in chosen[:2]:
+            row = page.locator(f"#p-{pid}")
+            assert row.get_attribute("class").split()[0] == "keep"
+            assert row.locator("td").nth(4).inner_text().split()[0] == proposed[pid]
+        again = page.locator(f"#p-{rejected} td").nth(4).inner_text().split()
+        assert not again or again[0] != proposed[rejected]
+
+    decisions = [e for e in _audit(site.database_url) if e["path"].endswith("/decision")]
+    assert [(e["resource_id"], e["after"]["decision"]) for e in decisions] == [
+        (chosen[0], "accept"),
+        (chosen[1], "accept"),
+        (rejected, "reject"),
+    ]
+    assert {e["token_name"] for e in decisions} == {"Lungeformand"}
+    assert decisions[2]["after"]["reason"] == "for langt for patienten"
+    assert decisions[0]["path"] == f"/web/runs/{run_id}/proposals/{chosen[0]}/decision"
+
+
+def test_pages_are_keyboard_usable_labelled_and_screenshotted(site: Site) -> None:
+    """Skip link first, every control labelled, focus visible; each page screenshotted."""
+    shots = artifacts_dir()
+    with browser_page(viewport={"width": 1366, "height": 800}) as page:
+        page.goto(f"{site.base}/web/review?collaboration=lung&week={WEEK}")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "token"
+        page.keyboard.type(site.tokens.chair)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/web/review"))
+        page.get_by_label("Dato").fill(TODAY)
+        page.get_by_role("button", name="Start ny kørsel").press("Enter")
+        page.wait_for_selector("table.proposals")
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                 .filter(e => e.labels.length === 0).map(e => e.name)"""
+        )
+        assert unlabelled == []
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Spring til indhold"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        page.keyboard.press("Tab")
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline == "solid"
+        for name, path in (("capacity", "/web/capacity"), ("at-risk", "/web/at-risk?days=10")):
+            page.goto(f"{site.base}{path}")
+            page.wait_for_selector("main h1")
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        page.goto(f"{site.base}/web/review?display=large&lang=en&action=move")
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.screenshot(path=str(shots / "review-projector-en.png"))
+        page.goto(f"{site.base}/web/capacity")
+        assert page.locator("html").get_attribute("lang") == "en", "language is remembered"
+        assert page.locator("h1").inner_text().startswith("Free slots against demand")
+
+
+# ---- over HTTP -----------------------------------------------------------------------------
+
+
+def test_login_sets_a_strict_httponly_session_and_rejects_unknown_tokens(site: Site) -> None:
+    """The session cookie is HttpOnly and SameSite=Strict; an unknown token gets no session."""
+    client = httpx.Client(base_url=site.base, timeout=60)
+    client.get("/web/login")
+    csrf = client.cookies["kapacitet_csrf"]
+    bad = client.post("/web/login", data={"token": "not-a-token", "csrf": csrf})
+    assert bad.status_code == 401 and "kapacitet_session" not in bad.headers.get("set-cookie", "")
+    good = client.post("/web/login", data={"token": site.tokens.chair, "csrf": csrf})
+    assert good.status_code == 303
+    session = next(
+        h for h in good.headers.get_list("set-cookie") if h.startswith("kapacitet_session=")
+    )
+    assert "HttpOnly" in session and "SameSite=strict" in session and "Path=/web" in session
+    no_csrf = httpx.post(f"{site.base}/web/login", data={"token": site.tokens.chair})
+    assert no_csrf.status_code == 400
+
+
+def test_a_decision_without_the_csrf_token_is_refused(site: Site) -> None:
+    """A form post missing the CSRF token changes nothing."""
+    client = sign_in(site.base, site.tokens.chair)
+    page = start_run(client).text
+    run_id = re.search(r'<option value="(\d+)" selected', page)
+    assert run_id is not None
+    patient = proposal_ids(page)[0]
+    url = f"/web/runs/{run_id[1]}/proposals/{patient}/decision"
+    answer = client.post(url, data={"decision": "hold", "csrf": "forged"})
+    assert "Formularen er udløbet" in answer.text
+    assert not [e for e in _audit(site.database_url) if e["path"] == url]
+
+
+def test_reject_needs_a_reason_and_viewers_cannot_decide(site: Site) -> None:
+    """A reject without a reason is refused; the specialist unit sees proposals but no forms."""
+    chair = sign_in(site.base, site.tokens.chair)
+    page = start_run(chair).text
+    run_id = re.search(r'<option value="(\d+)" selected', page)
+    assert run_id is not None
+    patient = next(
+        pid for pid in proposal_ids(page) if 'class="new' in page.split(f'<tr id="p-{pid}"')[1][:40]
+    )
+    url = f"/web/runs/{run_id[1]}/proposals/{patient}/decision"
+    answer = chair.post(url, data={"decision": "reject", "csrf": chair.cookies["kapacitet_csrf"]})
+    assert "En afvisning kræver en begrundelse" in answer.text
+    specialist = sign_in(site.base, site.tokens.specialist)
+    seen = specialist.get("/web/review", params={"collaboration": "lung", "week": WEEK}).text
+    assert proposal_ids(seen) and 'class="decide' not in seen
+    refused = specialist.post(
+        url, data={"decision": "hold", "csrf": specialist.cookies["kapacitet_csrf"]}
+    )
+    assert "Din rolle må ikke træffe beslutninger" in refused.text
+
+
+def test_region_sees_only_its_own_patients(site: Site) -> None:
+    """A region token's page lists only proposals for its own home region."""
+    chair = sign_in(site.base, site.tokens.chair)
+    everyone = proposal_ids(start_run(chair).text)
+    region = sign_in(site.base, site.tokens.region)
+    own = region.get("/web/review", params={"collaboration": "lung", "week": WEEK}).text
+    engine = create_database_engine(site.database_url)
+    with engine.connect() as conn:
+        p = schema.patients.c
+        syd = set(
+            conn.execute(
+                sa.select(p.patient_id).where(
+                    p.home_region == "Syddanmark", p.collaboration == "lung"
+                )
+            ).scalars()
+        )
+    engine.dispose()
+    assert set(proposal_ids(own)) == syd and syd < set(everyone)
+
+
+def test_at_risk_lists_exactly_the_near_deadlines_without_a_compliant_slot(site: Site) -> None:
+    """Active deadline within N days and no booking on or before it: listed; nobody else."""
+    chair = sign_in(site.base, site.tokens.chair)
+    start_run(chair)
+    days = 5
+    page = chair.get("/web/at-risk", params={"collaboration": "lung", "week": WEEK, "days": days})
+    listed = set(re.findall(r'<tr data-patient="([^"]+)"', page.text))
+    engine = create_database_engine(site.database_url)
+    with engine.connect() as conn:
+        patients = conn.execute(
+            sa.select(schema.patients).where(schema.patients.c.collaboration == "lung")
+        ).all()
+    engine.dispose()
+    horizon = dt.date.fromisoformat(TODAY) + dt.timedelta(days=days)
+    expected = {
+        p.patient_id
+        for p in patients
+        if p.deadline_status == "active"
+        and p.deadline is not None
+        and p.deadline <= horizon
+        and (p.booked_date is None or p.booked_date > p.deadline)
+    }
+    assert expected and listed == expected
+
+
+def test_capacity_heatmap_shows_numbers_and_a_legend(site: Site) -> None:
+    """Every heatmap cell carries its numbers (free / demand), not colour only; a legend."""
+    chair = sign_in(site.base, site.tokens.chair)
+    start_run(chair)
+    page = chair.get("/web/capacity", params={"collaboration": "lung", "week": WEEK}).text
+    cells = re.findall(r'<td class="cell level-(\w+)"[^>]*>(\d+) / (\d+)<', page)
+    assert len(cells) >= 6 and {level for level, _, _ in cells} <= {
+        "none",
+        "surplus",
+        "balanced",
+        "short",
+        "severe",
+    }
+    for level, free, demand in cells:
+        assert level == _level(int(free), int(demand)), (level, free, demand)
+    assert {level for level, _, _ in cells} > {"none"}, "some cells have slots or demand"
+    assert 'class="legend"' in page
+
+
+def _level(free: int, demand: int) -> str:
+    """The heatmap class the legend promises for ``free`` slots against ``demand``."""
+    if demand == 0:
+        return "none" if free == 0 else "surplus"
+    ratio = free / demand
+    return (
+        "surplus"
+        if ratio >= 1.5
+        else "balanced"
+        if ratio >= 1
+        else "short"
+        if ratio >= 0.5
+        else "severe"
+    )
