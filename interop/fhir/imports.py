@@ -1,0 +1,788 @@
+"""FHIR R4 Bundles in: capacity (Schedules and free Slots) and referrals (ServiceRequests).
+
+Reading is all or nothing, like a contract folder: :func:`read_bundle` checks the Bundle with
+fhir.resources and turns it into contract records, each value remembering the FHIRPath it came
+from; :func:`validate_bundle` runs the contract's own validation (capacity.validation, the rules
+for missing deadlines) and reports every problem at that FHIRPath. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import pandas as pd
+import pydantic
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.reference import Reference
+from fhir.resources.R4B.resource import Resource
+
+from capacity import frames
+from capacity.rules import Rules, load_rules
+from capacity.validation import CPR_PATTERN, Problem, RawTable, validate_tables
+from interop.fhir import mapping as m
+from interop.fhir.outcome import BundleRejected, FhirIssue, issues_from_validation
+
+Kind = Literal["capacity", "referrals"]
+Record = dict[str, str | None]
+#: Where each value of a record came from: column → FHIRPath; ``""`` is the resource itself.
+Where = dict[str, str]
+
+_CPR: Final = re.compile(CPR_PATTERN)
+_CPR_MESSAGE: Final = (
+    "a Danish CPR number must not be sent to kapacitet; identify the patient by a pseudonym "
+    f"(an identifier with system {m.PATIENT_SYSTEM})"
+)
+
+
+@dataclass(frozen=True)
+class ImportedBundle:
+    """A Bundle read into contract records (strings, as a JSON file holds them), by table.
+
+    ``kind`` is ``capacity`` (departments, services and capacity described by the Bundle) or
+    ``referrals`` (patients). ``where[table][i][column]`` is the FHIRPath of a record's value.
+    """
+
+    kind: Kind
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    where: dict[str, list[Where]] = field(default_factory=dict)
+
+    def expression(self, table: str, position: int | None, column: str | None) -> str:
+        """The FHIRPath of a record's value (the record's resource, or the Bundle, as fallback)."""
+        located = self.where.get(table, [])
+        if position is None or not 0 <= position < len(located):
+            return "Bundle"
+        paths = located[position]
+        return paths.get(column or "", paths[""])
+
+    def count(self, table: str) -> int:
+        """How many records of ``table`` the Bundle holds."""
+        return len(self.records.get(table, []))
+
+
+def read_bundle(data: bytes | str | Mapping[str, Any]) -> ImportedBundle:
+    """The contract records in a capacity or referral Bundle; raises :class:`BundleRejected`
+    listing every problem found (FHIR structure first, then what kapacitet needs)."""
+    document = _document(data)
+    try:
+        bundle = Bundle.model_validate(document)
+    except pydantic.ValidationError as error:
+        raise BundleRejected(issues_from_validation(error)) from None
+    return _Reader(bundle).read()
+
+
+def validate_bundle(
+    imported: ImportedBundle,
+    departments: pd.DataFrame | None = None,
+    services: pd.DataFrame | None = None,
+    rules: Rules | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The Bundle's records as typed contract frames, checked exactly as a contract folder is.
+
+    ``departments`` and ``services`` are those already known (e.g. stored); the Bundle's own
+    descriptions come first and win. Missing deadlines are computed by ``rules`` (default: the
+    bundled maximum waiting times). Raises :class:`BundleRejected` with each problem at its
+    FHIRPath. Returns the tables the Bundle holds (for capacity: departments, services and
+    capacity as described in it; for referrals: patients).
+    """
+    tables: dict[str, RawTable] = {}
+    known = {"departments": departments, "services": services}
+    for table in ("departments", "services"):
+        own = imported.records.get(table, [])
+        tables[table] = _raw_table(table, own, known[table])
+    for table in ("capacity", "patients"):
+        if table in imported.records:
+            tables[table] = _raw_table(table, imported.records[table], None)
+    typed, problems = validate_tables(tables, rules if rules is not None else load_rules())
+    if problems:
+        raise BundleRejected([_issue(imported, problem) for problem in problems])
+    return {
+        table: typed[table].iloc[: imported.count(table)].reset_index(drop=True)
+        for table in imported.records
+    }
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _document(data: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(data, bytes | str):
+        try:
+            data = json.loads(data)
+        except UnicodeDecodeError:
+            raise BundleRejected(
+                [FhirIssue("Bundle", "not UTF-8: send FHIR JSON as UTF-8", "structure")]
+            ) from None
+        except json.JSONDecodeError as error:
+            where = f"line {error.lineno}, column {error.colno}"
+            message = f"not valid JSON ({where}: {error.msg}); send a FHIR JSON Bundle"
+            raise BundleRejected([FhirIssue("Bundle", message, "structure")]) from None
+    if not isinstance(data, Mapping) or data.get("resourceType") != "Bundle":
+        found = data.get("resourceType") if isinstance(data, Mapping) else type(data).__name__
+        raise BundleRejected(
+            [
+                FhirIssue(
+                    "Bundle.resourceType",
+                    f"expected a Bundle, got {found!r}; wrap Slots/Schedules or ServiceRequests/"
+                    "Patients in a Bundle (type collection, transaction or batch)",
+                    "structure",
+                )
+            ]
+        )
+    return data
+
+
+class _Reader:
+    """One pass over a validated Bundle, collecting records and issues."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.entries: list[Resource | None] = [e.resource for e in bundle.entry or []]
+        self.issues: list[FhirIssue] = []
+        self.by_url: dict[str, int] = {}
+        for i, entry in enumerate(bundle.entry or []):
+            resource = entry.resource
+            if resource is None:
+                continue
+            if entry.fullUrl:
+                self.by_url[str(entry.fullUrl)] = i
+            if resource.id:
+                self.by_url[f"{resource.get_resource_type()}/{resource.id}"] = i
+
+    def read(self) -> ImportedBundle:
+        types = {r.get_resource_type() for r in self.entries if r is not None}
+        capacity = bool(types & {"Slot", "Schedule"})
+        referrals = "ServiceRequest" in types
+        for i, patient in self._all("Patient"):
+            self._check_patient_identifiers(i, patient)
+        if capacity and referrals:
+            self.issues.append(
+                FhirIssue(
+                    "Bundle.entry",
+                    "holds both capacity (Schedule/Slot) and referrals (ServiceRequest); "
+                    "send them as two Bundles",
+                    "business-rule",
+                )
+            )
+        elif not capacity and not referrals:
+            self.issues.append(
+                FhirIssue(
+                    "Bundle.entry",
+                    "holds no Schedule or Slot (capacity) and no ServiceRequest (referrals); "
+                    "nothing to import",
+                    "required",
+                )
+            )
+        if not capacity ^ referrals:
+            raise BundleRejected(self.issues)
+        imported = self._capacity() if capacity else self._referrals()
+        if self.issues:
+            raise BundleRejected(self.issues)
+        return imported
+
+    # -- capacity ----------------------------------------------------------------------------
+
+    def _capacity(self) -> ImportedBundle:
+        out = ImportedBundle("capacity", defaultdict(list), defaultdict(list))
+        self._departments(out)
+        for i, service in self._all("HealthcareService"):
+            self._service(out, i, service)
+        free: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+        slot_days: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+        for i, slot in self._all("Slot"):
+            path = _path(i)
+            if slot.status != "free":
+                self.issues.append(
+                    FhirIssue(
+                        f"{path}.status",
+                        f"slot is {slot.status!r}: only free slots are declared capacity; "
+                        "leave booked or blocked slots out",
+                        "business-rule",
+                    )
+                )
+                continue
+            target = self._resolve(slot.schedule)
+            if target is None or self._type(target) != "Schedule":
+                self.issues.append(
+                    FhirIssue(
+                        f"{path}.schedule",
+                        "does not refer to a Schedule in this Bundle (by fullUrl or Schedule/id)",
+                        "not-found",
+                    )
+                )
+                continue
+            day = m.local_day(slot.start)
+            free[target][day] += 1
+            slot_days[target].append((day, f"{path}.start"))
+        for i, schedule in self._all("Schedule"):
+            self._schedule_rows(out, i, schedule, free.get(i, {}), slot_days.get(i, []))
+        return _finished(out, ("departments", "services", "capacity"))
+
+    def _departments(self, out: ImportedBundle) -> None:
+        """Departments the Bundle fully describes: an Organization with a provider type, and the
+        Location it manages (or with the same department id) giving the position."""
+        locations: dict[str, tuple[int, Any]] = {}
+        for i, location in self._all("Location"):
+            found = self._department_of(i)
+            if found is not None:
+                locations.setdefault(found[0], (i, location))
+            managing = self._resolve(location.managingOrganization)
+            if managing is not None:
+                by_org = self._department_of(managing)
+                if by_org is not None:
+                    locations[by_org[0]] = (i, location)
+        for i, organization in self._all("Organization"):
+            found = self._department_of(i)
+            kind = _code(organization.type, m.PROVIDER_TYPE_SYSTEM)
+            if found is None or kind is None:
+                continue  # a reference target only; the department must be known already
+            department_id, id_path = found
+            path = _path(i)
+            address = (organization.address or [None])[0]
+            region = (address.state or address.country) if address is not None else None
+            region_element = "state" if address is not None and address.state else "country"
+            located = locations.get(department_id)
+            position = located[1].position if located is not None else None
+            position_path = f"{_path(located[0])}.position" if located is not None else path
+            record: Record = {
+                "department_id": department_id,
+                "name": organization.name or (located[1].name if located else None),
+                "hospital": organization.partOf.display if organization.partOf else None,
+                "region": region,
+                "provider_type": kind[0],
+                "latitude": _str(position.latitude) if position else None,
+                "longitude": _str(position.longitude) if position else None,
+            }
+            where: Where = {
+                "": path,
+                "department_id": id_path,
+                "name": f"{path}.name",
+                "hospital": f"{path}.partOf.display",
+                "region": f"{path}.address[0].{region_element}",
+                "provider_type": f"{path}.type[{kind[1]}]",
+                "latitude": f"{position_path}.latitude" if position else position_path,
+                "longitude": f"{position_path}.longitude" if position else position_path,
+            }
+            out.records["departments"].append(record)
+            out.where["departments"].append(where)
+
+    def _service(self, out: ImportedBundle, i: int, service: Any) -> None:
+        """A HealthcareService with a collaboration and a procedure code is an offered service."""
+        collaboration = _code(service.category, m.COLLABORATION_SYSTEM)
+        procedure = _code(service.type, m.PROCEDURE_SYSTEM)
+        if collaboration is None or procedure is None:
+            return
+        department = self._service_department(i)
+        path = _path(i)
+        if department is None:
+            self.issues.append(
+                FhirIssue(
+                    f"{path}.providedBy",
+                    "names no department: refer to an Organization or Location with a "
+                    f"department id ({m.DEPARTMENT_SYSTEM}) or SOR code ({m.SOR_SYSTEM})",
+                    "required",
+                )
+            )
+            return
+        price = _extension(service.extension, m.PRICE_EXTENSION)
+        out.records["services"].append(
+            {
+                "department_id": department[0],
+                "collaboration": collaboration[0],
+                "procedure": procedure[0],
+                "price_dkk": _str(price[0].valueMoney.value)
+                if price and price[0].valueMoney
+                else None,
+            }
+        )
+        out.where["services"].append(
+            {
+                "": path,
+                "department_id": department[1],
+                "collaboration": f"{path}.category[{collaboration[1]}]",
+                "procedure": f"{path}.type[{procedure[1]}]",
+                "price_dkk": f"{path}.extension[{price[1]}]" if price else path,
+            }
+        )
+
+    def _schedule_rows(
+        self,
+        out: ImportedBundle,
+        i: int,
+        schedule: Any,
+        free: Mapping[dt.date, int],
+        slot_days: list[tuple[dt.date, str]],
+    ) -> None:
+        """One capacity row per day the Schedule covers: its free Slots that day (0 if none)."""
+        path = _path(i)
+        department = collaboration = procedure = None
+        for j, actor in enumerate(schedule.actor or []):
+            target = self._resolve(actor)
+            kind = self._type(target) if target is not None else actor.type
+            found = (
+                self._service_department(target)
+                if kind == "HealthcareService" and target is not None
+                else self._department_of(target)
+                if target is not None
+                else _identified_department(actor.identifier)
+            )
+            if found is not None and department is None:
+                department = (found[0], f"{path}.actor[{j}]")
+            if kind == "HealthcareService" and target is not None:
+                service = self.entries[target]
+                category = _code(getattr(service, "category", None), m.COLLABORATION_SYSTEM)
+                service_type = _code(getattr(service, "type", None), m.PROCEDURE_SYSTEM)
+                if category and collaboration is None:
+                    collaboration = (category[0], f"{path}.actor[{j}]")
+                if service_type and procedure is None:
+                    procedure = (service_type[0], f"{path}.actor[{j}]")
+        own_category = _code(schedule.serviceCategory, m.COLLABORATION_SYSTEM)
+        own_type = _code(schedule.serviceType, m.PROCEDURE_SYSTEM)
+        if own_category:
+            collaboration = (own_category[0], f"{path}.serviceCategory[{own_category[1]}]")
+        if own_type:
+            procedure = (own_type[0], f"{path}.serviceType[{own_type[1]}]")
+        missing = [
+            FhirIssue(f"{path}.{element}", message, "required")
+            for found, element, message in (
+                (
+                    department,
+                    "actor",
+                    "names no department: refer to a HealthcareService, Location or Organization "
+                    f"with a department id ({m.DEPARTMENT_SYSTEM}) or SOR code ({m.SOR_SYSTEM})",
+                ),
+                (
+                    collaboration,
+                    "serviceCategory",
+                    f"needs the collaboration: a coding with system {m.COLLABORATION_SYSTEM}",
+                ),
+                (
+                    procedure,
+                    "serviceType",
+                    f"needs the procedure: a coding with system {m.PROCEDURE_SYSTEM}",
+                ),
+            )
+            if found is None
+        ]
+        horizon = _days(schedule.planningHorizon)
+        if horizon is not None:
+            for day, slot_path in slot_days:
+                if day not in horizon:
+                    missing.append(
+                        FhirIssue(
+                            slot_path,
+                            f"slot on {day.isoformat()} is outside its Schedule's planningHorizon "
+                            f"({horizon[0].isoformat()} to {horizon[-1].isoformat()})",
+                            "business-rule",
+                        )
+                    )
+        if missing:
+            self.issues += missing
+            return
+        assert department and collaboration and procedure
+        days = sorted(set(horizon or []) | set(free))
+        for day in days:
+            out.records["capacity"].append(
+                {
+                    "department_id": department[0],
+                    "collaboration": collaboration[0],
+                    "procedure": procedure[0],
+                    "date": day.isoformat(),
+                    "free_slots": str(free.get(day, 0)),
+                }
+            )
+            out.where["capacity"].append(
+                {
+                    "": path,
+                    "department_id": department[1],
+                    "collaboration": collaboration[1],
+                    "procedure": procedure[1],
+                    "date": f"{path}.planningHorizon" if horizon else path,
+                }
+            )
+
+    # -- referrals ---------------------------------------------------------------------------
+
+    def _referrals(self) -> ImportedBundle:
+        out = ImportedBundle("referrals", defaultdict(list), defaultdict(list))
+        bookings: dict[int, tuple[int, Any]] = {}
+        for i, appointment in self._all("Appointment"):
+            if appointment.status != "booked":
+                continue  # only a booked Appointment is a current booking
+            for basis in appointment.basedOn or []:
+                target = self._resolve(basis)
+                if target is not None and self._type(target) == "ServiceRequest":
+                    bookings[target] = (i, appointment)
+        for i, request in self._all("ServiceRequest"):
+            self._referral(out, i, request, bookings.get(i))
+        return _finished(out, ("patients",))
+
+    def _referral(
+        self, out: ImportedBundle, i: int, request: Any, booking: tuple[int, Any] | None
+    ) -> None:
+        path = _path(i)
+        issues: list[FhirIssue] = []
+        if request.status not in ("active", "on-hold"):
+            issues.append(
+                FhirIssue(
+                    f"{path}.status",
+                    f"referral is {request.status!r}: only active or on-hold referrals wait; "
+                    "leave the others out",
+                    "business-rule",
+                )
+            )
+        subject = self._resolve(request.subject)
+        if subject is None or self._type(subject) != "Patient":
+            issues.append(
+                FhirIssue(
+                    f"{path}.subject",
+                    "does not refer to a Patient in this Bundle (by fullUrl or Patient/id)",
+                    "not-found",
+                )
+            )
+        collaboration = _code(request.category, m.COLLABORATION_SYSTEM)
+        procedure = _code([request.code] if request.code else None, m.PROCEDURE_SYSTEM)
+        if collaboration is None:
+            issues.append(
+                FhirIssue(
+                    f"{path}.category",
+                    f"needs the collaboration: a coding with system {m.COLLABORATION_SYSTEM}",
+                    "required",
+                )
+            )
+        if procedure is None:
+            issues.append(
+                FhirIssue(
+                    f"{path}.code",
+                    f"needs the procedure: a coding with system {m.PROCEDURE_SYSTEM}",
+                    "required",
+                )
+            )
+        home = None
+        for j, performer in enumerate(request.performer or []):
+            found = self._referenced_department(performer)
+            if found is not None:
+                home = (found, f"{path}.performer[{j}]")
+                break
+        if home is None:
+            issues.append(
+                FhirIssue(
+                    f"{path}.performer",
+                    "needs the home department: a performer referring to a department by "
+                    f"identifier ({m.DEPARTMENT_SYSTEM} or SOR {m.SOR_SYSTEM})",
+                    "required",
+                )
+            )
+        status = _extension(request.extension, m.DEADLINE_STATUS_EXTENSION)
+        deadline_status = status[0].valueCode if status else None
+        if deadline_status is None:
+            if request.status == "on-hold":
+                issues.append(
+                    FhirIssue(
+                        f"{path}.extension",
+                        "an on-hold referral needs the deadline-status extension "
+                        f"({m.DEADLINE_STATUS_EXTENSION}: paused_patient_wish or paused_health)",
+                        "required",
+                    )
+                )
+            deadline_status = "active"
+        pseudonym = self._pseudonym(subject) if subject is not None else None
+        if subject is not None and pseudonym is None:
+            issues.append(
+                FhirIssue(
+                    f"{_path(subject)}.identifier",
+                    f"needs the patient's pseudonym: an identifier with system {m.PATIENT_SYSTEM}",
+                    "required",
+                )
+            )
+        if issues:
+            self.issues += issues
+            return
+        assert subject is not None and pseudonym is not None and home is not None
+        assert collaboration is not None and procedure is not None
+        patient = self.entries[subject]
+        patient_path = _path(subject)
+        address = (getattr(patient, "address", None) or [None])[0]
+        geo = _extension(address.extension if address else None, m.GEOLOCATION_EXTENSION)
+        point = {
+            part.url: (_str(part.valueDecimal), k)
+            for k, part in enumerate(geo[0].extension or [] if geo else [])
+        }
+        geo_path = f"{patient_path}.address[0].extension[{geo[1]}]" if geo else patient_path
+        period = request.occurrencePeriod
+        record: Record = {
+            "patient_id": pseudonym[0],
+            "collaboration": collaboration[0],
+            "procedure": procedure[0],
+            "home_region": address.state if address else None,
+            "home_department_id": home[0][0],
+            "latitude": point.get("latitude", (None, 0))[0],
+            "longitude": point.get("longitude", (None, 0))[0],
+            "earliest_date": _date_text(period.start) if period else None,
+            "deadline": _date_text(period.end) if period else None,
+            "deadline_status": deadline_status,
+            "booked_department_id": None,
+            "booked_date": None,
+            "max_travel_km": None,
+            "accepts_private": None,
+            "accepts_foreign": None,
+        }
+        where: Where = {
+            "": path,
+            "patient_id": pseudonym[1],
+            "collaboration": f"{path}.category[{collaboration[1]}]",
+            "procedure": f"{path}.code",
+            "home_region": f"{patient_path}.address[0].state",
+            "home_department_id": home[1],
+            "latitude": f"{geo_path}.extension[{point['latitude'][1]}].valueDecimal"
+            if "latitude" in point
+            else geo_path,
+            "longitude": f"{geo_path}.extension[{point['longitude'][1]}].valueDecimal"
+            if "longitude" in point
+            else geo_path,
+            "earliest_date": f"{path}.occurrencePeriod.start",
+            "deadline": f"{path}.occurrencePeriod.end",
+            "deadline_status": f"{path}.extension[{status[1]}]" if status else f"{path}.status",
+        }
+        for column, url, value in (
+            ("max_travel_km", m.MAX_TRAVEL_EXTENSION, "valueDecimal"),
+            ("accepts_private", m.ACCEPTS_PRIVATE_EXTENSION, "valueBoolean"),
+            ("accepts_foreign", m.ACCEPTS_FOREIGN_EXTENSION, "valueBoolean"),
+            *((column, url, "valueDate") for column, url in m.CLOCK_EXTENSIONS.items()),
+        ):
+            given = _extension(request.extension, url)
+            if given is not None:
+                record[column] = _str(getattr(given[0], value))
+                where[column] = f"{path}.extension[{given[1]}].{value}"
+        if booking is not None:
+            j, appointment = booking
+            for k, participant in enumerate(appointment.participant or []):
+                target = participant.actor
+                department = self._referenced_department(target) if target else None
+                if department is not None:
+                    record["booked_department_id"] = department[0]
+                    where["booked_department_id"] = f"{_path(j)}.participant[{k}].actor"
+                    break
+            if appointment.start is not None:
+                record["booked_date"] = m.local_day(appointment.start).isoformat()
+            where["booked_date"] = f"{_path(j)}.start"
+            where.setdefault("booked_department_id", f"{_path(j)}.participant")
+        out.records["patients"].append(record)
+        out.where["patients"].append(where)
+
+    def _check_patient_identifiers(self, i: int, patient: Any) -> None:
+        """A CPR identifier, by system or by a CPR-like value, is refused (never echoed)."""
+        for j, identifier in enumerate(patient.identifier or []):
+            if identifier.system == m.CPR_SYSTEM:
+                self.issues.append(
+                    FhirIssue(f"{_path(i)}.identifier[{j}].system", _CPR_MESSAGE, "security")
+                )
+            elif identifier.value and _CPR.fullmatch(identifier.value):
+                self.issues.append(
+                    FhirIssue(
+                        f"{_path(i)}.identifier[{j}].value",
+                        "looks like a Danish CPR number (DDMMYY-XXXX or ten digits); "
+                        + _CPR_MESSAGE,
+                        "security",
+                    )
+                )
+
+    def _pseudonym(self, i: int) -> tuple[str, str] | None:
+        for j, identifier in enumerate(getattr(self.entries[i], "identifier", None) or []):
+            if identifier.system == m.PATIENT_SYSTEM and identifier.value:
+                return str(identifier.value), f"{_path(i)}.identifier[{j}].value"
+        return None
+
+    # -- references and departments ----------------------------------------------------------
+
+    def _all(self, kind: str) -> Iterator[tuple[int, Any]]:
+        for i, resource in enumerate(self.entries):
+            if resource is not None and resource.get_resource_type() == kind:
+                yield i, resource
+
+    def _type(self, i: int) -> str | None:
+        resource = self.entries[i]
+        return resource.get_resource_type() if resource is not None else None
+
+    def _resolve(self, reference: Reference | None) -> int | None:
+        """The entry a literal reference points at (by fullUrl or Type/id), else None."""
+        if reference is None or not reference.reference:
+            return None
+        return self.by_url.get(str(reference.reference))
+
+    def _department_of(self, i: int | None) -> tuple[str, str] | None:
+        """The department id (and its FHIRPath) an Organization or Location identifies."""
+        if i is None:
+            return None
+        resource = self.entries[i]
+        found = _identified_department(getattr(resource, "identifier", None))
+        if found is None:
+            return None
+        return found[0], f"{_path(i)}.identifier[{found[1]}].value"
+
+    def _service_department(self, i: int) -> tuple[str, str] | None:
+        """The department offering a HealthcareService: providedBy, else its first location."""
+        service = self.entries[i]
+        path = _path(i)
+        for element, reference in [
+            ("providedBy", getattr(service, "providedBy", None)),
+            *(
+                (f"location[{k}]", r)
+                for k, r in enumerate(getattr(service, "location", None) or [])
+            ),
+        ]:
+            if reference is None:
+                continue
+            target = self._resolve(reference)
+            found = (
+                self._department_of(target)
+                if target is not None
+                else _identified_department(reference.identifier)
+            )
+            if found is not None:
+                return found[0], f"{path}.{element}"
+        return None
+
+    def _referenced_department(self, reference: Reference) -> tuple[str, str] | None:
+        """The department a reference names: by logical identifier or the resource it points at."""
+        target = self._resolve(reference)
+        if target is not None:
+            if self._type(target) == "HealthcareService":
+                return self._service_department(target)
+            return self._department_of(target)
+        found = _identified_department(reference.identifier)
+        return (found[0], "") if found is not None else None
+
+
+# -- small readers ----------------------------------------------------------------------------
+
+
+def _finished(out: ImportedBundle, tables: tuple[str, ...]) -> ImportedBundle:
+    """The collected records with every table of the Bundle's kind present (perhaps empty)."""
+    return ImportedBundle(
+        out.kind,
+        {table: out.records.get(table, []) for table in tables},
+        {table: out.where.get(table, []) for table in tables},
+    )
+
+
+def _path(i: int) -> str:
+    return f"Bundle.entry[{i}].resource"
+
+
+def _identified_department(
+    identifiers: list[Identifier] | Identifier | None,
+) -> tuple[str, int] | None:
+    """A department id from identifiers: kapacitet's department id first, else an SOR code."""
+    if identifiers is None:
+        return None
+    listed = identifiers if isinstance(identifiers, list) else [identifiers]
+    for system in (m.DEPARTMENT_SYSTEM, m.SOR_SYSTEM):
+        for k, identifier in enumerate(listed):
+            if identifier.system == system and identifier.value:
+                return str(identifier.value), k
+    return None
+
+
+def _code(concepts: list[CodeableConcept] | None, system: str) -> tuple[str, int] | None:
+    """The code of ``system`` in the concepts, with the index of the concept holding it."""
+    for k, concept in enumerate(concepts or []):
+        for coding in concept.coding or []:
+            if coding.system == system and coding.code:
+                return str(coding.code), k
+    return None
+
+
+def _extension(extensions: list[Extension] | None, url: str) -> tuple[Extension, int] | None:
+    for k, extension in enumerate(extensions or []):
+        if extension.url == url:
+            return extension, k
+    return None
+
+
+def _days(period: Any) -> list[dt.date] | None:
+    """Every Danish calendar day a planning horizon touches (None when it has no start)."""
+    if period is None or period.start is None:
+        return None
+    first = m.local_day(period.start)
+    end = period.end
+    last = first
+    if end is not None:
+        if isinstance(end, dt.datetime) and end > period.start:
+            end = end - dt.timedelta(microseconds=1)  # an end at midnight ends the day before
+        last = max(first, m.local_day(end))
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _date_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return m.local_day(value).isoformat()
+    return str(value)
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _raw_table(table: str, records: list[Record], known: pd.DataFrame | None) -> RawTable:
+    """Records (and known typed rows after them) as the string table a JSON file gives."""
+    spec = frames.REQUIRED_COLUMNS[table] | frames.OPTIONAL_COLUMNS[table]
+    frame = pd.DataFrame.from_records(records, columns=[c for c in spec if c != "deadline_rule"])
+    parts = [frame.astype(frames.STR)]
+    if known is not None and len(known):
+        ours = set(frame["department_id"]) if table == "departments" else set()
+        key = ["department_id", "collaboration", "procedure"]
+        if table == "services" and len(frame):
+            own = pd.MultiIndex.from_frame(frame[key])
+            keep = ~pd.MultiIndex.from_frame(known[key].astype(object)).isin(own)
+        else:
+            keep = ~known["department_id"].isin(ours).to_numpy()
+        parts.append(_as_text(known.loc[keep, list(frame.columns)]))
+    text = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return RawTable(table, table, text.reset_index(drop=True))
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed contract rows as the strings a file would hold (dates ISO, numbers as written)."""
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if str(column.dtype) == frames.DATE:
+            text = column.dt.strftime("%Y-%m-%d")
+        elif str(column.dtype) == frames.BOOL:
+            text = column.map({True: "true", False: "false"})
+        elif str(column.dtype) == frames.FLOAT:
+            text = column.map(lambda v: repr(float(v)), na_action="ignore")
+        else:
+            text = column.astype(object)
+        out[name] = text.where(column.notna(), None).astype(frames.STR)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _issue(imported: ImportedBundle, problem: Problem) -> FhirIssue:
+    """A contract validation problem at the FHIRPath its value came from."""
+    position = None
+    if isinstance(problem.row, str) and problem.row.startswith("$["):
+        position = int(problem.row[2:-1])
+    table = problem.file
+    code = "business-rule" if "not in departments" in problem.message else "value"
+    if problem.column == "patient_id" and "CPR" in problem.message:
+        code = "security"
+    if position is not None and position >= imported.count(table):
+        return FhirIssue("Bundle", f"stored {table}: {problem.message}", "exception")
+    return FhirIssue(imported.expression(table, position, problem.column), problem.message, code)
