@@ -98,6 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_patients": "Ingen patienter.",
         "generated": "Udskrevet",
         "certificate": "certifikat",
+        "verified": "certifikat verificeret",
     },
     "en": {
         "title": "Proposals for the collaboration meeting",
@@ -164,6 +165,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_patients": "No patients.",
         "generated": "Printed",
         "certificate": "certificate",
+        "verified": "certificate verified",
     },
 }
 
@@ -712,8 +714,10 @@ def _kpis(
         ),
         (t["kpi_at_risk"].format(days=days), str(len(at_risk))),
         (
-            t["kpi_certificate"],
-            f"{proof.get('method', '')}; {t['certificate']} {proof.get('certificate', '')}",
+            f"{t['kpi_certificate']} ({proof.get('method', '')})",
+            t["verified"]
+            if proof.get("certificate") == "verified"
+            else str(proof.get("certificate")),
         ),
     )
 

@@ -286,6 +286,13 @@ def _sheet_title(text: str) -> str:
 
 
 def write_workbook(meeting: Meeting, path: Path) -> Path:
+    """Save :func:`meeting_workbook` at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meeting_workbook(meeting).save(path)
+    return path
+
+
+def meeting_workbook(meeting: Meeting) -> Workbook:
     """The pack's Excel workbook: key figures, every proposal, one sheet per sending
     department, the capacity overview and the at-risk list."""
     lang = meeting.lang
@@ -363,6 +370,4 @@ def write_workbook(meeting: Meeting, path: Path) -> Path:
         for r in meeting.at_risk
     ]
     _table(book.create_sheet(_sheet_title(w["at_risk"])), risk_header, risk_rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    return book

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -71,6 +72,10 @@ def test_pack_has_the_pages_proposals_decisions_and_sheets(tmp_path: Path) -> No
             f"/web/runs/{run_id[1]}/proposals/{accepted}/decision",
             data={"decision": "accept", "csrf": chair.cookies["kapacitet_csrf"]},
         )
+        download = chair.get("/web/pack.xlsx", params={"collaboration": "lung", "week": WEEK})
+        assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
+        downloaded = openpyxl.load_workbook(io.BytesIO(download.content))
+        assert _column(downloaded["Forslag"], "Pseudonym") == shown
     out = tmp_path / "pack"
     printed = _pack(database_url, out, "--today", "2026-11-23")
     assert f"(run {run_id[1]}, {len(shown)} proposals" in printed

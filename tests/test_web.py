@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,12 +38,22 @@ class Site:
     database_url: str
 
 
-@pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    """The generated week (small scale) stored and served on a free loopback port."""
+def _site(database_url: str) -> Iterator[Site]:
     tokens = seed_store(database_url)
     with serve(database_url) as base:
         yield Site(base=base, tokens=tokens, database_url=database_url)
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    """The generated week (small scale) stored and served on a free loopback port."""
+    yield from _site(database_url)
+
+
+@pytest.fixture
+def browser_site(tmp_path: Path) -> Iterator[Site]:
+    """As ``site``, on SQLite only: the browser tests are the slow ones, the store is the same."""
+    yield from _site(f"sqlite:///{(tmp_path / 'web.sqlite').as_posix()}")
 
 
 def _audit(database_url: str) -> list[dict[str, Any]]:
@@ -57,13 +68,13 @@ def _audit(database_url: str) -> list[dict[str, Any]]:
 # ---- in the browser ------------------------------------------------------------------------
 
 
-def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(site: Site) -> None:
+def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(browser_site: Site) -> None:
     """Done-when path in Chromium: log in, filter, accept two, reject one, re-solve, audit."""
     shots = artifacts_dir()
-    with browser_page(viewport={"width": 1440, "height": 900}) as page:
-        page.goto(f"{site.base}/web/review?collaboration=lung&week={WEEK}")
+    with browser_page(viewport={"width": 1440, "height": 900}, locale="da-DK") as page:
+        page.goto(f"{browser_site.base}/web/review?collaboration=lung&week={WEEK}")
         assert "/web/login" in page.url
-        page.get_by_label("Adgangstoken").fill(site.tokens.chair)
+        page.get_by_label("Adgangstoken").fill(browser_site.tokens.chair)
         page.get_by_role("button", name="Log ind").click()
         page.wait_for_url(re.compile(r"/web/review"))
         assert page.locator("html").get_attribute("lang") == "da"
@@ -100,6 +111,7 @@ def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(site: Site) 
         page.locator(f"#p-{rejected}").get_by_role("button", name="Afvis").click()
         page.wait_for_selector(f"#p-{rejected} .tag.reject")
         assert page.url.endswith(f"#p-{rejected}") and "action=new" in page.url
+        page.screenshot(path=str(shots / "review-decided.png"), full_page=True)
 
         # a new run keeps the accepted slots and never proposes the rejected pair again
         page.get_by_label("Dato").fill(TODAY)
@@ -113,7 +125,7 @@ def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(site: Site) 
         again = page.locator(f"#p-{rejected} td").nth(4).inner_text().split()
         assert not again or again[0] != proposed[rejected]
 
-    decisions = [e for e in _audit(site.database_url) if e["path"].endswith("/decision")]
+    decisions = [e for e in _audit(browser_site.database_url) if e["path"].endswith("/decision")]
     assert [(e["resource_id"], e["after"]["decision"]) for e in decisions] == [
         (chosen[0], "accept"),
         (chosen[1], "accept"),
@@ -124,18 +136,18 @@ def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(site: Site) 
     assert decisions[0]["path"] == f"/web/runs/{run_id}/proposals/{chosen[0]}/decision"
 
 
-def test_pages_are_keyboard_usable_labelled_and_screenshotted(site: Site) -> None:
+def test_pages_are_keyboard_usable_labelled_and_screenshotted(browser_site: Site) -> None:
     """Skip link first, every control labelled, focus visible; each page screenshotted."""
     shots = artifacts_dir()
-    with browser_page(viewport={"width": 1366, "height": 800}) as page:
-        page.goto(f"{site.base}/web/review?collaboration=lung&week={WEEK}")
+    with browser_page(viewport={"width": 1366, "height": 800}, locale="da-DK") as page:
+        page.goto(f"{browser_site.base}/web/review?collaboration=lung&week={WEEK}")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip-link"
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == "token"
-        page.keyboard.type(site.tokens.chair)
+        page.keyboard.type(browser_site.tokens.chair)
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"/web/review"))
         page.get_by_label("Dato").fill(TODAY)
@@ -154,13 +166,13 @@ def test_pages_are_keyboard_usable_labelled_and_screenshotted(site: Site) -> Non
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline == "solid"
         for name, path in (("capacity", "/web/capacity"), ("at-risk", "/web/at-risk?days=10")):
-            page.goto(f"{site.base}{path}")
+            page.goto(f"{browser_site.base}{path}")
             page.wait_for_selector("main h1")
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-        page.goto(f"{site.base}/web/review?display=large&lang=en&action=move")
+        page.goto(f"{browser_site.base}/web/review?display=large&lang=en&action=move")
         assert page.locator("html").get_attribute("lang") == "en"
         page.screenshot(path=str(shots / "review-projector-en.png"))
-        page.goto(f"{site.base}/web/capacity")
+        page.goto(f"{browser_site.base}/web/capacity")
         assert page.locator("html").get_attribute("lang") == "en", "language is remembered"
         assert page.locator("h1").inner_text().startswith("Free slots against demand")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import io
 import re
 import secrets
 from pathlib import Path
@@ -31,6 +32,7 @@ from api.security import Principal, Role, engine, principal
 from capacity.vocabulary import COLLABORATIONS
 from reports import meeting
 from reports.meeting import Filters, week_monday
+from reports.meeting_pack import meeting_workbook
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)
 
@@ -85,7 +87,7 @@ UI: dict[str, dict[str, str]] = {
         "days": "Dage frem",
         "large": "Storskærm",
         "normal": "Normal visning",
-        "print": "Udskriv",
+        "print": "Mødepakke til udskrift",
         "workbook": "Hent Excel",
         "language": "Sprog",
     },
@@ -125,7 +127,7 @@ UI: dict[str, dict[str, str]] = {
         "days": "Days ahead",
         "large": "Projector",
         "normal": "Normal view",
-        "print": "Print",
+        "print": "Meeting pack for printing",
         "workbook": "Download Excel",
         "language": "Language",
     },
@@ -416,6 +418,58 @@ def capacity_page(request: Request, bound: Engine = Depends(engine)) -> Response
 def at_risk_page(request: Request, bound: Engine = Depends(engine)) -> Response:
     """The early warning: deadline within N days and no slot held on or before it."""
     return _page(request, bound, "web/at_risk.html")
+
+
+def _pack_meeting(request: Request, bound: Engine) -> meeting.Meeting | Response:
+    """The whole meeting (no filters) of the chosen run as ``who`` may see it."""
+    who = _signed_in(request, bound)
+    if who is None:
+        return _to_login(request)
+    chosen = _choose(request, who, bound)
+    if chosen["run"] is None:
+        return RedirectResponse(
+            "/web/review?" + urlencode({"collaboration": chosen["collaboration"]}), status_code=303
+        )
+    with bound.begin() as conn:
+        return meeting.build_meeting(
+            conn,
+            who,
+            chosen["run"],
+            collaboration=chosen["collaboration"],
+            week=chosen["week"],
+            lang=_lang(request),
+            at_risk_days=_days(request),
+        )
+
+
+@router.get("/pack", response_class=HTMLResponse)
+def pack_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The printable meeting pack of the chosen run (as ``kapacitet report meeting`` writes)."""
+    built = _pack_meeting(request, bound)
+    if isinstance(built, Response):
+        return built
+    response = HTMLResponse(meeting.render_pack_html(built))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/pack.xlsx")
+def pack_workbook(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The meeting pack's Excel workbook of the chosen run."""
+    built = _pack_meeting(request, bound)
+    if isinstance(built, Response):
+        return built
+    buffer = io.BytesIO()
+    meeting_workbook(built).save(buffer)
+    name = f"meeting-{built.collaboration}-{built.week}-run{built.run.run_id}.xlsx"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/runs")
