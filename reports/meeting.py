@@ -25,7 +25,7 @@ from api import runs, store
 from api.schemas import SolveRun
 from api.security import Principal, Role
 from capacity.storage import HORIZON_WEEKS, schema
-from capacity.vocabulary import DANISH_LABELS, Action, ProviderType
+from capacity.vocabulary import DANISH_LABELS, Action, ProviderType, is_foreign_region
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGES = ("da", "en")
@@ -579,7 +579,11 @@ def capacity_overview(
                 for w in weeks
             ),
         )
-        for row in sorted(departments, key=lambda r: (r.region, r.department_id))
+        # Danish regions first, providers abroad last
+        for row in sorted(
+            departments,
+            key=lambda r: (is_foreign_region(r.region), r.region, r.department_id),
+        )
     ]
     return weeks, tuple(rows)
 
