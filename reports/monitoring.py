@@ -197,6 +197,33 @@ class MonitoringError(ValueError):
     """Input the report cannot use; the message says what to change."""
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a report's pathways come from, said in each language."""
+
+    en: str
+    da: str
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return self.da if lang == "da" else self.en
+
+
+def file_source(path: str | Path) -> Source:
+    """The source sentence of a pathways file."""
+    name = Path(path).name
+    return Source(f"completed pathways in {name}", f"afsluttede forløb i {name}")
+
+
+def run_source(folder: str | Path, replication: int) -> Source:
+    """The source sentence of a scenario run folder."""
+    name = Path(folder).name
+    return Source(
+        f"scenario run {name}, replication {replication}",
+        f"scenariekørsel {name}, replikation {replication}",
+    )
+
+
 # ---- the quarter -------------------------------------------------------------------------------
 
 
@@ -503,7 +530,7 @@ class SimulatedQuarter:
     """Pathways of a simulated quarter and a sentence saying where they come from."""
 
     pathways: pd.DataFrame
-    source: str
+    source: Source
 
 
 def simulate_quarter(
@@ -536,9 +563,11 @@ def simulate_quarter(
             "seed": seed,
             "scale": scale,
         }
-        source = (
+        source = Source(
             f"simulated from the bundled reference data (scale {scale:g}, seed {seed}, "
-            f"{warmup_weeks} warm-up weeks from {iso_week(start)})"
+            f"{warmup_weeks} warm-up weeks from {iso_week(start)})",
+            f"simuleret ud fra de medfølgende referencedata (skala {scale:g}, frø {seed}, "
+            f"{warmup_weeks} indkøringsuger fra {iso_week(start)})",
         )
     else:
         label = week or iso_week(mondays[0])
@@ -546,7 +575,11 @@ def simulate_quarter(
         if start > mondays[-1]:
             raise MonitoringError(f"week {label} is after {quarter}; pass a week before its end")
         base = {"type": "database", "url": database, "week": label}
-        source = f"simulated from the stored snapshot of {label} ({_hide_password(database)})"
+        where = _hide_password(database)
+        source = Source(
+            f"simulated from the stored snapshot of {label} ({where})",
+            f"simuleret ud fra det gemte øjebliksbillede af {label} ({where})",
+        )
     horizon = (mondays[-1] - start).days // 7 + 1
     if horizon > 104:
         raise MonitoringError(
@@ -598,7 +631,7 @@ class MonitoringReport:
     """
 
     quarter: Quarter
-    source: str
+    source: Source
     counts: npt.NDArray[np.int64]
     status: npt.NDArray[np.int8]
     days: pd.DataFrame
@@ -632,7 +665,7 @@ def _days_text(value: object) -> str:
 
 
 def build_report(
-    pathways: pd.DataFrame, quarter: Quarter, source: str, threshold: int = suppression.THRESHOLD
+    pathways: pd.DataFrame, quarter: Quarter, source: Source, threshold: int = suppression.THRESHOLD
 ) -> MonitoringReport:
     """Count a quarter's pathways (by start date) into the suppressed monitoring table."""
     start = pd.Timestamp(quarter.first)
@@ -834,6 +867,7 @@ def render_html(
     return environment.get_template("monitoring.html").render(
         lang=lang,
         words=words,
+        source=report.source.text(lang),
         report=report,
         columns=[words[c] for c in columns],
         sections=sections,
@@ -884,7 +918,7 @@ def write_excel(report: MonitoringReport, path: Path, lang: str = "da") -> Path:
         {
             "": [
                 f"{words['title']} — {report.quarter}",
-                f"{words['source']}: {report.source}",
+                f"{words['source']}: {report.source.text(lang)}",
                 f"{words['pathways_counted']}: {report.counted}",
                 words["categories_note"],
                 words["suppression_note"],
