@@ -101,6 +101,42 @@ def test_computed_deadline_is_recomputed_by_its_rule() -> None:
     assert patients.loc[1, "deadline_rule"] == "given"
 
 
+def test_departments_named_by_sor_code_import_alike() -> None:
+    """Bundles naming departments only by SOR code (urn:oid:1.2.208.176.1.1) import as if they
+    used kapacitet's department id: the SOR code is the department_id."""
+    example = _example()
+    capacity = validate_bundle(
+        read_bundle(write_json(capacity_bundle(example)).replace(m.DEPARTMENT_SYSTEM, m.SOR_SYSTEM))
+    )
+    referrals = write_json(referrals_bundle(example.patients))
+    patients = validate_bundle(
+        read_bundle(referrals.replace(m.DEPARTMENT_SYSTEM, m.SOR_SYSTEM)),
+        capacity["departments"],
+        capacity["services"],
+    )["patients"]
+    pd.testing.assert_frame_equal(capacity["capacity"], example.capacity)
+    pd.testing.assert_frame_equal(patients, example.patients)
+
+
+def test_sor_codes_are_exported_beside_the_department_id() -> None:
+    """A departments table with a sor_code column gives Organizations both identifiers."""
+    example = _example()
+    departments = example.departments.head(1).assign(sor_code="6008002")
+    bundle = capacity_bundle(
+        replace(
+            example,
+            departments=departments,
+            services=example.services.head(0),
+            capacity=example.capacity.head(0),
+        )
+    )
+    organization = bundle.entry[0].resource
+    assert [(i.system, i.value) for i in organization.identifier] == [
+        (m.DEPARTMENT_SYSTEM, departments.loc[0, "department_id"]),
+        (m.SOR_SYSTEM, "6008002"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("file", "kind"),
     [
@@ -304,6 +340,14 @@ def test_fhir_structure_errors_come_from_fhir_resources() -> None:
     ("document", "expression"),
     [
         (b"{not json", "Bundle"),
+        (
+            {
+                "resourceType": "Bundle",
+                "type": "batch",
+                "entry": [{"resource": {"resourceType": "Bed"}}],
+            },
+            "Bundle.entry[0].resource.resourceType",
+        ),
         ({"resourceType": "Patient"}, "Bundle.resourceType"),
         ({"resourceType": "Bundle", "type": "collection"}, "Bundle.entry"),
     ],

@@ -22,7 +22,7 @@ from fhir.resources.R4B.resource import Resource
 from sqlalchemy import Connection, Engine
 
 from api import runs, store
-from api.problems import ApiProblem
+from api.problems import RESPONSES, ApiProblem
 from api.routers.patients import store_dataset, validated_records
 from api.security import Principal, Role, connection, engine, principal, require
 from interop.fhir.exports import appointments_bundle
@@ -31,6 +31,33 @@ from interop.fhir.mapping import FHIR_JSON
 from interop.fhir.outcome import BundleRejected, FhirIssue, information, operation_outcome
 
 router = APIRouter(prefix="/v1/fhir", tags=["fhir"])
+
+_OUTCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
+}
+_BUNDLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["resourceType", "type"],
+    "properties": {
+        "resourceType": {"const": "Bundle"},
+        "type": {"type": "string"},
+        "entry": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _fhir(
+    description: str, schema: dict[str, Any] | None = None, problem: bool = False
+) -> dict[str, Any]:
+    """An OpenAPI response in FHIR JSON (an OperationOutcome unless ``schema`` says otherwise);
+    ``problem``: the role check may answer it as problem+json too."""
+    content: dict[str, Any] = {FHIR_JSON: {"schema": schema or _OUTCOME_SCHEMA}}
+    if problem:
+        content |= RESPONSES["4XX"]["content"]
+    return {"description": description, "content": content}
+
 
 _FIELD = re.compile(r"^(?P<table>\w+)\[(?P<row>\d+)\]\.(?P<column>\w+)$")
 _ACCEPTED_TYPES = ("application/fhir+json", "application/json")
@@ -50,13 +77,18 @@ def outcome_response(status_code: int, issues: Sequence[FhirIssue]) -> Response:
 
 @router.post(
     "",
+    response_class=Response,
     responses={
-        200: {
-            "content": {FHIR_JSON: {}},
-            "description": "stored: an informational OperationOutcome",
-        },
-        403: {"content": {FHIR_JSON: {}}, "description": "not the caller's department or region"},
-        422: {"content": {FHIR_JSON: {}}, "description": "an OperationOutcome, issue per problem"},
+        200: _fhir("stored: an informational OperationOutcome saying what changed"),
+        403: _fhir("not the caller's department or region (issues at each element)", problem=True),
+        415: _fhir("not application/fhir+json"),
+        422: _fhir("an invalid Bundle: an OperationOutcome with an issue per problem"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {FHIR_JSON: {"schema": _BUNDLE_SCHEMA}},
+        }
     },
 )
 async def post_bundle(
@@ -155,7 +187,12 @@ def _issues(imported: ImportedBundle, table: str, problem: ApiProblem) -> list[F
 
 @router.get(
     "/Appointment",
-    responses={200: {"content": {FHIR_JSON: {}}, "description": "a searchset Bundle"}},
+    response_class=Response,
+    responses={
+        200: _fhir("a searchset Bundle of Appointments (and AppointmentResponses)", _BUNDLE_SCHEMA),
+        400: _fhir("no run given"),
+        404: _fhir("no such solve run"),
+    },
 )
 def search_appointments(
     run: int | None = None,

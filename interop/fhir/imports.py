@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 import pydantic
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.extension import Extension
@@ -72,10 +73,17 @@ def read_bundle(data: bytes | str | Mapping[str, Any]) -> ImportedBundle:
     """The contract records in a capacity or referral Bundle; raises :class:`BundleRejected`
     listing every problem found (FHIR structure first, then what kapacitet needs)."""
     document = _document(data)
+    unknown = _unknown_resource_types(document)
+    if unknown:
+        raise BundleRejected(unknown)
     try:
         bundle = Bundle.model_validate(document)
     except pydantic.ValidationError as error:
         raise BundleRejected(issues_from_validation(error)) from None
+    except (TypeError, ValueError, KeyError, RecursionError) as error:
+        # fhir.resources raises a few plain errors for shapes pydantic never sees
+        issue = FhirIssue("Bundle", f"not a FHIR R4 Bundle: {error}", "structure")
+        raise BundleRejected([issue]) from None
     return _Reader(bundle).read()
 
 
@@ -138,6 +146,33 @@ def _document(data: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
             ]
         )
     return data
+
+
+def _unknown_resource_types(document: Mapping[str, Any]) -> list[FhirIssue]:
+    """Issues for entries whose resourceType FHIR R4 does not define (fhir.resources would fail
+    on them without saying where)."""
+    entries = document.get("entry")
+    if not isinstance(entries, list):
+        return []
+    issues = []
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(resource, Mapping):
+            continue
+        kind = resource.get("resourceType")
+        try:
+            known = issubclass(get_fhir_model_class(str(kind)), Resource)
+        except ValueError:
+            known = False
+        if not known:
+            issues.append(
+                FhirIssue(
+                    f"Bundle.entry[{i}].resource.resourceType",
+                    f"{kind!r} is not a FHIR R4 resource type",
+                    "structure",
+                )
+            )
+    return issues
 
 
 class _Reader:
