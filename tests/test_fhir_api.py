@@ -173,7 +173,7 @@ def test_region_exports_slots_loads_them_solves_and_gets_valid_appointments(
     declarations = next(line for line in loaded.output.splitlines() if "declarations" in line)
     assert int(declarations.split()[1]) > 0  # new declarations for the region's departments
     stored = _outcome(_post(fhir_api.nord, _referrals(fhir_api)), 200)
-    assert "stored 8 patients rows" in next(iter(stored.values()))
+    assert "stored 8 patients from the Bundle; patients: 8 inserted" in next(iter(stored.values()))
     run_id = _solve(fhir_api.nord)
     bundle = _appointments(fhir_api.nord, run_id)
     appointments = [e.resource for e in bundle.entry]
@@ -192,6 +192,14 @@ def test_region_exports_slots_loads_them_solves_and_gets_valid_appointments(
             assert actors["HealthcareService"].system == m.SERVICE_SYSTEM
     assert seen == ours
     assert any(a.status == "proposed" for a in appointments)
+    out = tmp_path / "proposals.json"
+    cli_export = runner.invoke(
+        cli.app,
+        ["fhir", "export", "--run", str(run_id), "--db", fhir_api.database_url, "--out", str(out)],
+    )
+    assert cli_export.exit_code == 0, cli_export.output
+    everyone = Bundle.model_validate_json(out.read_text(encoding="utf-8"))
+    assert everyone.total == len(fhir_api.dataset.patients)  # the CLI sees every region
 
 
 def test_department_posts_only_its_own_slots(fhir_api: FhirApi) -> None:

@@ -144,9 +144,10 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
             after={"fhir": imported.kind, table: records, "counts": counts},
         )
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    what = "capacity rows" if table == "capacity" else "patients"
     kind = "capacity declarations" if table == "capacity" else "patients"
     return fhir_response(
-        information(f"stored {len(records)} {table} rows from the Bundle; {kind}: {summary}")
+        information(f"stored {len(records)} {what} from the Bundle; {kind}: {summary}")
     )
 
 
