@@ -49,7 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "booking": "Nuværende booking",
         "proposed": "Foreslået tid",
         "travel_km": "Afstand (km)",
-        "provider_type": "Udbydertype",
+        "provider_type": "Udbyder",
         "reason": "Begrundelse",
         "action": "Handling",
         "decision": "Beslutning",
