@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 MEDIA_TYPE = "application/problem+json"
@@ -119,6 +120,17 @@ def install(app: FastAPI) -> None:
             f"{len(errors)} field(s) invalid; see errors",
             kind="validation",
             errors=errors,
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, error: DataError) -> JSONResponse:
+        # The driver refused a value the client sent (PostgreSQL: a NUL character, text longer
+        # than its column); the transaction was rolled back, so nothing was half written.
+        return problem_response(
+            422,
+            "a value cannot be stored or searched for: a NUL character, or text longer than "
+            "its field allows; check the strings sent",
+            kind="validation",
         )
 
     @app.exception_handler(Exception)

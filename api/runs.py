@@ -76,7 +76,23 @@ def patient_count(bound: Engine, body: SolveRunIn) -> int:
 def queue_run(
     bound: Engine, who: Principal, body: SolveRunIn, path: str, *, status: str = "queued"
 ) -> SolveRun:
-    """Record a requested solve run (audited); :func:`execute_run` solves it later."""
+    """Record a requested solve run (audited); :func:`execute_run` solves it later.
+
+    422 when no patient waits in its scope: there is nothing to solve.
+    """
+    if patient_count(bound, body) == 0:
+        scope = f"collaboration {body.collaboration.value}" if body.collaboration else "the store"
+        raise ApiProblem(
+            422,
+            f"no waiting patients in {scope}: nothing to solve",
+            kind="validation",
+            errors=[
+                {
+                    "field": "collaboration" if body.collaboration else "body",
+                    "message": "no patients",
+                }
+            ],
+        )
     with bound.begin() as conn:
         run_id = conn.execute(
             store.solve_runs.insert()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure
 
@@ -23,6 +24,10 @@ EXAMPLE_PATIENT: dict[str, Any] = {
     "accepts_private": True,
     "accepts_foreign": False,
 }
+
+
+#: A stored row's id in a path (a 32-bit database integer: larger ones are 422, not 500).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class PatientRecord(BaseModel):
@@ -92,8 +97,18 @@ class SolveRunIn(BaseModel):
     )
 
     today: dt.date
-    week: str | None = Field(default=None, pattern=r"^\d{4}-W\d{2}$")
+    week: str | None = Field(default=None, pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
     collaboration: Collaboration | None = None
+
+    @field_validator("week")
+    @classmethod
+    def _existing_week(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.date.fromisocalendar(int(value[:4]), int(value[6:]), 1)
+            except ValueError as error:
+                raise ValueError(f"{value} is not a week of the ISO calendar") from error
+        return value
 
 
 RunStatus = Literal["queued", "running", "done", "failed"]

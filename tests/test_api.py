@@ -640,3 +640,17 @@ def test_cli_token_expiry_list_and_revoke(database_url: str) -> None:
         cli.app, ["token", "create", "--role", "admin", "--expires-in", "x", "--db", database_url]
     )
     assert bad.exit_code == 2 and "--expires-in" in bad.output
+
+
+def test_inputs_schemathesis_found_are_4xx_not_500(api: Api) -> None:
+    """A week not in the ISO calendar, an id beyond the database's integers, a NUL character
+    and a solve with no patients in scope are 422 problem+json naming the field."""
+    week = api.nord.post("/v1/solve-runs", json={"today": TODAY, "week": "2025-W53"})
+    assert week.status_code == 422 and week.json()["errors"][0]["field"] == "week"
+    huge = api.nord.get(f"/v1/solve-runs/{2**70}")
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "run_id"
+    nul = api.nord.get("/v1/capacity/history", params={"department_id": "H42\x0011"})
+    assert nul.status_code in (200, 422)  # SQLite stores NUL; PostgreSQL refuses it: 422
+    assert nul.status_code == 200 or nul.headers["content-type"] == "application/problem+json"
+    empty = api.nord.post("/v1/solve-runs", json={"today": TODAY, "collaboration": "urinary"})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "collaboration"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Connection
 
 from api import store
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 @router.get("")
 def list_audit(
-    limit: int = 1000,
+    limit: int = Query(default=1000, ge=1, le=100_000),
     who: Principal = Depends(require(Role.ADMIN)),
     conn: Connection = Depends(connection),
 ) -> list[dict[str, Any]]:

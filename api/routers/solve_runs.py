@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import Connection, Engine
 
 from api import runs
-from api.schemas import Decision, DecisionIn, SolveRun, SolveRunIn
+from api.schemas import Decision, DecisionIn, RowId, SolveRun, SolveRunIn
 from api.security import Principal, Role, connection, engine, principal, require
 
 router = APIRouter(prefix="/v1/solve-runs", tags=["solve runs"])
@@ -51,7 +51,7 @@ def start_solve_run(
 
 @router.get("/{run_id}", response_model=SolveRun)
 def get_solve_run(
-    run_id: int, who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    run_id: RowId, who: Principal = Depends(principal), conn: Connection = Depends(connection)
 ) -> SolveRun:
     """One solve run: status, snapshot (time and data version), tiers, KPIs and certificate."""
     return runs.get_run(conn, run_id)
@@ -59,7 +59,7 @@ def get_solve_run(
 
 @router.get("/{run_id}/proposals")
 def list_proposals(
-    run_id: int, who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    run_id: RowId, who: Principal = Depends(principal), conn: Connection = Depends(connection)
 ) -> list[dict[str, Any]]:
     """The run's proposals the caller may see, each with its reason (409 until it is done)."""
     return runs.visible_proposals(conn, who, run_id)
@@ -67,7 +67,7 @@ def list_proposals(
 
 @router.post("/{run_id}/proposals/{patient_id}/decision", response_model=Decision)
 def decide(
-    run_id: int,
+    run_id: RowId,
     patient_id: str,
     body: DecisionIn,
     request: Request,

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from api import store
 from api.problems import ApiProblem
+from api.schemas import RowId
 from api.security import (
     Principal,
     Role,
@@ -145,7 +146,7 @@ def get_tokens(
 
 @router.delete("/{token_id}", response_model=TokenOut)
 def delete_token(
-    token_id: int,
+    token_id: RowId,
     request: Request,
     who: Principal = Depends(require(Role.ADMIN)),
     conn: Connection = Depends(connection),
