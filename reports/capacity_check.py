@@ -250,6 +250,11 @@ def stored_balance(url: str | None, weeks: Sequence[str]) -> Balance:
     from capacity.storage import read_snapshot
 
     dataset = read_snapshot(url)
+    if dataset.capacity.empty and dataset.patients.empty:
+        raise CapacityCheckError(
+            "the database holds no capacity or patients; load the weeks first "
+            "(kapacitet load DIR) or use --reference"
+        )
     capacity = dataset.capacity.merge(
         dataset.departments[["department_id", "region", "provider_type"]], on="department_id"
     )
@@ -294,9 +299,16 @@ def stored_balance(url: str | None, weeks: Sequence[str]) -> Balance:
 
 
 def _week_labels(dates: pd.Series) -> npt.NDArray[np.object_]:
-    iso = pd.DatetimeIndex(dates).isocalendar()
-    labels = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
-    return np.asarray(labels.where(pd.DatetimeIndex(dates).notna().to_numpy(), ""), dtype=object)
+    days = pd.Series(pd.to_datetime(dates).to_numpy())
+    iso = days.dt.isocalendar()
+    known = days.notna()
+    labels = pd.Series("", index=days.index, dtype=object)
+    labels[known] = (
+        iso["year"][known].astype(int).astype(str)
+        + "-W"
+        + iso["week"][known].astype(int).map("{:02d}".format)
+    )
+    return labels.to_numpy(dtype=object)
 
 
 def _weekly_table(
@@ -484,8 +496,8 @@ def _network(
             "department_id": net.departments["department_id"]
             .astype(str)
             .to_numpy()[net.bucket_department],
-            "collaboration": [s.split("/")[0] for s in service],
-            "procedure": [s.split("/")[1] for s in service],
+            "collaboration": pd.Series([s.split("/")[0] for s in service], dtype=object),
+            "procedure": pd.Series([s.split("/")[1] for s in service], dtype=object),
             "date": pd.Timestamp(problem.today) + pd.to_timedelta(net.bucket_day, unit="D"),
             "slots": net.bucket_capacity.astype(np.int64),
         }
@@ -819,13 +831,18 @@ def stored_check(
     url: str | None, year: int, weeks: str | None = None, *, network_weeks: int = NETWORK_WEEKS
 ) -> CapacityCheck:
     """The check on a database of weekly loads: the balance over the stored weeks of the
-    period, and the network analyses on up to ``network_weeks`` stored weeks with capacity."""
-    from capacity.storage import read_snapshot
+    period, and the network analyses on up to ``network_weeks`` of the weeks loads were made
+    for (a load's first declared week; each the snapshot of that week: its six weeks of slots
+    and every stored patient)."""
+    from capacity.storage import declaration_history, read_snapshot
 
     labels = iso_weeks(year, weeks)
     balance = stored_balance(url, labels)
-    declared = balance.weekly.groupby("week")["capacity"].sum()
-    with_slots = [w for w in labels if declared.get(w, 0) > 0]
+    # the week each load was made for: the first week it declared (a weekly load declares
+    # its week and the five after it)
+    history = declaration_history(url)
+    load_weeks = set(history.groupby("load_id")["week"].min()) if len(history) else set()
+    with_slots = [w for w in labels if w in load_weeks]
     analyses = []
     for week in sample_weeks(with_slots, network_weeks):
         dataset = read_snapshot(url, week=week)
