@@ -27,7 +27,9 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.linalg import null_space
+from scipy.linalg import qr, solve_triangular
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 #: Counts from 1 to THRESHOLD - 1 are not published (Sundhedsdatastyrelsen's rule, brief 6).
 THRESHOLD: Final = 5
@@ -163,11 +165,40 @@ def _determined(status: npt.NDArray[np.int8], all_lines: list[IntArray], size: i
             rows.append(row)
     if not rows:
         return hidden
-    basis = null_space(np.array(rows))
-    if basis.size == 0:
-        return hidden
-    free = np.abs(basis).max(axis=1) > 1e-9
-    return hidden[~free]
+    matrix = np.array(rows)
+    # cells that share no equation are independent: solve each connected block on its own
+    linked = csr_matrix(matrix != 0)
+    blocks, block_of = connected_components(linked.T @ linked, directed=False, return_labels=True)
+    determined = np.zeros(hidden.size, dtype=bool)
+    row_block = block_of[np.asarray(linked.argmax(axis=1)).ravel()]
+    for block in range(blocks):
+        columns = np.flatnonzero(block_of == block)
+        part = matrix[np.ix_(row_block == block, columns)]
+        determined[columns] = ~_free(part)
+    return hidden[determined]
+
+
+def _free(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Per column (unknown) of ``matrix @ x = b``: whether solutions differ in it.
+
+    A rank-revealing QR with column pivoting, ``matrix[:, order] = Q [R11 R12; 0 0]``: the
+    unknowns after the rank are free, and a leading unknown is fixed exactly when its row of
+    ``R11^-1 R12`` is zero (no null-space vector moves it).
+    """
+    rows, columns = matrix.shape
+    if rows == 0:
+        return np.ones(columns, dtype=bool)
+    upper, order = qr(matrix, mode="r", pivoting=True)
+    diagonal = np.abs(np.diag(upper))
+    tolerance = max(rows, columns) * np.finfo(float).eps * (diagonal.max(initial=0.0) or 1.0)
+    rank = int((diagonal > tolerance).sum())
+    free = np.ones(columns, dtype=bool)
+    if rank == columns:
+        free[:] = False
+        return free
+    moves = solve_triangular(upper[:rank, :rank], upper[:rank, rank:columns])
+    free[order[:rank]] = np.abs(moves).max(axis=1) > 1e-9
+    return free
 
 
 def labels(counts: npt.ArrayLike, status: npt.ArrayLike) -> npt.NDArray[np.object_]:

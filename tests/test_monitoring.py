@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
+from typer.testing import CliRunner
 
-from reports import suppression
+from capacity.validation import ValidationFailed
+from capacity.vocabulary import COLLABORATIONS, PROCEDURES, REGIONS
+from kapacitet.cli import app
+from reports import monitoring, suppression
+from reports.monitoring import Quarter, build_report, read_pathways
 from reports.suppression import Dimension, Status, lines, suppress
 
 # ---- suppression -------------------------------------------------------------------------------
@@ -124,3 +135,242 @@ def test_a_table_without_small_counts_is_published_whole():
     """Nothing is hidden when no count is between 1 and 4 (zeros are not sensitive)."""
     cube, dims = with_totals(np.array([[0, 10], [6, 30]]), nested=False)
     assert (suppress(cube, dims) == Status.SHOWN).all()
+
+
+# ---- pathways and the report ---------------------------------------------------------------------
+
+HEADER = "patient_id,collaboration,procedure,home_region,deadline,start_date,exceed_reason\n"
+
+
+def pathways_csv(tmp_path: Path, rows: list[str], name: str = "pathways.csv") -> Path:
+    """A pathways file with the given data rows."""
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def quarter_of_pathways(seed: int = 1, n: int = 3000) -> pd.DataFrame:
+    """Random normalised pathways in 2026-Q3: mostly within, some exceeded for each reason."""
+    rng = np.random.default_rng(seed)
+    category = rng.choice(
+        ["within", "health", "patient_wish", "capacity", "not_complied"],
+        size=n,
+        p=[0.9, 0.05, 0.035, 0.01, 0.005],
+    )
+    return monitoring._normalised(
+        pd.DataFrame(
+            {
+                "patient_id": [f"pt-{i:06d}" for i in range(n)],
+                "collaboration": rng.choice(COLLABORATIONS, n),
+                "procedure": rng.choice(PROCEDURES, n),
+                "home_region": rng.choice(REGIONS, n),
+                "department_id": pd.NA,
+                "start_date": pd.Timestamp("2026-07-01")
+                + pd.to_timedelta(rng.integers(0, 92, n), "D"),
+                "days_exceeded": np.where(category == "within", 0, rng.integers(1, 30, n)),
+                "category": category,
+            }
+        )
+    )
+
+
+def test_quarters_have_their_days_and_mondays():
+    """2026-Q3 runs from 1 July to 30 September and has 13 Mondays; a bad name is refused."""
+    q3 = Quarter.parse("2026-Q3")
+    assert (q3.first, q3.last) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    assert len(q3.mondays()) == 13 and q3.mondays()[0] == dt.date(2026, 7, 6)
+    with pytest.raises(monitoring.MonitoringError, match="expected YYYY-Qn"):
+        Quarter.parse("2026-Q5")
+
+
+def test_a_pathways_file_is_counted_in_the_three_categories(tmp_path: Path):
+    """Within, the three complied reasons and not complied land in their columns; the start
+    after the deadline gives the days exceeded; a row outside the quarter is not counted."""
+    path = pathways_csv(
+        tmp_path,
+        [
+            "a1,lung,surgery,Hovedstaden,2026-07-10,2026-07-09,",
+            "a2,lung,surgery,Hovedstaden,2026-07-10,2026-07-10,",
+            "a3,lung,surgery,Hovedstaden,2026-07-10,2026-07-14,health",
+            "a4,lung,surgery,Hovedstaden,2026-07-10,2026-07-16,patient_wish",
+            "a5,lung,surgery,Sjælland,2026-07-10,2026-07-20,capacity",
+            "a6,breast,surgery,Sjælland,2026-08-10,2026-08-12,not_complied",
+            "a7,breast,surgery,Sjælland,2026-06-10,2026-06-12,not_complied",
+        ],
+    )
+    pathways = read_pathways(path)
+    assert pathways["days_exceeded"].tolist() == [0, 0, 4, 6, 10, 2, 2]
+    report = build_report(pathways, Quarter.parse("2026-Q3"), monitoring.file_source(path))
+    national = dict(zip(monitoring.CATEGORIES, report.counts[0, 0, 0], strict=True))
+    assert national == {
+        "pathways": 6,
+        "within": 2,
+        "complied": 3,
+        "health": 1,
+        "patient_wish": 1,
+        "capacity": 1,
+        "not_complied": 1,
+    }
+    assert (report.counted, report.ignored) == (6, 1)
+
+
+def test_problems_in_a_pathways_file_name_file_row_and_column(tmp_path: Path):
+    """Every problem is listed at once as file:line:column with what to do."""
+    path = pathways_csv(
+        tmp_path,
+        [
+            "a1,lung,surgery,Hovedstaen,2026-07-10,2026-07-09,",
+            "a2,lung,surgery,Sjælland,2026-07-10,10-07-2026,",
+            "a3,lung,surgery,Sjælland,2026-07-10,2026-07-14,",
+            "a4,lung,surgery,Sjælland,2026-07-10,2026-07-08,health",
+            "0101801234,lung,surgery,Sjælland,2026-07-10,2026-07-08,",
+            "a6,lung,surgery,Sjælland,2026-07-10,2026-07-20,busy",
+        ],
+    )
+    with pytest.raises(ValidationFailed) as failed:
+        read_pathways(path)
+    lines = str(failed.value).splitlines()
+    assert lines[0] == (
+        "pathways.csv:2:home_region: 'Hovedstaen' is not one of Hovedstaden, Sjælland, "
+        "Syddanmark, Midtjylland, Nordjylland; did you mean 'Hovedstaden'?"
+    )
+    assert lines[1] == "pathways.csv:3:start_date: '10-07-2026' is not a date; expected YYYY-MM-DD"
+    assert lines[2].startswith("pathways.csv:4:exceed_reason: empty, but the start is 4 days")
+    assert lines[3].startswith("pathways.csv:5:exceed_reason: 'health', but the start is not")
+    assert lines[4].startswith("pathways.csv:6:patient_id: looks like a CPR number")
+    assert lines[5].startswith("pathways.csv:7:exceed_reason: 'busy' is not one of health,")
+    assert len(lines) == 6
+
+
+def test_a_missing_column_is_named(tmp_path: Path):
+    """A file without start_date is refused with the columns a pathways file needs."""
+    path = tmp_path / "p.csv"
+    path.write_text("patient_id,collaboration,procedure,home_region,deadline,start\n", "utf-8")
+    with pytest.raises(ValidationFailed, match=r"p\.csv:1:start_date: missing column"):
+        read_pathways(path)
+
+
+def test_parquet_reads_like_csv(tmp_path: Path):
+    """The same pathways as Parquet (dates as dates) read back equal to the CSV."""
+    path = pathways_csv(
+        tmp_path,
+        [
+            "a1,lung,surgery,Hovedstaden,2026-07-10,2026-07-09,",
+            "a2,lung,surgery,Hovedstaden,2026-07-10,2026-07-14,capacity",
+        ],
+    )
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    raw["deadline"] = pd.to_datetime(raw["deadline"])
+    raw.to_parquet(tmp_path / "p.parquet")
+    pd.testing.assert_frame_equal(read_pathways(tmp_path / "p.parquet"), read_pathways(path))
+
+
+def test_no_published_cell_shows_a_count_from_1_to_4():
+    """In the published table no category cell holds 1-4, and days are shown only for groups
+    of at least five exceeded pathways."""
+    report = build_report(
+        quarter_of_pathways(), Quarter.parse("2026-Q3"), monitoring.Source("test", "test")
+    )
+    table = report.published()
+    for column in monitoring.CATEGORIES:
+        shown = table[column][~table[column].isin(["<5", ".."])].astype(int)
+        assert not shown.between(1, 4).any()
+    assert (table[list(monitoring.CATEGORIES)] == "<5").any().any()
+    days = report.days.set_index(["home_region", "collaboration", "procedure"])
+    has_days = table.set_index(["home_region", "collaboration", "procedure"])[
+        "days_exceeded_sum"
+    ].ne("")
+    assert (days.loc[has_days[has_days].index, "exceeded"] >= 5).all()
+    assert table.iloc[0]["days_exceeded_sum"] != ""
+
+
+def test_a_run_counts_capacity_as_offered_only_when_regions_shared():
+    """A simulated capacity exceedance is 'capacity, offered referral' with sharing across
+    regions and 'rules not complied' without."""
+    patients = pd.DataFrame(
+        {
+            "replication": [0, 0, 0],
+            "patient_id": ["a", "b", "c"],
+            "collaboration": ["lung"] * 3,
+            "procedure": ["surgery"] * 3,
+            "home_region": ["Sjælland"] * 3,
+            "department_id": ["RH-THX"] * 3,
+            "treated_week": [1, 1, 2],
+            "days_late": [0, 3, 5],
+            "exceed_reason": ["within", "capacity", "wish"],
+        }
+    )
+    monday = pd.Series([dt.date(2026, 7, 6), dt.date(2026, 7, 13)], index=[1, 2])
+    shared = monitoring.pathways_from_outcomes(patients, monday, cross_region=True)
+    alone = monitoring.pathways_from_outcomes(patients, monday, cross_region=False)
+    assert shared["category"].tolist() == ["within", "capacity", "patient_wish"]
+    assert alone["category"].tolist() == ["within", "not_complied", "patient_wish"]
+    assert shared["start_date"].tolist() == [pd.Timestamp("2026-07-06")] * 2 + [
+        pd.Timestamp("2026-07-13")
+    ]
+
+
+# ---- files and the command ----------------------------------------------------------------------
+
+CHROMIUM = any(Path(p).exists() for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser"))
+
+
+def test_the_command_writes_the_report_from_a_file_in_english(tmp_path: Path):
+    """From a pathways file: HTML in English, the suppressed CSV and an Excel workbook."""
+    frame = quarter_of_pathways(n=400)
+    rows = [
+        f"{r.patient_id},{r.collaboration},{r.procedure},{r.home_region},"
+        f"{(r.start_date - pd.Timedelta(days=r.days_exceeded)).date()},{r.start_date.date()},"
+        + ("" if r.category == "within" else r.category)
+        for r in frame.itertuples()
+    ]
+    path = pathways_csv(tmp_path, rows)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            *["report", "monitoring", "--quarter", "2026-Q3", "--input", str(path)],
+            *["--out", str(out), "--lang", "en", "--no-pdf"],
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "monitoring-2026-Q3.csv",
+        "monitoring-2026-Q3.html",
+        "monitoring-2026-Q3.xlsx",
+    ]
+    html = (out / "monitoring-2026-Q3.html").read_text(encoding="utf-8")
+    assert "Within the maximum waiting time" in html and "Region Sjælland" in html
+    published = pd.read_csv(out / "monitoring-2026-Q3.csv", dtype=str, keep_default_na=False)
+    assert published.iloc[0]["pathways"] == "400"
+    workbook = openpyxl.load_workbook(out / "monitoring-2026-Q3.xlsx")
+    assert workbook.sheetnames == ["2026-Q3", "notes"]
+
+
+def test_a_bad_file_writes_nothing(tmp_path: Path):
+    """A file with a problem prints it with file:line:column, exits 1 and writes no file."""
+    path = pathways_csv(tmp_path, ["a1,lung,surgery,Hovedstaden,2026-07-10,2026-07-20,"])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["report", "monitoring", "--quarter", "2026-Q3", "--input", str(path), "--out", str(out)],
+    )
+    assert result.exit_code == 1
+    assert "pathways.csv:2:exceed_reason: empty, but the start is 10 days" in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_command_simulates_a_quarter_in_danish(tmp_path: Path):
+    """--simulate plays a small country's quarter out and writes Danish HTML (and a PDF)."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["report", "monitoring", "--quarter", "2026-Q3", "--simulate", "--scale", "0.02"]
+        + ["--warmup-weeks", "0", "--out", str(out)]
+        + ([] if CHROMIUM else ["--no-pdf"]),
+    )
+    assert result.exit_code == 0, result.output
+    html = (out / "monitoring-2026-Q3.html").read_text(encoding="utf-8")
+    assert "Inden for maksimal ventetid" in html and "simuleret" in html
+    if CHROMIUM:
+        assert (out / "monitoring-2026-Q3.pdf").read_bytes()[:5] == b"%PDF-"

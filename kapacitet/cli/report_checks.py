@@ -52,6 +52,9 @@ def monitoring_command(
         float, typer.Option(help="With --simulate: size of the country (1 = Denmark).")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="With --simulate/--db: the simulation's seed.")] = 1,
+    warmup_weeks: Annotated[
+        int, typer.Option(help="With --simulate: weeks simulated before the quarter, not counted.")
+    ] = 3,
     replication: Annotated[
         int, typer.Option(help="With a run folder: which replication is the quarter.")
     ] = 0,
@@ -87,7 +90,12 @@ def monitoring_command(
         else:
             with console.status(f"simulating {period} ..."):
                 simulated = monitoring.simulate_quarter(
-                    period, scale=scale, seed=seed, database=db, week=week
+                    period,
+                    scale=scale,
+                    seed=seed,
+                    warmup_weeks=warmup_weeks,
+                    database=db,
+                    week=week,
                 )
             pathways, source = simulated.pathways, simulated.source
         report = monitoring.build_report(pathways, period, source)
