@@ -16,10 +16,10 @@ import io
 import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
@@ -48,6 +48,8 @@ DECIDERS = (Role.REGION, Role.COLLABORATION_CHAIR)
 STARTERS = (Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
 
 _env = meeting.template_environment(TEMPLATES)
+#: A text field of a posted form (missing fields are blank, checked by the route).
+FormText = Annotated[str, Form()]
 
 #: The page's own words (the meeting's words are in reports.meeting.TEXT).
 UI: dict[str, dict[str, str]] = {
@@ -182,10 +184,9 @@ def _principal_of(token: str, bound: Engine) -> Principal | None:
         return None
 
 
-def _csrf_ok(request: Request, form: Any) -> bool:
+def _csrf_ok(request: Request, sent: str) -> bool:
     """Double submit: the form's CSRF token equals the CSRF cookie."""
     cookie = request.cookies.get(CSRF_COOKIE) or ""
-    sent = str(form.get("csrf") or "")
     return bool(cookie) and hmac.compare_digest(cookie.encode(), sent.encode())
 
 
@@ -241,16 +242,25 @@ def login_form(request: Request, next: str = "/web/review") -> HTMLResponse:
     return _render(request, "web/login.html", {"next": _safe_back(next), "error": None})
 
 
+# The form posts are plain (sync) routes: FastAPI reads the form first and runs them in its
+# thread pool, so a solve started from the page does not stall other requests.
+
+
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, bound: Engine = Depends(engine)) -> Response:
+def login(
+    request: Request,
+    token: FormText = "",
+    csrf: FormText = "",
+    next: FormText = "/web/review",
+    bound: Engine = Depends(engine),
+) -> Response:
     """Check the pasted token; on success keep it in an HttpOnly session cookie."""
-    form = await request.form()
     lang = _lang(request)
-    target = _safe_back(str(form.get("next") or "/web/review"))
-    if not _csrf_ok(request, form):
+    target = _safe_back(next or "/web/review")
+    if not _csrf_ok(request, csrf):
         context = {"next": target, "error": UI[lang]["bad_form"]}
         return _render(request, "web/login.html", context, status_code=400)
-    token = str(form.get("token") or "").strip()
+    token = token.strip()
     if _principal_of(token, bound) is None:
         context = {"next": target, "error": UI[lang]["bad_token"]}
         return _render(request, "web/login.html", context, status_code=401)
@@ -261,10 +271,9 @@ async def login(request: Request, bound: Engine = Depends(engine)) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+def logout(request: Request, csrf: FormText = "") -> Response:
     """Forget the session (both cookies)."""
-    form = await request.form()
-    if not _csrf_ok(request, form):
+    if not _csrf_ok(request, csrf):
         return RedirectResponse("/web/review", status_code=303)
     response = RedirectResponse("/web/login", status_code=303)
     for name in (SESSION_COOKIE, CSRF_COOKIE):
@@ -473,26 +482,30 @@ def pack_workbook(request: Request, bound: Engine = Depends(engine)) -> Response
 
 
 @router.post("/runs")
-async def start_run(request: Request, bound: Engine = Depends(engine)) -> Response:
+def start_run(
+    request: Request,
+    collaboration: FormText = "",
+    week: FormText = "",
+    today: FormText = "",
+    csrf: FormText = "",
+    bound: Engine = Depends(engine),
+) -> Response:
     """Start a solve run for the chosen collaboration and week, then show its proposals."""
     who = _signed_in(request, bound)
     if who is None:
         return _to_login(request)
-    form = await request.form()
     lang = _lang(request)
-    collaboration = str(form.get("collaboration") or "")
     if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
         collaboration = who.collaboration
-    week = str(form.get("week") or "")
     back = "/web/review?" + urlencode({"collaboration": collaboration, "week": week})
-    if not _csrf_ok(request, form):
+    if not _csrf_ok(request, csrf):
         return RedirectResponse(_with_params(back, error=UI[lang]["bad_form"]), status_code=303)
     if who.role not in STARTERS:
         error = UI[lang]["not_allowed_run"]
         return RedirectResponse(_with_params(back, error=error), status_code=303)
     try:
         body = SolveRunIn.model_validate(
-            {"today": form.get("today"), "week": week, "collaboration": collaboration}
+            {"today": today, "week": week, "collaboration": collaboration}
         )
         run = runs.start_run(bound, who, body, request.url.path)
     except ValidationError as exc:
@@ -506,30 +519,35 @@ async def start_run(request: Request, bound: Engine = Depends(engine)) -> Respon
 
 
 @router.post("/runs/{run_id}/proposals/{patient_id}/decision")
-async def decide(
-    run_id: int, patient_id: str, request: Request, bound: Engine = Depends(engine)
+def decide(
+    run_id: int,
+    patient_id: str,
+    request: Request,
+    decision: FormText = "",
+    reason: FormText = "",
+    csrf: FormText = "",
+    back: FormText = "/web/review",
+    bound: Engine = Depends(engine),
 ) -> Response:
     """Accept, reject (with a reason) or hold one proposal, then return to the same view."""
     who = _signed_in(request, bound)
     if who is None:
         return _to_login(request)
-    form = await request.form()
     lang = _lang(request)
-    back = _safe_back(str(form.get("back") or "/web/review"))
+    back = _safe_back(back or "/web/review")
 
     def answer(**params: str) -> RedirectResponse:
         return RedirectResponse(_with_params(back, **params) + f"#p-{patient_id}", status_code=303)
 
-    if not _csrf_ok(request, form):
+    if not _csrf_ok(request, csrf):
         return answer(error=UI[lang]["bad_form"])
     if who.role not in DECIDERS:
         return answer(error=UI[lang]["not_allowed"])
-    decision = str(form.get("decision") or "")
-    reason = str(form.get("reason") or "").strip() or None
-    if decision == "reject" and reason is None:
+    why = reason.strip() or None
+    if decision == "reject" and why is None:
         return answer(error=UI[lang]["reject_needs_reason"])
     try:
-        body = DecisionIn.model_validate({"decision": decision, "reason": reason})
+        body = DecisionIn.model_validate({"decision": decision, "reason": why})
         with bound.begin() as conn:
             runs.decide(conn, who, run_id, patient_id, body, request.url.path)
     except ValidationError as exc:
