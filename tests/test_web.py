@@ -309,3 +309,24 @@ def _level(free: int, demand: int) -> str:
         if ratio >= 0.5
         else "severe"
     )
+
+
+def test_a_stale_run_says_why_and_logout_ends_the_session(site: Site) -> None:
+    """Deciding on a run that is no longer the newest shows the API's 409 reason; logout works."""
+    chair = sign_in(site.base, site.tokens.chair)
+    page = start_run(chair).text
+    first = re.search(r'<option value="(\d+)" selected', page)
+    assert first is not None
+    start_run(chair)
+    patient = proposal_ids(page)[0]
+    answer = chair.post(
+        f"/web/runs/{first[1]}/proposals/{patient}/decision",
+        data={"decision": "hold", "csrf": chair.cookies["kapacitet_csrf"]},
+    )
+    assert 'role="alert"' in answer.text and "not the newest solve run" in answer.text
+    stale = chair.get(
+        "/web/review", params={"collaboration": "lung", "week": WEEK, "run": first[1]}
+    )
+    assert 'class="decide' not in stale.text
+    chair.post("/web/logout", data={"csrf": chair.cookies["kapacitet_csrf"]})
+    assert "/web/login" in str(chair.get("/web/review").url)
