@@ -56,8 +56,9 @@ from solver.policy import Policy
 from solver.problem import Problem
 
 TEMPLATES: Final = Path(__file__).with_name("templates")
-#: A service and region is in structural deficit when demand exceeds capacity this often.
-PERSISTENT_SHARE: Final = 0.75
+#: A service and region is in structural deficit when its demand exceeds its declared capacity
+#: over the whole period and in at least this share of the weeks.
+PERSISTENT_SHARE: Final = 0.5
 #: Region label of foreign departments' capacity (no Danish region owns it).
 ABROAD: Final = "abroad"
 ALL: Final = "all"
@@ -143,16 +144,19 @@ class Balance:
         return _summary(pd.concat([weekly, country]), ["collaboration", "region"])
 
     def deficits(self) -> pd.DataFrame:
-        """Services and regions in structural deficit (demand above capacity in at least
-        :data:`PERSISTENT_SHARE` of the weeks), largest mean shortfall first; the country's
-        rows count private and foreign capacity too."""
+        """Services and regions in structural deficit (demand above declared capacity over the
+        period and in at least :data:`PERSISTENT_SHARE` of its weeks), largest mean shortfall
+        first; the country's rows count private and foreign capacity too."""
         keys = ["collaboration", "procedure", "region"]
         country = self.weekly.groupby(["week", "collaboration", "procedure"], as_index=False)[
             ["demand", "capacity"]
         ].sum()
         country["region"] = ALL
         table = _summary(pd.concat([self.weekly, country]), keys)
-        table = table[(table["deficit_share"] >= PERSISTENT_SHARE) & (table["region"] != ABROAD)]
+        over = table["no_capacity"] | (table["utilisation"] > 1)
+        table = table[
+            over & (table["deficit_share"] >= PERSISTENT_SHARE) & (table["region"] != ABROAD)
+        ]
         return table.sort_values("shortfall", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -820,8 +824,9 @@ def reference_check(
 
     labels = iso_weeks(year, weeks)
     balance = reference_balance(labels, scale=scale, seed=seed)
+    # each analysed week is its own draw of the reference week (seed + week number)
     analyses = tuple(
-        analyse_week(generate_week(week, seed=seed, scale=scale), week)
+        analyse_week(generate_week(week, seed=seed + int(week[6:]), scale=scale), week)
         for week in sample_weeks(labels, network_weeks)
     )
     return CapacityCheck(year, tuple(labels), balance, analyses, _names(reference_departments()))
