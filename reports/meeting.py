@@ -324,6 +324,7 @@ class AtRiskRow:
     proposed_department_id: str
     proposed_date: str
     proposed_action: str
+    proposed_days_late: int = 0
 
 
 @dataclass(frozen=True)
@@ -513,6 +514,7 @@ def at_risk_patients(
                 proposed_department_id=proposal.get("department_id") or "",
                 proposed_date=proposal.get("date") or "",
                 proposed_action=proposal.get("action") or "",
+                proposed_days_late=int(proposal.get("days_late") or 0),
             )
         )
     return tuple(rows)

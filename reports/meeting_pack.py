@@ -352,6 +352,7 @@ def meeting_workbook(meeting: Meeting) -> Workbook:
         w["proposed_department"],
         w["proposed_date"],
         t["action"],
+        t["days_late"],
     ]
     risk_rows = [
         [
@@ -366,6 +367,7 @@ def meeting_workbook(meeting: Meeting) -> Workbook:
             r.proposed_department_id or None,
             _day(r.proposed_date),
             term(r.proposed_action, lang) if r.proposed_action else None,
+            r.proposed_days_late if r.proposed_action else None,
         ]
         for r in meeting.at_risk
     ]
