@@ -56,6 +56,7 @@ def _column(sheet: openpyxl.worksheet.worksheet.Worksheet, title: str) -> list[o
 
 def test_pack_has_the_pages_proposals_decisions_and_sheets(tmp_path: Path) -> None:
     """HTML, PDF and workbook are written; the workbook lists the page's rows in its order."""
+    # a lung chair sees all of lung, as the pack (printed as the specialist unit) does
     chromium_path()
     database_url = f"sqlite:///{tmp_path / 'pack.sqlite'}"
     tokens = seed_store(database_url)
@@ -72,6 +73,8 @@ def test_pack_has_the_pages_proposals_decisions_and_sheets(tmp_path: Path) -> No
             f"/web/runs/{run_id[1]}/proposals/{accepted}/decision",
             data={"decision": "accept", "csrf": chair.cookies["kapacitet_csrf"]},
         )
+        at_risk_page = chair.get("/web/at-risk", params={"collaboration": "lung", "week": WEEK})
+        at_risk = re.findall(r'<tr data-patient="([^"]+)"', at_risk_page.text)
         download = chair.get("/web/pack.xlsx", params={"collaboration": "lung", "week": WEEK})
         assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
         downloaded = openpyxl.load_workbook(io.BytesIO(download.content))
@@ -92,6 +95,7 @@ def test_pack_has_the_pages_proposals_decisions_and_sheets(tmp_path: Path) -> No
     patients, decided = _column(proposals, "Pseudonym"), _column(proposals, "Beslutning")
     decisions = dict(zip(patients, decided, strict=True))
     assert decisions[accepted] == "accepteret"
+    assert at_risk and _column(book["I risiko"], "Pseudonym") == at_risk
     per_department = [name for name in book.sheetnames if name.startswith("Fra ")]
     rows = sum(book[name].max_row - 1 for name in per_department)
     assert per_department and rows == len(shown)
