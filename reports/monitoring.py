@@ -547,9 +547,9 @@ def simulate_quarter(
     From the bundled reference data (default): the reference waiting list ``warmup_weeks``
     before the quarter's first Monday at ``scale``, simulated to the quarter's last week (the
     warm-up weeks let the generated backlog clear and are not counted). From a database: the
-    stored snapshot of ``week`` (default the quarter's first week), simulated to the quarter's
-    end; a stored week inside the quarter gives a partial quarter. One replication, default
-    policy (capacity shared across regions), default behaviour.
+    stored snapshot of ``week``, simulated to the quarter's end (default: the latest load week
+    on or before the quarter's start, else the first inside it, which gives a partial quarter).
+    One replication, default policy (capacity shared across regions), default behaviour.
     """
     from scenarios.schema import scenario_from_mapping
     from scenarios.simulate import run_replication
@@ -570,7 +570,7 @@ def simulate_quarter(
             f"{warmup_weeks} indkøringsuger fra {iso_week(start)})",
         )
     else:
-        label = week or iso_week(mondays[0])
+        label = _stored_start_week(database, quarter, week)
         start = dt.date.fromisocalendar(int(label[:4]), int(label[6:]), 1)
         if start > mondays[-1]:
             raise MonitoringError(f"week {label} is after {quarter}; pass a week before its end")
@@ -602,6 +602,34 @@ def simulate_quarter(
         result.patients, monday, bool(scenario.solver_policy().allow_cross_region)
     )
     return SimulatedQuarter(pathways, source)
+
+
+def _stored_start_week(url: str, quarter: Quarter, week: str | None) -> str:
+    """The stored week a replay of ``quarter`` starts from: ``week`` if a load was made for it,
+    else the latest load week on or before the quarter's first Monday, else the first one inside
+    the quarter; :class:`MonitoringError` naming the stored weeks otherwise."""
+    from capacity.storage import declaration_history
+
+    history = declaration_history(url)
+    # a weekly load declares its week and the five after it: its first week is its week
+    loads = sorted(set(history.groupby("load_id")["week"].min())) if len(history) else []
+    if week is not None:
+        if week not in loads:
+            raise MonitoringError(
+                f"no load was made for {week}; stored load weeks: {', '.join(loads) or 'none'}"
+            )
+        return week
+    first, last = iso_week(quarter.mondays()[0]), iso_week(quarter.mondays()[-1])
+    before = [w for w in loads if w <= first]
+    inside = [w for w in loads if first < w <= last]
+    if before:
+        return before[-1]
+    if inside:
+        return inside[0]
+    raise MonitoringError(
+        f"the database holds no load for a week up to {last}; stored load weeks: "
+        f"{', '.join(loads) or 'none'} (load one with kapacitet load DIR, or pass --week)"
+    )
 
 
 def _hide_password(url: str) -> str:

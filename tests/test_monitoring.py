@@ -374,3 +374,24 @@ def test_the_command_simulates_a_quarter_in_danish(tmp_path: Path):
     assert "Inden for maksimal ventetid" in html and "simuleret" in html
     if CHROMIUM:
         assert (out / "monitoring-2026-Q3.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_command_replays_a_quarter_from_the_store(tmp_path: Path):
+    """From a database holding the 2026-W48 load: Q4 is replayed from it (a partial quarter,
+    said in the report); Q3, before any load, is refused with the stored weeks."""
+    from capacity.generate import generate_week
+    from capacity.storage import load_dataset
+
+    url = f"sqlite:///{tmp_path / 'k.sqlite'}"
+    load_dataset(url, generate_week("2026-W48", seed=3, scale=0.02))
+    out = tmp_path / "out"
+    runner = CliRunner()
+    base = ["report", "monitoring", "--db", url, "--out", str(out), "--no-pdf"]
+    refused = runner.invoke(app, [*base, "--quarter", "2026-Q3"])
+    assert refused.exit_code == 1
+    assert "stored load weeks: 2026-W48" in refused.output
+    assert not out.exists() or not any(out.iterdir())
+    result = runner.invoke(app, [*base, "--quarter", "2026-Q4", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    html = (out / "monitoring-2026-Q4.html").read_text(encoding="utf-8")
+    assert "stored snapshot of 2026-W48" in html and "Partial quarter" in html
