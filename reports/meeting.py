@@ -208,6 +208,7 @@ class Filters:
     action: str | None = None
     provider_type: str | None = None
     at_risk: bool = False
+    away: bool = False
     sort: str = "deadline"
 
     @classmethod
@@ -224,6 +225,7 @@ class Filters:
             action=action if action in set(Action) else None,
             provider_type=provider if provider in set(ProviderType) else None,
             at_risk=params.get("at_risk") in ("1", "on", "true"),
+            away=params.get("away") in ("1", "on", "true"),
             sort=sort,
         )
 
@@ -236,6 +238,7 @@ class Filters:
             "action": chosen.action,
             "provider_type": chosen.provider_type,
             "at_risk": "1" if chosen.at_risk else None,
+            "away": "1" if chosen.away else None,
             "sort": None if chosen.sort == "deadline" else chosen.sort,
         }
         return {k: v for k, v in params.items() if v}
@@ -646,6 +649,8 @@ def _matches(row: ProposalRow, filters: Filters) -> bool:
     if filters.action and row.action != filters.action:
         return False
     if filters.provider_type and row.provider_type != filters.provider_type:
+        return False
+    if filters.away and row.department_id in ("", row.home_department_id):
         return False
     return not (filters.at_risk and not row.at_risk)
 

@@ -330,3 +330,26 @@ def test_a_stale_run_says_why_and_logout_ends_the_session(site: Site) -> None:
     assert 'class="decide' not in stale.text
     chair.post("/web/logout", data={"csrf": chair.cookies["kapacitet_csrf"]})
     assert "/web/login" in str(chair.get("/web/review").url)
+
+
+def test_filters_narrow_the_rows_and_keep_the_sort(site: Site) -> None:
+    """Away-from-home and region (home or receiving) filters show exactly the matching rows."""
+    chair = sign_in(site.base, site.tokens.chair)
+    everything = start_run(chair).text
+    rows = re.findall(
+        r'<tr id="p-([^"]+)" class="[^"]*" data-patient="[^"]*" data-home="([^"]*)" '
+        r'data-to="([^"]*)" data-region="([^"]*)" data-to-region="([^"]*)"',
+        everything,
+    )
+    params = {"collaboration": "lung", "week": WEEK, "away": "1", "region": "Syddanmark"}
+    page = chair.get("/web/review", params=params | {"sort": "-deadline"}).text
+    expected = {
+        pid
+        for pid, home, to, region, to_region in rows
+        if to and to != home and "Syddanmark" in (region, to_region)
+    }
+    assert expected and set(proposal_ids(page)) == expected
+    for table in page.split('<table class="proposals"')[1:]:
+        deadlines = re.findall(r'<td class="nowrap">(\d{4}-\d\d-\d\d)', table)
+        assert deadlines == sorted(deadlines, reverse=True), "each group latest deadline first"
+    assert 'aria-sort="descending"' in page

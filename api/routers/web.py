@@ -68,6 +68,7 @@ UI: dict[str, dict[str, str]] = {
         "apply": "Filtrér",
         "reset": "Nulstil",
         "only_at_risk": "Kun i risiko",
+        "only_away": "Kun henvisninger væk fra hjemafdelingen",
         "sort": "Sortér efter",
         "start_run": "Start ny kørsel",
         "start_help": "Løser ventelisten, som den er nu; accepterede forslag beholdes, afviste par "
@@ -108,6 +109,7 @@ UI: dict[str, dict[str, str]] = {
         "apply": "Filter",
         "reset": "Reset",
         "only_at_risk": "Only at risk",
+        "only_away": "Only referrals away from the home department",
         "sort": "Sort by",
         "start_run": "Start a new run",
         "start_help": "Solves the waiting list as it is now; accepted proposals are kept, rejected "
