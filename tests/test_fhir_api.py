@@ -203,9 +203,16 @@ def test_region_exports_slots_loads_them_solves_and_gets_valid_appointments(
 
 
 def test_department_posts_only_its_own_slots(fhir_api: FhirApi) -> None:
-    """A department's capacity Bundle becomes its declaration; slots of another department are
-    403 at each Schedule's actor, and a region may not declare capacity at all."""
+    """A department's capacity Bundle becomes its declaration (a busy Slot is 422 at its status);
+    slots of another department are 403 at each Schedule's actor, and a region may not declare
+    capacity at all."""
     own = _own_capacity(fhir_api, [DEPARTMENT])
+    busy = json.loads(json.dumps(own))
+    slot = next(i for i, e in enumerate(busy["entry"]) if e["resource"]["resourceType"] == "Slot")
+    busy["entry"][slot]["resource"]["status"] = "busy"
+    assert list(_outcome(_post(fhir_api.department, busy), 422)) == [
+        f"Bundle.entry[{slot}].resource.status"
+    ]
     stored = _outcome(_post(fhir_api.department, own), 200)
     assert "capacity declarations: 2 new, 0 superseded" in next(iter(stored.values()))
     history = fhir_api.admin.get("/v1/capacity/history", params={"department_id": DEPARTMENT})
