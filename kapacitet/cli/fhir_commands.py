@@ -34,8 +34,10 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="A FHIR JSON Bundle (capacity or referrals).")],
         db: DatabaseOption = None,
     ) -> None:
-        """Validate a capacity or referral Bundle and store it; exit 1 listing every problem
-        at its FHIRPath if it is invalid (nothing is stored then)."""
+        """Validate a capacity or referral Bundle and store it.
+
+        An invalid Bundle stores nothing: exit 1, one line per problem at its FHIRPath.
+        """
 
         from api import store
         from capacity import frames, storage
@@ -91,8 +93,10 @@ def register(app: typer.Typer) -> None:
         db: DatabaseOption = None,
         out: OutOption = None,
     ) -> None:
-        """Write a solve run's proposals as a Bundle of Appointments (decided ones booked or
-        cancelled, with an AppointmentResponse)."""
+        """Write a solve run's proposals as a Bundle of Appointments.
+
+        Decided proposals are booked or cancelled, each with an AppointmentResponse.
+        """
         from api.problems import ApiProblem
         from api.routers.fhir import run_appointments
         from api.security import Principal, Role
