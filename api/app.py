@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine, event
 
 from api import problems
 from api.routers import (
@@ -27,6 +29,32 @@ from api.routers import (
 from api.runs import abandon_unfinished_runs
 from api.settings import Settings
 from capacity.storage import create_database_engine, upgrade_database
+
+#: How long a SQLite writer waits for another's write lock before "database is locked" (ms).
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def _serve_sqlite_concurrently(engine: Engine) -> None:
+    """Let a SQLite store serve parallel requests: write-ahead logging, patient writers.
+
+    In SQLite's default journal a commit waits until every reader is done, so with many solves
+    reading snapshots a writer holding the lock can wait past the busy timeout and every other
+    writer fails with "database is locked". In WAL mode readers never block a commit (each
+    still reads one consistent snapshot). WAL is a property of the database file; it stays.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _patient_writer(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+    engine.dispose()  # pooled connections predate the listener
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA journal_mode = WAL")
+    finally:
+        raw.close()
 
 
 def create_app(
@@ -48,6 +76,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_database_engine(settings.database_url)
         upgrade_database(engine)
+        _serve_sqlite_concurrently(engine)
         abandon_unfinished_runs(engine)
         app.state.engine = engine
         app.state.run_executor = ThreadPoolExecutor(

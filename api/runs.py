@@ -127,12 +127,12 @@ def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> So
     A failure marks the run ``failed`` with its error (and is raised with ``raise_errors``).
     """
     with bound.begin() as conn:
-        run = get_run(conn, run_id)
-        conn.execute(
+        conn.execute(  # a write first: see store.take_write_lock
             store.solve_runs.update()
             .where(store.solve_runs.c.run_id == run_id)
             .values(status="running")
         )
+        run = get_run(conn, run_id)
     try:
         _solve_and_store(bound, run)
     except Exception as error:

@@ -157,7 +157,12 @@ def engine(request: Request) -> Engine:
 
 
 def connection(request: Request) -> Iterator[Connection]:
-    """A database connection in one transaction, committed when the request succeeds."""
+    """A database connection in one transaction, committed when the request succeeds.
+
+    Declare it ``Depends(connection, scope="function")``: the commit then happens before the
+    response is sent, so a client that got 200 reads its own write in its next request (the
+    default scope commits after the response has left).
+    """
     with request.app.state.engine.begin() as conn:
         yield conn
 

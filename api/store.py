@@ -93,19 +93,30 @@ def data_version(connection: Connection) -> str:
     return f"L{loads}-D{decided}"
 
 
+def take_write_lock(connection: Connection) -> None:
+    """On SQLite, take the database's write lock now, as the transaction's first statement.
+
+    A SQLite transaction that reads first and writes later cannot upgrade its lock while
+    another writer waits, and fails at once ("database is locked"); one that writes first
+    waits its turn (the busy timeout). PostgreSQL needs nothing here.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.execute(
+            solve_runs.update().where(solve_runs.c.run_id == -1).values(status="done")
+        )
+
+
 def lock_decisions(connection: Connection) -> None:
     """Serialise decisions: the first statement of a decision's transaction (held to commit).
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write as the transaction's first
-    statement takes the database's write lock before anything is read (a read first would let
-    two transactions see the same free slot, and the second could not upgrade to write).
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the write lock
+    (:func:`take_write_lock`), taken before anything is read, so two transactions cannot both
+    see the same free slot.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": DECISION_LOCK})
     else:
-        connection.execute(
-            solve_runs.update().where(solve_runs.c.run_id == -1).values(status="done")
-        )
+        take_write_lock(connection)
 
 
 def new_load(connection: Connection, source: str) -> int:

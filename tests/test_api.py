@@ -654,3 +654,64 @@ def test_inputs_schemathesis_found_are_4xx_not_500(api: Api) -> None:
     assert nul.status_code == 200 or nul.headers["content-type"] == "application/problem+json"
     empty = api.nord.post("/v1/solve-runs", json={"today": TODAY, "collaboration": "urinary"})
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "collaboration"
+
+
+SMALL_SCENARIO = """name: auh_loss_small
+base: {type: reference, week: 2026-W48, scale: 0.05}
+horizon_weeks: 2
+capacity:
+  changes:
+    - {type: reduce, department: AUH-KIR, collaboration: upper_gi, procedure: surgery,
+       percent: 50, weeks: [1, 2]}
+replications: 1
+"""
+
+
+def test_scenario_run_is_queued_and_reports_kpis(database_url: str, shared_dir: Path) -> None:
+    """A posted YAML scenario is 202 + Location; polled, it ends done with its KPI summary."""
+    unit_token = make_token(database_url, Role.SPECIALIST_UNIT, "unit")
+    with (
+        running_api(database_url, shared_dir) as api,
+        client(str(api.nord.base_url), unit_token) as unit,
+    ):
+        response = unit.post("/v1/scenario-runs", json={"yaml": SMALL_SCENARIO})
+        assert response.status_code == 202, response.text
+        location = response.headers["location"]
+        assert response.json()["status"] == "queued" and response.json()["replications"] == 1
+        assert api.nord.get(location).status_code == 403
+        run = _wait_until_done(unit, location)
+        assert run["status"] == "done", run
+        kpis = {k["kpi"]: k for k in run["summary"]["kpis"]}
+        assert 0 <= kpis["within_share"]["mean"] <= 1
+        assert run["summary"]["metadata"]["replications"] == 1
+        audit = api.admin.get("/v1/audit").json()
+        assert audit[0]["path"] == "/v1/scenario-runs" and "AUH-KIR" in audit[0]["after"]["yaml"]
+
+
+def test_invalid_scenario_is_422_with_yaml_paths(api: Api) -> None:
+    """Scenario mistakes are 422 problem+json naming the YAML path; folder bases are refused."""
+    mistakes = SMALL_SCENARIO.replace("percent: 50", "percent: 500").replace(
+        "type: reference", "type: refrence"
+    )
+    response = api.admin.post("/v1/scenario-runs", json={"yaml": mistakes})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert "base.type" in fields
+    broken = api.admin.post("/v1/scenario-runs", json={"yaml": "name: [unclosed"})
+    assert [e["field"] for e in broken.json()["errors"]] == ["yaml"]
+    folder = SMALL_SCENARIO.replace(
+        "{type: reference, week: 2026-W48, scale: 0.05}", "{type: folder, path: /etc}"
+    )
+    refused = api.admin.post("/v1/scenario-runs", json={"yaml": folder})
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "base.type", "message": "only 'reference' over the API"}
+    ]
+    too_many = api.admin.post(
+        "/v1/scenario-runs", json={"yaml": SMALL_SCENARIO, "replications": 51}
+    )
+    assert [e["field"] for e in too_many.json()["errors"]] == ["replications"]
+    percent = SMALL_SCENARIO.replace("percent: 50", "percent: 500")
+    out_of_range = api.admin.post("/v1/scenario-runs", json={"yaml": percent})
+    assert [e["field"] for e in out_of_range.json()["errors"]] == ["capacity.changes[0].percent"]

@@ -74,6 +74,23 @@ class Context:
         with self.engine.begin() as conn:
             return str(store.latest_run_id(conn))
 
+    def scenario_run(self) -> str:
+        """A finished scenario run stored directly (simulating one here would take seconds)."""
+        with self.engine.begin() as conn:
+            run_id = conn.execute(
+                store.scenario_runs.insert()
+                .values(
+                    name="matrix",
+                    status="done",
+                    requested_at=store.now(),
+                    replications=1,
+                    scenario={"name": "matrix"},
+                    summary={"kpis": []},
+                )
+                .returning(store.scenario_runs.c.run_id)
+            ).scalar_one()
+        return str(run_id)
+
     def throwaway_token(self) -> str:
         with self.engine.begin() as conn:
             _, token_id = create_token(conn, Role.ADMIN, "throwaway")
@@ -147,6 +164,19 @@ ROWS = (
         params=lambda ctx: {"run_id": ctx.latest_run(), "patient_id": PATIENT},
     ),
     Row("GET", "/v1/audit", _only({"admin": 200})),
+    # a scenario naming an unknown department: past authorisation it is 422, not a simulation
+    Row(
+        "POST",
+        "/v1/scenario-runs",
+        _only({"specialist_unit": 422, "admin": 422}),
+        body=lambda ctx: {"yaml": "name: x\nbase: {type: reference}\nhorizon_weeks: 0\n"},
+    ),
+    Row(
+        "GET",
+        "/v1/scenario-runs/{run_id}",
+        _only({"specialist_unit": 200, "admin": 200}),
+        params=lambda ctx: {"run_id": ctx.scenario_run()},
+    ),
     Row(
         "POST",
         "/v1/tokens",

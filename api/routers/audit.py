@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 def list_audit(
     limit: int = Query(default=1000, ge=1, le=100_000),
     who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> list[dict[str, Any]]:
     """The newest audit entries first: who, when, what, before and after."""
     query = sa.select(store.audit_log).order_by(store.audit_log.c.entry_id.desc()).limit(limit)

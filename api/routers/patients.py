@@ -141,7 +141,7 @@ def post_patients(
 
 @router.get("")
 def list_patients(
-    who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    who: Principal = Depends(principal), conn: Connection = Depends(connection, scope="function")
 ) -> list[dict[str, Any]]:
     """The patients the caller may see, by patient_id."""
     query = sa.select(*_PATIENT_COLUMNS).where(visible(who)).order_by(schema.patients.c.patient_id)
@@ -161,7 +161,9 @@ def _one(conn: Connection, who: Principal, patient_id: str) -> dict[str, Any]:
 
 @router.get("/{patient_id}")
 def get_patient(
-    patient_id: str, who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    patient_id: str,
+    who: Principal = Depends(principal),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> dict[str, Any]:
     """One patient the caller may see."""
     return _one(conn, who, patient_id)
@@ -173,14 +175,15 @@ def patch_patient(
     body: PatientPatch,
     request: Request,
     who: Principal = Depends(require(Role.REGION)),
-    conn: Connection = Depends(connection),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> dict[str, Any]:
     """Change a few fields of one of the region's patients (e.g. pause its deadline)."""
+    # A patch is a load of its own, so the store's data version moves (api.store); written
+    # first, it also takes SQLite's write lock before the read (store.take_write_lock).
+    load_id = store.new_load(conn, f"api patch: {who.name}")
     before = _one(conn, who, patient_id)
     changes = body.model_dump(exclude_unset=True)
     if changes:
-        # A patch is a load of its own, so the store's data version moves (api.store).
-        load_id = store.new_load(conn, f"api patch: {who.name}")
         conn.execute(
             schema.patients.update()
             .where(schema.patients.c.patient_id == patient_id)

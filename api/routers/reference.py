@@ -22,7 +22,7 @@ def _rows(conn: Connection, table: sa.Table, order: list[str]) -> list[dict[str,
 
 @router.get("/departments")
 def list_departments(
-    who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    who: Principal = Depends(principal), conn: Connection = Depends(connection, scope="function")
 ) -> list[dict[str, Any]]:
     """Every department: id, name, hospital, region, provider type and position."""
     return _rows(conn, schema.departments, ["department_id"])
@@ -30,7 +30,7 @@ def list_departments(
 
 @router.get("/services")
 def list_services(
-    who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    who: Principal = Depends(principal), conn: Connection = Depends(connection, scope="function")
 ) -> list[dict[str, Any]]:
     """Every service (department, collaboration, procedure) with its price."""
     return _rows(conn, schema.services, ["department_id", "collaboration", "procedure"])

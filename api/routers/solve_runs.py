@@ -51,7 +51,9 @@ def start_solve_run(
 
 @router.get("/{run_id}", response_model=SolveRun)
 def get_solve_run(
-    run_id: RowId, who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    run_id: RowId,
+    who: Principal = Depends(principal),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> SolveRun:
     """One solve run: status, snapshot (time and data version), tiers, KPIs and certificate."""
     return runs.get_run(conn, run_id)
@@ -59,7 +61,9 @@ def get_solve_run(
 
 @router.get("/{run_id}/proposals")
 def list_proposals(
-    run_id: RowId, who: Principal = Depends(principal), conn: Connection = Depends(connection)
+    run_id: RowId,
+    who: Principal = Depends(principal),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> list[dict[str, Any]]:
     """The run's proposals the caller may see, each with its reason (409 until it is done)."""
     return runs.visible_proposals(conn, who, run_id)
@@ -72,7 +76,7 @@ def decide(
     body: DecisionIn,
     request: Request,
     who: Principal = Depends(require(Role.REGION, Role.COLLABORATION_CHAIR)),
-    conn: Connection = Depends(connection),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> Decision:
     """Accept (book it), reject (never propose the pair again) or hold one proposal."""
     return runs.decide(conn, who, run_id, patient_id, body, request.url.path)

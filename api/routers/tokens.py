@@ -105,9 +105,10 @@ def post_token(
     body: TokenIn,
     request: Request,
     who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> dict[str, Any]:
     """Create a token (admin); the response holds the token itself, shown only this once."""
+    store.take_write_lock(conn)
     if body.department_id is not None:
         known = conn.execute(
             sa.select(schema.departments.c.department_id).where(
@@ -138,7 +139,8 @@ def post_token(
 
 @router.get("", response_model=list[TokenOut])
 def get_tokens(
-    who: Principal = Depends(require(Role.ADMIN)), conn: Connection = Depends(connection)
+    who: Principal = Depends(require(Role.ADMIN)),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> list[dict[str, Any]]:
     """Every token, oldest first, with its expiry and revocation (admin)."""
     return list_tokens(conn)
@@ -149,7 +151,8 @@ def delete_token(
     token_id: RowId,
     request: Request,
     who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> dict[str, Any]:
     """Revoke a token (admin): from now on it is 401. The row stays for the audit log."""
+    store.take_write_lock(conn)
     return revoke_token(conn, token_id, who=who, path=request.url.path)
