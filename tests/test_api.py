@@ -715,3 +715,122 @@ def test_invalid_scenario_is_422_with_yaml_paths(api: Api) -> None:
     percent = SMALL_SCENARIO.replace("percent: 50", "percent: 500")
     out_of_range = api.admin.post("/v1/scenario-runs", json={"yaml": percent})
     assert [e["field"] for e in out_of_range.json()["errors"]] == ["capacity.changes[0].percent"]
+
+
+MOVED = "pt42x00005"  # Midtjylland, booked at H42-07 on 2026-12-01 after its deadline
+SLOT = ("H42-07", "lower_gi", "chemotherapy", "2026-12-01")  # declared free: 0
+
+
+def _proposal(client_: httpx.Client, run_id: int, patient_id: str) -> dict[str, Any]:
+    proposals = client_.get(f"/v1/solve-runs/{run_id}/proposals").json()
+    return next(p for p in proposals if p["patient_id"] == patient_id)
+
+
+def _week_declaration(shared_dir: Path, department_id: str, week: int) -> list[dict[str, Any]]:
+    capacity = read_folder(shared_dir / "contract" / "example").capacity
+    rows = capacity[
+        (capacity["department_id"] == department_id)
+        & (capacity["date"].dt.isocalendar().week == week)
+    ]
+    return [
+        {
+            "department_id": r.department_id,
+            "collaboration": r.collaboration,
+            "procedure": r.procedure,
+            "date": r.date.date().isoformat(),
+            "free_slots": int(r.free_slots),
+        }
+        for r in rows.itertuples()
+    ]
+
+
+def test_slot_freed_by_an_accepted_move_waits_for_a_declaration(
+    api: Api, database_url: str, shared_dir: Path
+) -> None:
+    """A booked patient's accepted move frees its old slot, but no later solve offers it (nor
+    may a proposal relying on it be accepted) until the department declares it free."""
+    base = str(api.nord.base_url)
+    mid = client(base, make_token(database_url, Role.REGION, "mid", region="Midtjylland"))
+    latitude, longitude = 55.35171, 10.33937  # H42-07: the new patient's only reachable option
+    waiting = {
+        "patient_id": "pt42y00001",
+        "collaboration": "lower_gi",
+        "procedure": "chemotherapy",
+        "home_region": "Midtjylland",
+        "home_department_id": "H42-07",
+        "latitude": latitude,
+        "longitude": longitude,
+        "earliest_date": "2026-11-24",
+        "deadline": "2026-12-10",
+        "max_travel_km": 5,
+        "accepts_private": False,
+        "accepts_foreign": False,
+    }
+    with mid:
+        assert mid.post("/v1/patients", json={"patients": [waiting]}).status_code == 200
+        first = _solve(api.admin)["run_id"]
+        moved = _proposal(mid, first, MOVED)
+        assert (moved["action"], moved["booked_department_id"]) == ("move", "H42-07")
+        relying = _proposal(mid, first, "pt42y00001")
+        assert (relying["department_id"], relying["date"]) == (SLOT[0], SLOT[3])
+        decision = f"/v1/solve-runs/{first}/proposals/{{}}/decision"
+        accepted = mid.post(decision.format(MOVED), json={"decision": "accept"})
+        assert accepted.status_code == 200, accepted.text
+        refused = mid.post(decision.format("pt42y00001"), json={"decision": "accept"})
+        assert refused.status_code == 409 and "no longer free" in refused.json()["detail"]
+
+        second = _solve(api.admin)["run_id"]
+        assert _proposal(mid, second, MOVED)["action"] == "keep"
+        assert _proposal(mid, second, "pt42y00001")["action"] == "unassigned"
+
+        rows = _week_declaration(shared_dir, "H42-07", 49)
+        for row in rows:
+            if (row["collaboration"], row["procedure"], row["date"]) == SLOT[1:]:
+                row["free_slots"] = 1
+        with _department_client(api, database_url, "H42-07") as department:
+            declared = department.post("/v1/capacity", json={"capacity": rows})
+            assert declared.status_code == 200, declared.text
+        third = _solve(api.admin)["run_id"]
+        placed = _proposal(mid, third, "pt42y00001")
+        assert (placed["action"], placed["department_id"], placed["date"]) == (
+            "new",
+            SLOT[0],
+            SLOT[3],
+        )
+
+
+def test_weekly_caps_declared_over_the_api_bind_the_solve(api: Api, database_url: str) -> None:
+    """A department's weekly cap of 0 keeps the next solve from placing anyone there that week;
+    re-posting it changes nothing, and caps are checked like weekly_caps.csv."""
+    base = str(api.nord.base_url)
+    with client(base, make_token(database_url, Role.REGION, "mid", region="Midtjylland")) as mid:
+        before = _proposal(mid, _solve(api.admin)["run_id"], MOVED)
+        assert before["department_id"] == "H42-10"
+        cap = {
+            "department_id": "H42-10",
+            "collaboration": "lower_gi",
+            "procedure": "chemotherapy",
+            "week": pd.Timestamp(before["date"]).strftime("%G-W%V"),
+            "max_slots": 0,
+        }
+        with _department_client(api, database_url, "H42-10") as department:
+            posted = department.post("/v1/capacity", json={"weekly_caps": [cap]})
+            assert posted.status_code == 200, posted.text
+            assert posted.json()["weekly_caps"] == {"inserted": 1, "updated": 0, "unchanged": 0}
+            again = department.post("/v1/capacity", json={"weekly_caps": [cap]})
+            assert again.json()["weekly_caps"] == {"inserted": 0, "updated": 0, "unchanged": 1}
+            other = department.post(
+                "/v1/capacity", json={"weekly_caps": [cap | {"department_id": "H42-07"}]}
+            )
+            assert other.status_code == 403
+            assert other.json()["errors"][0]["field"] == "weekly_caps[0].department_id"
+            unoffered = department.post(
+                "/v1/capacity", json={"weekly_caps": [cap | {"collaboration": "lung"}]}
+            )
+            assert unoffered.status_code == 422
+            assert unoffered.json()["errors"][0]["field"].startswith("weekly_caps[0]")
+            empty = department.post("/v1/capacity", json={})
+            assert empty.status_code == 422
+        after = _proposal(mid, _solve(api.admin)["run_id"], MOVED)
+        week_of = pd.Timestamp(after["date"]).strftime("%G-W%V") if after["date"] else None
+        assert (after["department_id"], week_of) != ("H42-10", cap["week"])

@@ -7,12 +7,13 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Engine
 
 from api import store
 from api.problems import ApiProblem
 from api.routers.patients import store_dataset, validated_records
+from api.schemas import LoadSummary
 from api.security import Principal, Role, engine, principal, require
 from capacity.storage import declaration_history
 from capacity.vocabulary import Collaboration, Procedure
@@ -32,11 +33,25 @@ class CapacityRecord(BaseModel):
     free_slots: int = Field(ge=0)
 
 
+class WeeklyCapRecord(BaseModel):
+    """At most ``max_slots`` placements at one service in one ISO week (weekly_caps.csv)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department_id: str = Field(min_length=1, max_length=64)
+    collaboration: Collaboration
+    procedure: Procedure
+    week: str = Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+    max_slots: int = Field(ge=0, le=1_000_000)
+
+
 class CapacityIn(BaseModel):
-    """A department's declaration: every service-day of the weeks it covers.
+    """A department's declaration: every service-day of the weeks it covers, and weekly caps.
 
     Each ISO week the rows touch is declared anew: it supersedes the department's previous
     declaration of that week (history kept). Posting the same rows again changes nothing.
+    ``weekly_caps`` (optional) cap the placements at a service in a week across its days;
+    a cap replaces the stored cap of the same department, service and week.
     """
 
     model_config = ConfigDict(
@@ -52,42 +67,73 @@ class CapacityIn(BaseModel):
                             "date": "2026-11-24",
                             "free_slots": 2,
                         }
-                    ]
+                    ],
+                    "weekly_caps": [
+                        {
+                            "department_id": "H42-11",
+                            "collaboration": "breast",
+                            "procedure": "radiotherapy",
+                            "week": "2026-W48",
+                            "max_slots": 8,
+                        }
+                    ],
                 }
             ]
         },
     )
 
-    capacity: list[CapacityRecord] = Field(min_length=1)
+    capacity: list[CapacityRecord] = Field(default=[], max_length=100_000)
+    weekly_caps: list[WeeklyCapRecord] = Field(default=[], max_length=10_000)
+
+    @model_validator(mode="after")
+    def _something(self) -> CapacityIn:
+        if not self.capacity and not self.weekly_caps:
+            raise ValueError("declare capacity rows, weekly caps or both")
+        return self
 
 
 class DeclarationSummary(BaseModel):
-    """What a declaration changed, per department and ISO week."""
+    """What a declaration changed, per department and ISO week (and in weekly caps, if any)."""
 
     new: int
     superseded: int
     unchanged: int
+    weekly_caps: LoadSummary | None = None
 
 
-@router.post("", response_model=DeclarationSummary)
+@router.post("", response_model=DeclarationSummary, response_model_exclude_none=True)
 def post_capacity(
     body: CapacityIn,
     request: Request,
     who: Principal = Depends(require(Role.DEPARTMENT)),
     bound: Engine = Depends(engine),
 ) -> DeclarationSummary:
-    """Declare the department's free slots; versioned per department and ISO week."""
+    """Declare the department's free slots (versioned per department and ISO week) and its
+    weekly caps; 403 for another department's rows, 422 naming the field for invalid ones."""
+    departments = {
+        "capacity": [row.department_id for row in body.capacity],
+        "weekly_caps": [row.department_id for row in body.weekly_caps],
+    }
     foreign = [
-        {"field": f"capacity[{i}].department_id", "message": "not your department"}
-        for i, row in enumerate(body.capacity)
-        if row.department_id != who.department_id
+        {"field": f"{table}[{i}].department_id", "message": "not your department"}
+        for table, ids in departments.items()
+        for i, department_id in enumerate(ids)
+        if department_id != who.department_id
     ]
     if foreign:
         raise ApiProblem(403, "a department may declare only its own capacity", errors=foreign)
     records = [row.model_dump(mode="json") for row in body.capacity]
-    capacity = validated_records(bound, "capacity", records)
-    report = store_dataset(bound, who, capacity=capacity)
-    summary = DeclarationSummary(**asdict(report.declarations))
+    caps = [row.model_dump(mode="json") for row in body.weekly_caps]
+    given = {}
+    if records:
+        given["capacity"] = validated_records(bound, "capacity", records)
+    if caps:
+        given["weekly_caps"] = validated_records(bound, "weekly_caps", caps)
+    report = store_dataset(bound, who, **given)
+    summary = DeclarationSummary(
+        **asdict(report.declarations),
+        weekly_caps=LoadSummary(**asdict(report.weekly_caps)) if caps else None,
+    )
     with bound.begin() as conn:
         store.append_audit(
             conn,
@@ -95,7 +141,11 @@ def post_capacity(
             "POST",
             request.url.path,
             str(who.department_id),
-            after={"capacity": records, "declarations": summary.model_dump()},
+            after={
+                "capacity": records,
+                "weekly_caps": caps,
+                "declarations": summary.model_dump(exclude_none=True),
+            },
         )
     return summary
 

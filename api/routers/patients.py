@@ -99,7 +99,7 @@ def store_dataset(bound: Engine, who: Principal, **frames_given: pd.DataFrame) -
         services=frames_given.get("services", frames.empty(frames.SERVICES)),
         capacity=frames_given.get("capacity", frames.empty(frames.CAPACITY)),
         patients=frames_given.get("patients", frames.empty(frames.PATIENTS)),
-        weekly_caps=frames.empty(frames.WEEKLY_CAPS),
+        weekly_caps=frames_given.get("weekly_caps", frames.empty(frames.WEEKLY_CAPS)),
         source=f"api: {who.name}",
     )
     try:
