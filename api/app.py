@@ -5,6 +5,7 @@ uvicorn --factory api.app:create_app      # or: kapacitet serve --db URL
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -67,8 +68,9 @@ def create_app(
     """The API on ``database_url`` (else ``$KAPACITET_DB``), migrating the store on start-up.
 
     A solve of at least ``async_threshold`` patients (default 1000,
-    ``$KAPACITET_ASYNC_THRESHOLD``) answers 202 and runs on one of ``run_workers`` background
-    threads the app owns from start-up to shut-down; scenario runs always do.
+    ``$KAPACITET_ASYNC_THRESHOLD``) answers 202 and runs on one of ``run_workers`` (default 2)
+    background threads the app owns from start-up to shut-down; scenario runs always do.
+    Smaller solves answer 200 when done, at most ``run_workers`` of them at a time.
     """
     settings = Settings.resolve(database_url, max_body_bytes, async_threshold, run_workers)
 
@@ -82,6 +84,7 @@ def create_app(
         app.state.run_executor = ThreadPoolExecutor(
             settings.run_workers, thread_name_prefix="kapacitet-run"
         )
+        app.state.solve_slots = threading.BoundedSemaphore(settings.run_workers)
         try:
             yield
         finally:

@@ -41,7 +41,10 @@ def start_solve_run(
     background worker: poll it until ``status`` is ``done`` (or ``failed``).
     """
     if runs.patient_count(bound, body) < request.app.state.settings.async_threshold:
-        return runs.start_run(bound, who, body, request.url.path)
+        # At most run_workers solves at once: more would only share the CPUs (and the GIL)
+        # and finish all of them later; the rest wait their turn here.
+        with request.app.state.solve_slots:
+            return runs.start_run(bound, who, body, request.url.path)
     run = runs.queue_run(bound, who, body, request.url.path)
     request.app.state.run_executor.submit(runs.execute_run, bound, run.run_id)
     response.status_code = 202
