@@ -834,3 +834,36 @@ def test_weekly_caps_declared_over_the_api_bind_the_solve(api: Api, database_url
         after = _proposal(mid, _solve(api.admin)["run_id"], MOVED)
         week_of = pd.Timestamp(after["date"]).strftime("%G-W%V") if after["date"] else None
         assert (after["department_id"], week_of) != ("H42-10", cap["week"])
+
+
+@pytest.mark.slow
+def test_api_benchmark_smoke() -> None:
+    """bench/api.py at a tiny size measures both workloads at 1 and 2 clients."""
+    from bench.api import report, run_benchmark
+
+    summary = run_benchmark(scale=0.02, clients=2, requests=1, cheap_requests=2)
+    assert [(r["workload"], r["clients"]) for r in summary["results"]] == [
+        ("solve", 1),
+        ("solve", 2),
+        ("read run", 1),
+        ("read run", 2),
+    ]
+    assert "req/s ratio" in report(summary)
+
+
+def test_every_request_body_in_openapi_has_an_example(api: Api) -> None:
+    """Each JSON request body the OpenAPI document describes carries at least one example."""
+    document = api.anonymous.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    missing = []
+    for path, operations in document["paths"].items():
+        if path.startswith("/v1/fhir"):
+            continue  # FHIR bodies are FHIR resources, documented by HL7 (another engineer's)
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+            if not schemas[name].get("examples"):
+                missing.append(f"{method.upper()} {path}: {name}")
+    assert missing == []
