@@ -377,18 +377,18 @@ def horizon(week: str) -> tuple[str, ...]:
     return tuple(iso_week(monday + dt.timedelta(weeks=n)) for n in range(HORIZON_WEEKS))
 
 
-def meeting_runs(conn: Connection, collaboration: str, week: str) -> list[SolveRun]:
-    """The finished runs that cover ``collaboration`` in ``week``, newest first (national runs
-    too); queued, running and failed runs have no proposals to show."""
+def meeting_runs(
+    conn: Connection, collaboration: str, week: str | None = None, limit: int = 50
+) -> list[SolveRun]:
+    """The finished runs that cover ``collaboration`` (national runs too) in ``week`` (any
+    week when None), newest first; queued, running and failed runs have no proposals."""
     r = store.solve_runs.c
-    ids = conn.execute(
-        sa.select(r.run_id)
-        .where(
-            sa.or_(r.collaboration == collaboration, r.collaboration.is_(None)),
-            r.week == week,
-        )
-        .order_by(r.run_id.desc())
-    ).scalars()
+    query = sa.select(r.run_id).where(
+        sa.or_(r.collaboration == collaboration, r.collaboration.is_(None))
+    )
+    if week is not None:
+        query = query.where(r.week == week)
+    ids = conn.execute(query.order_by(r.run_id.desc()).limit(limit)).scalars()
     found = [runs.get_run(conn, run_id) for run_id in ids]
     return [run for run in found if getattr(run, "status", "done") == "done"]
 
@@ -396,7 +396,7 @@ def meeting_runs(conn: Connection, collaboration: str, week: str) -> list[SolveR
 def default_week(conn: Connection, collaboration: str, today: dt.date) -> str:
     """The week a meeting most likely reviews: its newest finished run's, else the first week
     from ``today`` on with declared capacity for the collaboration, else ``today``'s week."""
-    for run in meeting_runs_any_week(conn, collaboration):
+    for run in meeting_runs(conn, collaboration, limit=20):
         if run.week:
             return run.week
     d, c = schema.capacity_declarations.c, schema.capacity.c
@@ -407,19 +407,6 @@ def default_week(conn: Connection, collaboration: str, today: dt.date) -> str:
         .where(d.superseded.is_(False), c.collaboration == collaboration, d.week >= current)
     ).scalar()
     return str(declared) if declared else current
-
-
-def meeting_runs_any_week(conn: Connection, collaboration: str) -> list[SolveRun]:
-    """The finished runs that cover ``collaboration`` (any week), newest first."""
-    r = store.solve_runs.c
-    ids = conn.execute(
-        sa.select(r.run_id)
-        .where(sa.or_(r.collaboration == collaboration, r.collaboration.is_(None)))
-        .order_by(r.run_id.desc())
-        .limit(20)
-    ).scalars()
-    found = [runs.get_run(conn, run_id) for run_id in ids]
-    return [run for run in found if getattr(run, "status", "done") == "done"]
 
 
 def department_names(conn: Connection) -> dict[str, str]:
