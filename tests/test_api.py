@@ -841,7 +841,9 @@ def test_api_benchmark_smoke() -> None:
     """bench/api.py at a tiny size measures both workloads at 1 and 2 clients."""
     from bench.api import report, run_benchmark
 
-    summary = run_benchmark(scale=0.02, clients=2, requests=1, cheap_requests=2)
+    summary = run_benchmark(
+        scale=0.02, clients=2, requests=1, cheap_requests=2, baseline_requests=1
+    )
     assert [(r["workload"], r["clients"]) for r in summary["results"]] == [
         ("solve", 1),
         ("solve", 2),
