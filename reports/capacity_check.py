@@ -719,8 +719,12 @@ class WeekAnalysis:
     seconds: float
 
 
-def analyse_week(dataset: Dataset, week: str, policy: Policy | None = None) -> WeekAnalysis:
-    """Maximum compliant flow, department losses, the minimum cut and shadow prices of a week."""
+def analyse_week(
+    dataset: Dataset, week: str, policy: Policy | None = None, engine: str = "scipy"
+) -> WeekAnalysis:
+    """Maximum compliant flow, department losses, the minimum cut and shadow prices of a week
+    (``engine`` computes the flow and the cut: scipy, or networkx; the losses always use
+    scipy)."""
     import time
 
     from solver.shadow import shadow_prices
@@ -728,7 +732,7 @@ def analyse_week(dataset: Dataset, week: str, policy: Policy | None = None) -> W
     started = time.perf_counter()
     problem = Problem.from_dataset(dataset, monday(week))
     network = compliant_network(problem, policy)
-    flow = max_compliant_flow(network)
+    flow = max_compliant_flow(network, engine)
     losses = department_losses(network, flow)
     cut = min_cut_departments(network, flow)
     extra = best_extra_slots(shadow_prices(problem, policy or Policy()))
@@ -817,6 +821,7 @@ def reference_check(
     scale: float = 1.0,
     seed: int = 2026,
     network_weeks: int = NETWORK_WEEKS,
+    engine: str = "scipy",
 ) -> CapacityCheck:
     """The check on the bundled reference data: the balance over the period's weeks, and the
     network analyses on ``network_weeks`` reference weeks spread over it."""
@@ -826,14 +831,21 @@ def reference_check(
     balance = reference_balance(labels, scale=scale, seed=seed)
     # each analysed week is its own draw of the reference week (seed + week number)
     analyses = tuple(
-        analyse_week(generate_week(week, seed=seed + int(week[6:]), scale=scale), week)
+        analyse_week(
+            generate_week(week, seed=seed + int(week[6:]), scale=scale), week, None, engine
+        )
         for week in sample_weeks(labels, network_weeks)
     )
     return CapacityCheck(year, tuple(labels), balance, analyses, _names(reference_departments()))
 
 
 def stored_check(
-    url: str | None, year: int, weeks: str | None = None, *, network_weeks: int = NETWORK_WEEKS
+    url: str | None,
+    year: int,
+    weeks: str | None = None,
+    *,
+    network_weeks: int = NETWORK_WEEKS,
+    engine: str = "scipy",
 ) -> CapacityCheck:
     """The check on a database of weekly loads: the balance over the stored weeks of the
     period, and the network analyses on up to ``network_weeks`` of the weeks loads were made
@@ -851,7 +863,7 @@ def stored_check(
     analyses = []
     for week in sample_weeks(with_slots, network_weeks):
         dataset = read_snapshot(url, week=week)
-        analyses.append(analyse_week(dataset, week))
+        analyses.append(analyse_week(dataset, week, None, engine))
     departments = read_snapshot(url).departments
     return CapacityCheck(year, tuple(labels), balance, tuple(analyses), _names(departments))
 
@@ -958,7 +970,7 @@ def render_html(check: CapacityCheck, generated: dt.datetime | None = None) -> s
             list(top_spof["department_id"]),
             list(top_spof["loss"]),
             "Compliant flow lost if the department is removed",
-            "patients a week who could no longer be seen in time",
+            "patients of the week's waiting list who could no longer be seen in time",
         )
         if len(top_spof)
         else None,

@@ -143,6 +143,9 @@ def capacity_check_command(
             help="Weeks (spread over the period) analysed as networks: SPOF, shadow prices."
         ),
     ] = 2,
+    flow_engine: Annotated[
+        str, typer.Option(help="Max-flow/min-cut engine: scipy (fast) or networkx.")
+    ] = "scipy",
     scale: Annotated[float, typer.Option(help="With --reference: size of the country.")] = 1.0,
     seed: Annotated[int, typer.Option(help="With --reference: the seed.")] = 2026,
     out: Annotated[Path, typer.Option(help="Folder for the HTML, PDF and Excel files.")] = Path(
@@ -161,13 +164,22 @@ def capacity_check_command(
     started = time.perf_counter()
     if db is not None and reference:
         raise _fail("give --db URL or --reference, not both")
+    if flow_engine not in ("scipy", "networkx"):
+        raise _fail(f"--flow-engine {flow_engine!r}: expected scipy or networkx")
     try:
         with console.status("checking capacity ..."):
             if db is not None:
-                check = capacity_check.stored_check(db, year, weeks, network_weeks=network_weeks)
+                check = capacity_check.stored_check(
+                    db, year, weeks, network_weeks=network_weeks, engine=flow_engine
+                )
             else:
                 check = capacity_check.reference_check(
-                    year, weeks, scale=scale, seed=seed, network_weeks=network_weeks
+                    year,
+                    weeks,
+                    scale=scale,
+                    seed=seed,
+                    network_weeks=network_weeks,
+                    engine=flow_engine,
                 )
             written = capacity_check.write_check(check, out, pdf=pdf)
     except (capacity_check.CapacityCheckError, ChromiumMissing) as exc:
