@@ -36,7 +36,7 @@ from solver.solve import solve
 TODAY = dt.date(2026, 11, 23)
 SERVICES = [("lung", "surgery"), ("breast", "chemotherapy")]
 REGIONS = ["Hovedstaden", "Sjælland", "Syddanmark"]
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
