@@ -594,18 +594,38 @@ def _networkx_flow(network: CompliantNetwork) -> CompliantFlow:
     return CompliantFlow(value, bucket_flow, np.array(sorted(cut), dtype=np.int64))
 
 
-def _scipy_max_flow(
-    tails: IntArray, heads: IntArray, capacity: IntArray, source: int, sink: int
-) -> int:
-    """Maximum flow value of an arc list (nodes renumbered compactly first)."""
-    nodes, compact = np.unique(np.concatenate([[source, sink], tails, heads]), return_inverse=True)
-    arcs = len(tails)
-    graph = csr_matrix(
-        (capacity.astype(np.int32), (compact[2 : 2 + arcs], compact[2 + arcs :])),
-        shape=(len(nodes), len(nodes)),
-        dtype=np.int32,
-    )
-    return int(maximum_flow(graph, int(compact[0]), int(compact[1])).flow_value)
+class _Component:
+    """One service's part of the network as a compiled CSR graph, solved again cheaply with
+    some buckets' slots set to zero."""
+
+    def __init__(
+        self,
+        tails: IntArray,
+        heads: IntArray,
+        capacity: IntArray,
+        source: int,
+        sink: int,
+        arc_bucket: IntArray,
+    ) -> None:
+        nodes, compact = np.unique(
+            np.concatenate([[source, sink], tails, heads]), return_inverse=True
+        )
+        rows, columns = compact[2 : 2 + len(tails)], compact[2 + len(tails) :]
+        order = np.lexsort((columns, rows))
+        self.size = len(nodes)
+        self.source, self.sink = int(compact[0]), int(compact[1])
+        self.indices = columns[order].astype(np.int32)
+        self.indptr = np.searchsorted(rows[order], np.arange(self.size + 1)).astype(np.int32)
+        self.data = capacity[order].astype(np.int32)
+        self.bucket = arc_bucket[order]
+
+    def max_flow(self, without: IntArray | None = None) -> int:
+        """The component's maximum flow, with the buckets ``without`` holding no slots."""
+        data = self.data
+        if without is not None:
+            data = np.where(np.isin(self.bucket, without), 0, data).astype(np.int32)
+        graph = csr_matrix((data, self.indices, self.indptr), shape=(self.size, self.size))
+        return int(maximum_flow(graph, self.source, self.sink).flow_value)
 
 
 def department_losses(network: CompliantNetwork, flow: CompliantFlow) -> pd.DataFrame:
@@ -637,23 +657,20 @@ def department_losses(network: CompliantNetwork, flow: CompliantFlow) -> pd.Data
     arc_bucket = np.concatenate(
         [np.full(n_groups + n_options, -1), np.arange(len(buckets))]
     ).astype(np.int64)
-    components = {name: np.flatnonzero(arc_service == name) for name in np.unique(service_of_group)}
-    base = {
-        name: _scipy_max_flow(tails[arcs], heads[arcs], capacity[arcs], source, sink)
-        for name, arcs in components.items()
+    components = {
+        name: _Component(tails[arcs], heads[arcs], capacity[arcs], source, sink, arc_bucket[arcs])
+        for name in np.unique(service_of_group)
+        for arcs in [np.flatnonzero(arc_service == name)]
     }
+    base = {name: component.max_flow() for name, component in components.items()}
     rows = []
     for department, carried in through.items():
         loss = 0
         if carried > 0:
             mine = buckets.index[buckets["department_id"] == department].to_numpy()
             for name in np.unique(service_of_bucket[mine]):
-                arcs = components.get(name)
-                if arcs is None:
-                    continue
-                kept = capacity[arcs].copy()
-                kept[np.isin(arc_bucket[arcs], mine)] = 0
-                loss += base[name] - _scipy_max_flow(tails[arcs], heads[arcs], kept, source, sink)
+                if name in components:
+                    loss += base[name] - components[name].max_flow(without=mine)
         rows.append({"department_id": department, "compliant_flow": int(carried), "loss": loss})
     table = pd.DataFrame(rows, columns=["department_id", "compliant_flow", "loss"])
     return table.sort_values(
