@@ -882,7 +882,18 @@ def stored_check(
         dataset = read_snapshot(url, week=week)
         analyses.append(analyse_week(dataset, week, None, engine))
     departments = read_snapshot(url).departments
-    return CapacityCheck(year, tuple(labels), balance, tuple(analyses), _names(departments))
+    loads_in_period = [w for w in labels if w in load_weeks]
+    notes = (
+        (
+            f"The database holds {len(loads_in_period)} weekly load(s) in the period "
+            f"({', '.join(loads_in_period) or 'none'}): demand counts the stored patients in "
+            "the weeks their deadlines fall in, so weeks without a load show declared capacity "
+            "without demand and utilisation reads low. Load every week for a full-year check.",
+        )
+        if len(loads_in_period) < len(labels) / 2
+        else ()
+    )
+    return CapacityCheck(year, tuple(labels), balance, tuple(analyses), _names(departments), notes)
 
 
 def _names(departments: pd.DataFrame) -> pd.DataFrame:

@@ -441,6 +441,7 @@ def test_the_command_writes_the_check_from_a_database(tmp_path: Path):
     assert sorted(p.name for p in out.iterdir()) == expected
     html = (out / "capacity-check-2026.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in html and "2026-W48 (" in html
+    assert "holds 1 weekly load(s) in the period (2026-W48)" in html
 
 
 def test_the_command_refuses_a_database_without_the_weeks(tmp_path: Path):
