@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,6 +59,8 @@ def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
     free = (merged["free_slots"] - merged["held"].fillna(0).astype("int64")).clip(lower=0)
     return capacity.assign(free_slots=free.to_numpy())
 
+
+_log = logging.getLogger(__name__)
 
 #: How often a solve re-reads its snapshot when a write landed during the read.
 SNAPSHOT_ATTEMPTS = 5
@@ -136,6 +139,8 @@ def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> So
     try:
         _solve_and_store(bound, run)
     except Exception as error:
+        if not isinstance(error, ApiProblem):
+            _log.exception("solve run %s failed", run_id)
         detail = error.detail if isinstance(error, ApiProblem) else "the solve failed"
         with bound.begin() as conn:
             conn.execute(

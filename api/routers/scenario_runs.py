@@ -9,6 +9,7 @@ path). The run is queued (202 + ``Location``) and simulated by a background work
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from typing import Any, Literal
 
@@ -124,6 +125,7 @@ def run_in_background(bound: Engine, run_id: int) -> None:
         ]
         values = {"status": "done", "summary": {"metadata": result.metadata, "kpis": kpis}}
     except Exception as error:  # recorded for the caller; the worker thread lives on
+        logging.getLogger(__name__).exception("scenario run %s failed", run_id)
         values = {"status": "failed", "error": f"{type(error).__name__}: {error}"[:2000]}
     with bound.begin() as conn:
         conn.execute(
