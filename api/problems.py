@@ -35,7 +35,7 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
     "examples": [
         {
             "type": TYPE_BASE + "validation",
-            "title": "Unprocessable Content",
+            "title": "Unprocessable Entity",
             "status": 422,
             "detail": "1 field(s) invalid; see errors",
             "errors": [{"field": "patients[3].deadline", "message": "Input should be a date"}],

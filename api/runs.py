@@ -83,7 +83,8 @@ def queue_run(
 
     422 when no patient waits in its scope: there is nothing to solve.
     """
-    if patient_count(bound, body) == 0:
+    waiting = patient_count(bound, body)
+    if waiting == 0:
         scope = f"collaboration {body.collaboration.value}" if body.collaboration else "the store"
         raise ApiProblem(
             422,
@@ -105,6 +106,7 @@ def queue_run(
                 today=body.today,
                 week=body.week,
                 collaboration=body.collaboration and body.collaboration.value,
+                patients=waiting,
                 token_id=who.token_id,
             )
             .returning(store.solve_runs.c.run_id)

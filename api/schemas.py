@@ -119,6 +119,7 @@ class SolveRun(BaseModel):
 
     ``snapshot_id`` names the store's data version the solve read (``L<loads>-D<decisions>``:
     every load and decision committed before it, none after); ``snapshot_at`` is when.
+    ``patients``: the waiting patients in scope when requested; once done, those it solved.
     """
 
     model_config = ConfigDict(

@@ -509,6 +509,7 @@ def test_large_solve_is_202_and_runs_in_the_background(
         location = response.headers["location"]
         assert location == f"/v1/solve-runs/{response.json()['run_id']}"
         assert response.json()["status"] == "queued" and response.json()["tiers"] is None
+        assert response.json()["patients"] == 40
         waiting = api.nord.get(f"{location}/proposals")
         assert waiting.status_code == 409
         assert waiting.headers["content-type"] == "application/problem+json"
