@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, event
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.routers import (
@@ -58,6 +60,39 @@ def _serve_sqlite_concurrently(engine: Engine) -> None:
         raw.close()
 
 
+class StreamedBodyLimit:
+    """Refuse a body sent without ``Content-Length`` (chunked) once it passes the limit: 413.
+
+    The limit is raised as an HTTP exception from the body's ``receive``, so the route's body
+    parsing hands it to the problem+json handler; a declared length over the limit is refused
+    before anything is read (``limit_body`` in :func:`create_app`).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(
+                        413,
+                        f"request body over {self.max_body_bytes} bytes; send smaller batches",
+                    )
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def create_app(
     database_url: str | None = None,
     max_body_bytes: int | None = None,
@@ -101,6 +136,8 @@ def create_app(
     )
     app.state.settings = settings
     problems.install(app)
+
+    app.add_middleware(StreamedBodyLimit, max_body_bytes=settings.max_body_bytes)
 
     @app.middleware("http")
     async def limit_body(

@@ -870,3 +870,19 @@ def test_every_request_body_in_openapi_has_an_example(api: Api) -> None:
             if not schemas[name].get("examples"):
                 missing.append(f"{method.upper()} {path}: {name}")
     assert missing == []
+
+
+def test_chunked_body_over_the_limit_is_413(api: Api) -> None:
+    """A body streamed without Content-Length is cut off at the limit with 413 problem+json."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"patients": ['
+        for _ in range(400):
+            yield b'{"patient_id": "pt42x00001", "collaboration": "breast"},' * 10
+        yield b"{}]}"
+
+    response = api.nord.post(
+        "/v1/patients", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
