@@ -62,7 +62,8 @@ def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
 
 _log = logging.getLogger(__name__)
 
-#: How often a solve re-reads its snapshot when a write landed during the read.
+#: How often a solve re-reads its snapshot when a write landed during the read, before it
+#: pauses writes for one last read.
 SNAPSHOT_ATTEMPTS = 5
 
 
@@ -186,21 +187,31 @@ def read_consistent_snapshot(
     bound: Engine, week: str | None, collaboration: str | None
 ) -> Snapshot:
     """The store at one data version (:func:`store.data_version`), read again if a write
-    committed while it was read; 503 when the store kept changing."""
+    committed while it was read; after a few such tries, read with writes paused."""
     for _ in range(SNAPSHOT_ATTEMPTS):
-        with bound.begin() as conn:
-            before = store.data_version(conn)
-            rejected = store.rejected_pairs(conn)
-            held = store.held_by_acceptances(conn)
-        snapshot_at = store.now()
-        dataset = read_snapshot(bound, week=week, collaboration=collaboration)
-        with bound.begin() as conn:
-            after = store.data_version(conn)
-        if after == before:
-            return Snapshot(dataset, rejected, held, before, snapshot_at)
-    raise ApiProblem(
-        503, f"the store changed during each of {SNAPSHOT_ATTEMPTS} snapshot reads; try again"
-    )
+        snapshot = _read_once(bound, week, collaboration)
+        if snapshot is not None:
+            return snapshot
+    with store.writes_paused(bound):
+        snapshot = _read_once(bound, week, collaboration)
+    if snapshot is None:  # cannot happen while writes are paused; never solve a torn read
+        raise ApiProblem(503, "the store changed while the snapshot was read; try again")
+    return snapshot
+
+
+def _read_once(bound: Engine, week: str | None, collaboration: str | None) -> Snapshot | None:
+    """One snapshot read, or None when a write committed during it."""
+    with bound.begin() as conn:
+        before = store.data_version(conn)
+        rejected = store.rejected_pairs(conn)
+        held = store.held_by_acceptances(conn)
+    snapshot_at = store.now()
+    dataset = read_snapshot(bound, week=week, collaboration=collaboration)
+    with bound.begin() as conn:
+        after = store.data_version(conn)
+    if after != before:
+        return None
+    return Snapshot(dataset, rejected, held, before, snapshot_at)
 
 
 def _solve_and_store(bound: Engine, run: SolveRun) -> None:

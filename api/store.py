@@ -7,11 +7,13 @@ created by migration 0002, like every other table; this module holds the API's q
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from capacity.storage import schema
 
@@ -29,8 +31,11 @@ API_TABLES = (
     "decisions",
     "scenario_runs",
 )
-#: PostgreSQL advisory lock held by a decision's transaction: accepts of one slot serialise.
+#: PostgreSQL advisory lock held by a decision's or a patch's transaction: accepts of one slot
+#: serialise, and a solve can pause both (:func:`writes_paused`).
 DECISION_LOCK = 7_340_200
+#: The advisory lock every dataset load holds (capacity.storage.repository._LOAD_LOCK).
+LOAD_LOCK = 7_340_101
 
 
 def now() -> dt.datetime:
@@ -117,6 +122,31 @@ def lock_decisions(connection: Connection) -> None:
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": DECISION_LOCK})
     else:
         take_write_lock(connection)
+
+
+@contextmanager
+def writes_paused(bound: Engine) -> Iterator[None]:
+    """While inside, no write that moves the data version can commit (they wait).
+
+    PostgreSQL: shared advisory locks against the exclusive ones loads, patches and decisions
+    hold. SQLite: the database's write lock (in WAL mode readers still read). For a solve whose
+    optimistic snapshot reads kept being overtaken by writes.
+    """
+    with bound.connect() as conn, conn.begin() as transaction:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text(
+                    "SELECT pg_advisory_xact_lock_shared(:load), "
+                    "pg_advisory_xact_lock_shared(:decision)"
+                ),
+                {"load": LOAD_LOCK, "decision": DECISION_LOCK},
+            )
+        else:
+            take_write_lock(conn)
+        try:
+            yield
+        finally:
+            transaction.rollback()
 
 
 def new_load(connection: Connection, source: str) -> int:

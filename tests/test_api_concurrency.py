@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 import pandas as pd
+import pytest
 
+from api import runs, store
 from api.security import Role
 from capacity.io import read_folder
+from capacity.storage import create_database_engine
 from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token, serve
 
 WRITERS, BATCHES, BATCH = 4, 3, 5
@@ -190,3 +193,24 @@ def test_concurrent_accepts_of_the_last_slot_one_wins(database_url: str, shared_
         for r in responses
         if r.status_code == 409
     )
+
+
+def test_snapshot_read_with_writes_paused(
+    database_url: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When optimistic reads keep being overtaken, a solve reads with writes paused: a post
+    waits until the pause ends, and the solve still names its snapshot."""
+    records = load_example_without_region(database_url, shared_dir)
+    nord = make_token(database_url, Role.REGION, "nord", region=REGION)
+    with serve(database_url) as base, client(base, nord) as region:
+        engine = create_database_engine(database_url)
+        with ThreadPoolExecutor(1) as pool:
+            with store.writes_paused(engine):
+                posting = pool.submit(region.post, "/v1/patients", json={"patients": records[:2]})
+                time.sleep(1.0)
+                assert not posting.done(), "a write committed while writes were paused"
+            assert posting.result(timeout=60).status_code == 200
+        engine.dispose()
+        monkeypatch.setattr(runs, "SNAPSHOT_ATTEMPTS", 0)  # straight to the paused read
+        run = region.post("/v1/solve-runs", json={"today": TODAY}).json()
+        assert run["status"] == "done" and run["snapshot_id"] and run["patients"] == 34

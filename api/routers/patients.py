@@ -178,8 +178,9 @@ def patch_patient(
     conn: Connection = Depends(connection, scope="function"),
 ) -> dict[str, Any]:
     """Change a few fields of one of the region's patients (e.g. pause its deadline)."""
-    # A patch is a load of its own, so the store's data version moves (api.store); written
-    # first, it also takes SQLite's write lock before the read (store.take_write_lock).
+    # A patch is a load of its own, so the store's data version moves (api.store); it holds
+    # the lock a solve's snapshot read can pause (store.writes_paused), taken first.
+    store.lock_decisions(conn)
     load_id = store.new_load(conn, f"api patch: {who.name}")
     before = _one(conn, who, patient_id)
     changes = body.model_dump(exclude_unset=True)
