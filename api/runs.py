@@ -296,8 +296,12 @@ def decide(
     ).scalar()
     if proposal is None or not may_see(who, proposal):
         raise ApiProblem(404, f"no proposal for {patient_id!r} in run {run_id} that you may see")
-    if store.latest_run_id(conn) != run_id:
-        raise ApiProblem(409, f"run {run_id} is not the newest solve run; decide on the newest")
+    newer = _newer_run_for(conn, run_id, patient_id)
+    if newer is not None:
+        raise ApiProblem(
+            409,
+            f"run {run_id} is not the newest solve run for {patient_id!r}; decide on run {newer}",
+        )
     d = store.decisions.c
     decided = conn.execute(
         sa.select(d.decision).where(
@@ -351,6 +355,20 @@ def decide(
         after=decision.model_dump(mode="json"),
     )
     return decision
+
+
+def _newer_run_for(conn: Connection, run_id: int, patient_id: str) -> int | None:
+    """The newest finished run after ``run_id`` that also proposed for ``patient_id``, if any.
+
+    A decision is taken on the newest proposal for its patient: another collaboration's (or
+    another week's) newer run does not make this one stale, a newer run with the patient does.
+    """
+    p, r = store.run_proposals.c, store.solve_runs.c
+    return conn.execute(
+        sa.select(sa.func.max(p.run_id))
+        .join_from(store.run_proposals, store.solve_runs, p.run_id == r.run_id)
+        .where(p.patient_id == patient_id, p.run_id > run_id, r.status == "done")
+    ).scalar()
 
 
 def _check_slot_free(conn: Connection, proposal: dict[str, Any], day: dt.date) -> None:

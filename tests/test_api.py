@@ -235,6 +235,30 @@ def test_rejected_pair_is_not_proposed_again(api: Api) -> None:
     assert stale.headers["content-type"] == "application/problem+json"
 
 
+def test_a_newer_run_of_another_collaboration_leaves_a_run_decidable(api: Api) -> None:
+    """Decisions go on the newest run *for the patient*: another collaboration's newer run does
+    not make a run stale (two chairs meet at once); a newer run with the patient does."""
+    _post_waiting_list(api)
+    collaborations = sorted({r["collaboration"] for r in api.records})
+    assert len(collaborations) >= 2
+    first, other = collaborations[:2]
+    ours = api.nord.post("/v1/solve-runs", json={"today": TODAY, "collaboration": first})
+    assert ours.status_code == 200, ours.text
+    theirs = api.nord.post("/v1/solve-runs", json={"today": TODAY, "collaboration": other})
+    assert theirs.status_code == 200, theirs.text
+    run_id = ours.json()["run_id"]
+    proposals = api.nord.get(f"/v1/solve-runs/{run_id}/proposals").json()
+    assert {p["collaboration"] for p in proposals} == {first}
+    one, two = [p for p in proposals if p["action"] != "unassigned"][:2]
+    url = f"/v1/solve-runs/{run_id}/proposals/{{}}/decision"
+    held = api.nord.post(url.format(one["patient_id"]), json={"decision": "hold"})
+    assert held.status_code == 200, held.text
+    everyone = _solve(api.nord)
+    stale = api.nord.post(url.format(two["patient_id"]), json={"decision": "hold"})
+    assert stale.status_code == 409
+    assert f"decide on run {everyone['run_id']}" in stale.json()["detail"]
+
+
 def test_malformed_json_is_422_problem(api: Api) -> None:
     """A body that is not JSON is a 422 problem+json, not a server error."""
     response = api.nord.post(

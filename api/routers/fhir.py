@@ -198,7 +198,7 @@ def _issues(imported: ImportedBundle, table: str, problem: ApiProblem) -> list[F
 def search_appointments(
     run: int | None = None,
     who: Principal = Depends(principal),
-    conn: Connection = Depends(connection),
+    conn: Connection = Depends(connection, scope="function"),
 ) -> Response:
     """The run's proposals the caller may see, as Appointments (``proposed``, or ``booked`` /
     ``cancelled`` with an AppointmentResponse once decided), in a searchset Bundle."""
