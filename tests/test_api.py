@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,16 +15,15 @@ import httpx
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from typer.testing import CliRunner
 
 from api import runs, store
-from api.app import create_app
 from api.problems import ApiProblem
 from api.security import Role, create_token, token_hash
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
 from kapacitet import cli
+from tests.http_server import serve
 
 TODAY = "2026-11-23"
 REGION = "Nordjylland"
@@ -43,14 +41,6 @@ class Api:
     records: list[dict[str, Any]]
 
 
-def _listening_socket() -> socket.socket:
-    """A socket bound to a free loopback port, handed to uvicorn so no other test can take it."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def _records(patients: pd.DataFrame) -> list[dict[str, Any]]:
     """Patients as the JSON records a region would post (contract fields, dates as ISO text)."""
     frame = patients.drop(columns=["deadline_rule"], errors="ignore").astype(object)
@@ -64,33 +54,6 @@ def _records(patients: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for record in records
     ]
-
-
-@contextmanager
-def serve(database_url: str, **settings: Any) -> Iterator[str]:
-    """``create_app(database_url, **settings)`` under uvicorn on a free loopback port: its URL."""
-    sock = _listening_socket()
-    port = int(sock.getsockname()[1])
-    app = create_app(database_url, **settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def load_example_without_region(database_url: str, shared_dir: Path) -> list[dict[str, Any]]:

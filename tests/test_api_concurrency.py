@@ -17,7 +17,8 @@ from api import runs, store
 from api.security import Role
 from capacity.io import read_folder
 from capacity.storage import create_database_engine
-from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token, serve
+from tests.http_server import serve
+from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
 
 WRITERS, BATCHES, BATCH = 4, 3, 5
 DEPARTMENTS = ("H42-11", "H42-12")

@@ -21,7 +21,8 @@ from api import store
 from api.app import create_app
 from api.security import Role, create_token
 from capacity.storage import create_database_engine
-from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token, serve
+from tests.http_server import serve
+from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
 
 #: Routes left out of the matrix (none: FHIR has its rows below).
 TODO_ROUTES: tuple[str, ...] = ()

@@ -25,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
 
 from api.routers import scenario_runs
 from api.security import Role
-from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token, serve
+from tests.http_server import serve
+from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
 
 #: Generated requests per operation and mode: about 300 requests in all, well under a minute.
 EXAMPLES = 6

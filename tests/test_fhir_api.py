@@ -4,9 +4,6 @@ GET /v1/fhir/Appointment, with the CLI for the region's own export and load."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,12 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.security import Role, create_token
 from capacity.frames import Dataset
 from capacity.io import read_folder
@@ -27,6 +22,7 @@ from capacity.storage import create_database_engine, load_dataset, upgrade_datab
 from interop.fhir import mapping as m
 from interop.fhir.exports import capacity_bundle, referrals_bundle
 from kapacitet import cli
+from tests.http_server import serve
 
 TODAY = "2026-11-23"
 REGION = "Nordjylland"
@@ -44,14 +40,6 @@ class FhirApi:
     admin: httpx.Client
     dataset: Dataset
     database_url: str
-
-
-def _listening_socket() -> socket.socket:
-    """A socket bound to a free loopback port, handed to uvicorn so no other test can take it."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 @pytest.fixture
@@ -80,34 +68,16 @@ def fhir_api(database_url: str, shared_dir: Path) -> Iterator[FhirApi]:
             "admin": create_token(connection, Role.ADMIN, "admin")[0],
         }
     engine.dispose()
-    sock = _listening_socket()
-    port = int(sock.getsockname()[1])
-    app = create_app(database_url, max_body_bytes=5_000_000)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
+    with serve(database_url, max_body_bytes=5_000_000) as base:
+        clients = {
+            name: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {t}"}, timeout=60)
+            for name, t in tokens.items()
+        }
         try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    clients = {
-        name: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {t}"}, timeout=60)
-        for name, t in tokens.items()
-    }
-    try:
-        yield FhirApi(**clients, dataset=dataset, database_url=database_url)
-    finally:
-        for client in clients.values():
-            client.close()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+            yield FhirApi(**clients, dataset=dataset, database_url=database_url)
+        finally:
+            for client in clients.values():
+                client.close()
 
 
 def _referrals(api: FhirApi, region: str = REGION) -> dict[str, Any]:

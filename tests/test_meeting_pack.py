@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from api import store
 from capacity.storage import create_database_engine
 from kapacitet import cli
+from tests.http_server import serve
 from tests.web_support import (
     WEEK,
     artifacts_dir,
@@ -21,7 +22,6 @@ from tests.web_support import (
     chromium_path,
     proposal_ids,
     seed_store,
-    serve,
     sign_in,
     start_run,
 )

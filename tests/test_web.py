@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from api import store
 from capacity.storage import create_database_engine, schema
+from tests.http_server import serve
 from tests.web_support import (
     TODAY,
     WEEK,
@@ -23,7 +24,6 @@ from tests.web_support import (
     browser_page,
     proposal_ids,
     seed_store,
-    serve,
     sign_in,
     start_run,
 )

@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,9 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.security import Role, create_token
 from capacity.generate import generate_week
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
@@ -58,35 +53,6 @@ def seed_store(database_url: str, scale: float = SCALE) -> Tokens:
         specialist, _ = create_token(connection, Role.SPECIALIST_UNIT, "Specialenheden")
     engine.dispose()
     return Tokens(chair=chair, region=region, admin=admin, specialist=specialist)
-
-
-@contextmanager
-def serve(database_url: str) -> Iterator[str]:
-    """The API app under uvicorn on a free loopback port; yields its base URL."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    app = create_app(database_url)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def sign_in(base: str, token: str) -> httpx.Client:
