@@ -144,8 +144,11 @@ def capacity_check_command(
         ),
     ] = 2,
     flow_engine: Annotated[
-        str, typer.Option(help="Max-flow/min-cut engine: scipy (fast) or networkx.")
-    ] = "scipy",
+        str,
+        typer.Option(
+            help="Max-flow/min-cut engine for the cut: networkx, or scipy (same answer, faster)."
+        ),
+    ] = "networkx",
     scale: Annotated[float, typer.Option(help="With --reference: size of the country.")] = 1.0,
     seed: Annotated[int, typer.Option(help="With --reference: the seed.")] = 2026,
     out: Annotated[Path, typer.Option(help="Folder for the HTML, PDF and Excel files.")] = Path(
