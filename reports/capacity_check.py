@@ -29,8 +29,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +49,7 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from capacity.frames import Dataset
 from capacity.vocabulary import COLLABORATIONS, DANISH_LABELS, REGIONS, ProviderType
+from reports.files import staged_output
 from solver.model import ArcKind, build_network
 from solver.policy import Policy
 from solver.problem import Problem
@@ -1041,11 +1040,9 @@ def write_check(
 ) -> list[Path]:
     """Write ``capacity-check-<year>.html`` (and ``.pdf``) and the tables as ``.xlsx`` into
     ``out``; all files are written in a scratch folder first and moved into place together."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"capacity-check-{check.year}"
-    with tempfile.TemporaryDirectory(prefix=".capacity-check-", dir=folder) as scratch:
-        work = Path(scratch)
+    with staged_output(out, stem) as staged:
+        work = staged.work
         (work / f"{stem}.html").write_text(render_html(check, generated), encoding="utf-8")
         with pd.ExcelWriter(work / f"{stem}.xlsx", engine="openpyxl") as writer:
             check.balance.by_collaboration().to_excel(writer, sheet_name="balance", index=False)
@@ -1059,9 +1056,4 @@ def write_check(
             from reports.pdf import html_to_pdf
 
             html_to_pdf(work / f"{stem}.html", work / f"{stem}.pdf")
-        written = []
-        for file in sorted(work.iterdir()):
-            target = folder / file.name
-            shutil.move(str(file), target)
-            written.append(target)
-    return written
+    return staged.written

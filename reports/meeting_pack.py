@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from api import runs
 from api.schemas import SolveRun, SolveRunIn
 from api.security import Principal, Role
 from capacity.storage import create_database_engine, upgrade_database
+from reports.files import staged_output
 from reports.meeting import (
     AT_RISK_DAYS,
     TEXT,
@@ -172,18 +171,14 @@ def write_pack(meeting: Meeting, out_dir: Path, *, pdf: bool = True) -> PackFile
     Everything is rendered in a scratch folder beside ``out_dir`` first; the files replace any
     earlier pack only when all of them were written.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = pack_stem(meeting)
-    with tempfile.TemporaryDirectory(prefix=f".{stem}-", dir=out_dir) as scratch:
-        work = Path(scratch)
+    with staged_output(out_dir, stem) as staged:
+        work = staged.work
         html_path = work / f"{stem}.html"
         html_path.write_text(render_pack_html(meeting), encoding="utf-8")
         write_workbook(meeting, work / f"{stem}.xlsx")
         if pdf:
             html_to_pdf(html_path, work / f"{stem}.pdf")
-        names = [f"{stem}.html", f"{stem}.xlsx"] + ([f"{stem}.pdf"] if pdf else [])
-        for name in names:
-            shutil.move(str(work / name), out_dir / name)
     return PackFiles(
         html=out_dir / f"{stem}.html",
         pdf=out_dir / f"{stem}.pdf" if pdf else None,

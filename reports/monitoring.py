@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from capacity.vocabulary import (
     closest,
 )
 from reports import suppression
+from reports.files import staged_output
 from reports.suppression import Dimension, Status
 
 TEMPLATES: Final = Path(__file__).with_name("templates")
@@ -918,11 +917,9 @@ def write_report(
     Everything is written to a scratch folder first and moved into place only when all files
     are complete, so a failure (e.g. no Chromium for the PDF) leaves nothing half written.
     """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"monitoring-{report.quarter}"
-    with tempfile.TemporaryDirectory(prefix=".monitoring-", dir=folder) as scratch:
-        work = Path(scratch)
+    with staged_output(out, stem) as staged:
+        work = staged.work
         html = render_html(report, lang, generated)
         (work / f"{stem}.html").write_text(html, encoding="utf-8")
         report.published().to_csv(work / f"{stem}.csv", index=False)
@@ -931,12 +928,7 @@ def write_report(
             from reports.pdf import html_to_pdf
 
             html_to_pdf(work / f"{stem}.html", work / f"{stem}.pdf")
-        written = []
-        for file in sorted(work.iterdir()):
-            target = folder / file.name
-            shutil.move(str(file), target)
-            written.append(target)
-    return written
+    return staged.written
 
 
 def write_excel(report: MonitoringReport, path: Path, lang: str = "da") -> Path:
