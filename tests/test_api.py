@@ -674,6 +674,12 @@ def test_scenario_run_is_queued_and_reports_kpis(database_url: str, shared_dir: 
         assert run["summary"]["metadata"]["replications"] == 1
         audit = api.admin.get("/v1/audit").json()
         assert audit[0]["path"] == "/v1/scenario-runs" and "AUH-KIR" in audit[0]["after"]["yaml"]
+        listed = unit.get("/v1/scenario-runs", params={"status": "done"}).json()
+        assert [(r["run_id"], r["status"]) for r in listed] == [(run["run_id"], "done")]
+        assert "summary" not in listed[0]  # the list is brief; the run itself has the KPIs
+        assert unit.get("/v1/scenario-runs", params={"status": "queued"}).json() == []
+        assert unit.get("/v1/scenario-runs", params={"status": "nope"}).status_code == 422
+        assert api.nord.get("/v1/scenario-runs").status_code == 403
 
 
 def test_invalid_scenario_is_422_with_yaml_paths(api: Api) -> None:

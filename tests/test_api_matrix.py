@@ -175,6 +175,7 @@ ROWS = (
         _only({"specialist_unit": 422, "admin": 422}),
         body=lambda ctx: {"yaml": "name: x\nbase: {type: reference}\nhorizon_weeks: 0\n"},
     ),
+    Row("GET", "/v1/scenario-runs", _only({"specialist_unit": 200, "admin": 200})),
     Row(
         "GET",
         "/v1/scenario-runs/{run_id}",

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine
 
@@ -192,6 +192,34 @@ def post_scenario_run(
     request.app.state.run_executor.submit(run_in_background, bound, run_id)
     response.headers["Location"] = f"{router.prefix}/{run_id}"
     return run
+
+
+class ScenarioRunBrief(BaseModel):
+    """One line of the scenario-run list: what ran, when, and how it ended."""
+
+    run_id: int
+    name: str
+    status: Literal["queued", "running", "done", "failed"]
+    requested_at: dt.datetime
+    finished_at: dt.datetime | None
+    replications: int
+    error: str | None
+
+
+@router.get("", response_model=list[ScenarioRunBrief])
+def list_scenario_runs(
+    status: Literal["queued", "running", "done", "failed"] | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    who: Principal = Depends(require(Role.SPECIALIST_UNIT, Role.ADMIN)),
+    conn: Connection = Depends(connection, scope="function"),
+) -> list[ScenarioRunBrief]:
+    """The scenario runs, newest first (``?status=done``, ``?limit=``); read one for its KPIs."""
+    runs = store.scenario_runs.c
+    query = sa.select(*(runs[name] for name in ScenarioRunBrief.model_fields))
+    if status is not None:
+        query = query.where(runs.status == status)
+    rows = conn.execute(query.order_by(runs.run_id.desc()).limit(limit))
+    return [ScenarioRunBrief(**row._mapping) for row in rows]
 
 
 @router.get("/{run_id}", response_model=ScenarioRunOut)
