@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 from typer.testing import CliRunner
@@ -32,96 +31,9 @@ from solver.policy import Policy
 from solver.problem import Problem
 from solver.shadow import shadow_prices, shadow_prices_by_resolve
 from solver.solve import solve
+from tests.strategies import TODAY, instances
 
-TODAY = dt.date(2026, 11, 23)
-SERVICES = [("lung", "surgery"), ("breast", "chemotherapy")]
-REGIONS = ["Hovedstaden", "Sjælland", "Syddanmark"]
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def instances(draw: st.DrawFn, late_options: bool = True) -> Problem:
-    """A random week: 2-5 departments, up to 14 patients, 10 days of slots. Without
-    ``late_options`` every deadline lies after the last slot, so every option is in time."""
-    n_dept = draw(st.integers(2, 5))
-    departments, services, capacity = [], [], []
-    for d in range(n_dept):
-        provider = draw(st.sampled_from(["public", "public", "private", "foreign"]))
-        departments.append(
-            {
-                "department_id": f"D{d}",
-                "name": f"Dept {d}",
-                "hospital": f"Hospital {d}",
-                "region": "DE" if provider == "foreign" else draw(st.sampled_from(REGIONS)),
-                "provider_type": provider,
-                "latitude": draw(st.floats(54.8, 57.5)),
-                "longitude": draw(st.floats(8.2, 12.6)),
-            }
-        )
-        for collaboration, procedure in SERVICES:
-            if draw(st.booleans()):
-                services.append(
-                    {
-                        "department_id": f"D{d}",
-                        "collaboration": collaboration,
-                        "procedure": procedure,
-                        "price_dkk": 50000.0,
-                    }
-                )
-                for day in draw(st.lists(st.integers(-2, 9), max_size=6)):
-                    capacity.append(
-                        {
-                            "department_id": f"D{d}",
-                            "collaboration": collaboration,
-                            "procedure": procedure,
-                            "date": pd.Timestamp(TODAY + dt.timedelta(days=day)),
-                            "free_slots": draw(st.integers(0, 2)),
-                        }
-                    )
-    offered = [(r["department_id"], r["collaboration"], r["procedure"]) for r in services]
-    patients = []
-    for i in range(draw(st.integers(1, 14))):
-        collaboration, procedure = draw(st.sampled_from(SERVICES))
-        own = [o for o in offered if o[1:] == (collaboration, procedure)]
-        booking = None
-        if own and draw(st.integers(0, 2)) == 0:
-            booking = (
-                draw(st.sampled_from(own))[0],
-                pd.Timestamp(TODAY + dt.timedelta(days=draw(st.integers(-1, 9)))),
-            )
-        deadline = draw(st.integers(-4, 10)) if late_options else draw(st.integers(10, 20))
-        patients.append(
-            {
-                "patient_id": f"p{i}",
-                "collaboration": collaboration,
-                "procedure": procedure,
-                "home_region": draw(st.sampled_from(REGIONS)),
-                "home_department_id": f"D{draw(st.integers(0, n_dept - 1))}",
-                "latitude": draw(st.floats(54.8, 57.5)),
-                "longitude": draw(st.floats(8.2, 12.6)),
-                "earliest_date": pd.Timestamp(TODAY + dt.timedelta(days=draw(st.integers(-5, 6)))),
-                "deadline": pd.Timestamp(TODAY + dt.timedelta(days=deadline)),
-                "deadline_status": draw(
-                    st.sampled_from(["active"] * 4 + ["paused_health", "paused_patient_wish"])
-                ),
-                "booked_department_id": booking[0] if booking else None,
-                "booked_date": booking[1] if booking else pd.NaT,
-                "max_travel_km": draw(st.sampled_from([np.nan, np.nan, 80.0, 200.0])),
-                "accepts_private": draw(st.booleans()),
-                "accepts_foreign": draw(st.booleans()),
-            }
-        )
-    return Problem(
-        departments=frames.conform(pd.DataFrame(departments), frames.DEPARTMENTS),
-        services=frames.conform(
-            pd.DataFrame(services, columns=list(frames.SERVICES)), frames.SERVICES
-        ),
-        capacity=frames.conform(
-            pd.DataFrame(capacity, columns=list(frames.CAPACITY)), frames.CAPACITY
-        ),
-        patients=frames.conform(pd.DataFrame(patients), frames.PATIENTS),
-        today=TODAY,
-    )
 
 
 def matching_in_time(problem: Problem) -> int:
