@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://kapacitet.dk/problems/"
 
@@ -103,12 +105,35 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return path or "body"
 
 
+def domain_status(error: KapacitetError) -> int:
+    """The HTTP status of a domain error (:mod:`capacity.errors`): 404, 403, 429, 409 or 422."""
+    for kind, status in (
+        (NotFound, 404),
+        (Forbidden, 403),
+        (QuotaExceeded, 429),
+        (Conflict, 409),
+        (Invalid, 422),
+    ):
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
 def install(app: FastAPI) -> None:
     """Map every error the app can raise to problem+json; a client mistake is never a 500."""
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, error: ApiProblem) -> JSONResponse:
         return problem_response(error.status, error.detail, kind=error.kind, errors=error.errors)
+
+    @app.exception_handler(KapacitetError)
+    async def _domain(request: Request, error: KapacitetError) -> JSONResponse:
+        return problem_response(
+            domain_status(error),
+            error.message,
+            kind="validation" if isinstance(error, Invalid) else None,
+            errors=error.errors,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

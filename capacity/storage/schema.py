@@ -272,6 +272,11 @@ solve_runs = Table(
     Column("proof", JSON),
     Column("error", String(2000)),
     Column("token_id", Integer),
+    # the lease of the process executing the run (issue 11): several API processes share one
+    # store; only a run whose lease expired is recovered by another process
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UtcDateTime()),
+    Column("cancel_requested_at", UtcDateTime()),
 )
 
 run_proposals = Table(
@@ -311,4 +316,20 @@ scenario_runs = Table(
     Column("summary", JSON),
     Column("error", String(2000)),
     Column("token_id", Integer),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UtcDateTime()),
+    Column("cancel_requested_at", UtcDateTime()),
+)
+
+# Server-side sessions of the review page: the cookie holds a random id, the table its hash,
+# the token it signs in as, its CSRF secret, expiry and revocation (logout, token revoked).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("token_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
 )
