@@ -1,4 +1,8 @@
-"""Bearer tokens stored as SHA-256 hashes, the principal they name, and role dependencies."""
+"""Bearer tokens stored as SHA-256 hashes, the principal they name, and access dependencies.
+
+Roles, principals and the access table live in :mod:`workflow.access`; this module turns a
+bearer token into a :class:`Principal` and the table into FastAPI dependencies.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,28 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from api import store
 from api.problems import ApiProblem
-
-
-class Role(StrEnum):
-    """Who calls: a region, a department, a collaboration's chair, the specialist unit, admin."""
-
-    REGION = "region"
-    DEPARTMENT = "department"
-    COLLABORATION_CHAIR = "collaboration_chair"
-    SPECIALIST_UNIT = "specialist_unit"
-    ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller a valid token names, with the scope its role is limited to."""
-
-    token_id: int
-    name: str
-    role: Role
-    region: str | None = None
-    department_id: str | None = None
-    collaboration: str | None = None
+from workflow.access import Action, Principal, Role, check
 
 
 def token_hash(token: str) -> str:
@@ -201,6 +182,15 @@ def principal(
         department_id=row.department_id,
         collaboration=row.collaboration,
     )
+
+
+def allow(action: Action) -> Callable[[Principal], Principal]:
+    """A dependency admitting the roles the access table (:mod:`workflow.access`) allows."""
+
+    def _check(who: Principal = Depends(principal)) -> Principal:
+        return check(who, action)
+
+    return _check
 
 
 def require(*roles: Role) -> Callable[[Principal], Principal]:
