@@ -10,8 +10,6 @@ built column-wise: the only loops run over the 24 services or the four tables, n
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from pathlib import Path
 from typing import Final
 
@@ -19,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from capacity import frames, reference
+from capacity import calendar, frames, reference
 from capacity.frames import Dataset
 from capacity.geo import great_circle_km
 from capacity.rules import GIVEN, compute_deadlines, load_rules
@@ -79,19 +77,17 @@ SHORT_SERVICES: Final[dict[tuple[str, str, str], float]] = {
 #: Spread of a residence around its population centre, degrees (about 7 km either way).
 RESIDENCE_SPREAD_DEG: Final = (0.06, 0.10)
 
-ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+
+def _week_parts(week: str) -> tuple[str, str]:
+    """``("2026", "48")`` for ``2026-W48`` (ValueError for a label that is no ISO week)."""
+    calendar.week_monday(week)
+    year, number = week.strip().split("-W")
+    return year, number
 
 
 def week_monday(week: str) -> pd.Timestamp:
     """The Monday of an ISO week written ``YYYY-Www`` (e.g. ``2026-W48`` -> 2026-11-23)."""
-    match = ISO_WEEK.fullmatch(week)
-    if match is None:
-        raise ValueError(f"week {week!r} is not an ISO week; write YYYY-Www, e.g. 2026-W48")
-    try:
-        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as error:
-        raise ValueError(f"week {week!r} does not exist: {error}") from error
-    return pd.Timestamp(monday)
+    return pd.Timestamp(calendar.week_monday(week))
 
 
 def reference_departments() -> pd.DataFrame:
@@ -232,7 +228,7 @@ def _waiting_list(
     accepts_private = rng.random(n) >= DECLINES_PRIVATE_SHARE
     accepts_foreign = rng.random(n) >= DECLINES_FOREIGN_SHARE
 
-    year, number = ISO_WEEK.fullmatch(week).groups()  # type: ignore[union-attr]
+    year, number = _week_parts(week)
     width = max(6, len(str(n - 1)))
     patient_id = f"pt-{year}W{number}-" + pd.Series(np.arange(n)).astype(str).str.zfill(width)
     patients = pd.DataFrame(
@@ -535,7 +531,7 @@ def new_referrals(
     accepts_private = rng.random(n) >= DECLINES_PRIVATE_SHARE
     accepts_foreign = rng.random(n) >= DECLINES_FOREIGN_SHARE
 
-    year, number = ISO_WEEK.fullmatch(week).groups()  # type: ignore[union-attr]
+    year, number = _week_parts(week)
     patient_id = f"pt-{year}W{number}-r" + pd.Series(np.arange(n)).astype(str).str.zfill(6)
     patients = pd.DataFrame(
         {

@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from api import runs, store
 from api.schemas import SolveRun
 from api.security import Principal, Role
+from capacity import calendar
 from capacity.storage import HORIZON_WEEKS, schema
 from capacity.vocabulary import DANISH_LABELS, Action, ProviderType, is_foreign_region
 
@@ -359,16 +360,8 @@ class Meeting:
 # ---- reading the store ------------------------------------------------------------------
 
 
-def iso_week(day: dt.date) -> str:
-    """The ISO week of ``day`` as ``YYYY-Www``."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_monday(week: str) -> dt.date:
-    """The Monday of ``YYYY-Www`` (ValueError when it is no ISO week)."""
-    year, _, number = week.partition("-W")
-    return dt.date.fromisocalendar(int(year), int(number), 1)
+iso_week = calendar.week_of
+week_monday = calendar.week_monday
 
 
 def horizon(week: str) -> tuple[str, ...]:

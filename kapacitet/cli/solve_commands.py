@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from capacity import calendar
+
 console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
 
@@ -24,9 +26,7 @@ def _parse_day(value: str, option: str) -> dt.date:
         raise typer.Exit(2) from None
 
 
-def _monday_of(week: str) -> dt.date:
-    year, number = week.split("-W")
-    return dt.date.fromisocalendar(int(year), int(number), 1)
+_monday_of = calendar.week_monday
 
 
 def _load_problem(
