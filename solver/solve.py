@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,15 @@ class TierValues:
         return (self.unassigned, self.breaches, self.days_late)
 
 
+class Certificate(StrEnum):
+    """Whether tiers 1-3 were proven optimal: a residual-graph check passed, was skipped, or
+    failed (``Proof.certificate_detail`` says why)."""
+
+    VERIFIED = "verified"
+    SKIPPED = "skipped"
+    FAILED = "FAILED"
+
+
 @dataclass(frozen=True)
 class Proof:
     """How the solve reached its tiers and the evidence that tiers 1-3 are optimal."""
@@ -46,7 +56,7 @@ class Proof:
     method: str  # "single-pass" or "staged"
     solver_status: str
     weights: dict[str, int]
-    certificate: str  # "verified", "skipped", or why verification failed
+    certificate: Certificate
     certificate_detail: str = ""
     rounds: int = 0  # Bellman-Ford rounds of the certificate
 
@@ -74,7 +84,12 @@ class Solution:
                 f"travel {k['travel_km_total']:.0f} km (mean {k['travel_km_mean']:.1f}), "
                 f"cost {k['cost_dkk']:,.0f} DKK",
                 f"optimality of tiers 1-3: {self.proof.solver_status} ({self.proof.method}), "
-                f"certificate {self.proof.certificate}",
+                f"certificate {self.proof.certificate}"
+                + (
+                    f": {self.proof.certificate_detail}"
+                    if self.proof.certificate is Certificate.FAILED
+                    else ""
+                ),
             ]
         )
 
@@ -152,12 +167,12 @@ def solve(
         method=" + ".join(methods) + f" ({len(parts)} services)",
         solver_status="OPTIMAL",
         weights=max((p.proof.weights for p in parts), key=lambda w: max(w.values(), default=0)),
-        certificate="verified" if certificates == {"verified"} else "; ".join(sorted(certificates)),
+        certificate=_combined(certificates),
         certificate_detail=(
             "no negative cycle in any service's residual graph under tier-1-3 costs "
             f"(Bellman-Ford, at most {max(p.proof.rounds for p in parts)} rounds)"
-            if certificates == {"verified"}
-            else ""
+            if certificates == {Certificate.VERIFIED}
+            else "; ".join(sorted({p.proof.certificate_detail for p in parts} - {""}))
         ),
         rounds=max(p.proof.rounds for p in parts),
     )
@@ -298,14 +313,15 @@ def _solve_service(
     hard_cost, _ = _hard_cost(net)
     timings["solve_s"] = time.perf_counter() - clock
 
-    certificate, detail = "skipped", ""
+    certificate, detail = Certificate.SKIPPED, ""
     if verify:
         clock = time.perf_counter()
         potentials = flow.residual_potentials(net, hard_cost, flows)
         if potentials is None:
-            certificate = "FAILED: negative residual cycle for tiers 1-3"
+            certificate = Certificate.FAILED
+            detail = "negative residual cycle for tiers 1-3"
         else:
-            certificate = "verified"
+            certificate = Certificate.VERIFIED
             detail = (
                 "no negative cycle in the residual graph under tier-1-3 costs "
                 f"(Bellman-Ford, {potentials.iterations} rounds)"
@@ -442,3 +458,10 @@ def _fifo(
     if np.any(x_bucket[x_order] < e_bucket[order]):
         raise flow.SolverFailure("chain flow decomposition placed a patient before entry")
     return e_patient[order], x_bucket[x_order], x_flag[x_order]
+
+
+def _combined(certificates: set[Certificate]) -> Certificate:
+    """One certificate for several service parts: failed if any failed, verified if all were."""
+    if Certificate.FAILED in certificates:
+        return Certificate.FAILED
+    return Certificate.VERIFIED if certificates == {Certificate.VERIFIED} else Certificate.SKIPPED

@@ -153,7 +153,7 @@ def register(app: typer.Typer) -> None:
         """Propose a slot for every patient: fewest unassigned, breaches, days late, then policy."""
         from solver.output import proposals_csv, solution_json
         from solver.policy import PolicyError, load_policy
-        from solver.solve import solve
+        from solver.solve import Certificate, solve
 
         if not today:
             today = _monday_of(week).isoformat() if week else dt.date.today().isoformat()
@@ -192,7 +192,7 @@ def register(app: typer.Typer) -> None:
             comparison = compare(current_practice(problem), solution)
             if not quiet:
                 print_comparison(comparison)
-        if solution.proof.certificate.startswith("FAILED"):
+        if solution.proof.certificate is Certificate.FAILED:
             sys.exit(3)
 
     @app.command("demo")
