@@ -11,14 +11,16 @@ JSON path (``$[0]`` is the first record).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from capacity import frames
+from capacity.pseudonym import CPR_LIKE, redact
 from capacity.rules import CLOCKS, Rules, compute_deadlines
 from capacity.vocabulary import (
     COLLABORATIONS,
@@ -34,10 +36,15 @@ from capacity.vocabulary import (
 #: Problems listed per file; beyond this only their number is reported.
 MAX_PROBLEMS_PER_FILE: Final = 200
 ID_PATTERN: Final = r"[A-Za-z0-9_.\-]{1,64}"
-#: A Danish CPR number: DDMMYY-XXXX or ten digits.
-CPR_PATTERN: Final = r"\d{6}-?\d{4}"
 ISO_WEEK_PATTERN: Final = r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])"
 ISO_DATE_LENGTH: Final = len("YYYY-MM-DD")
+#: The dates kapacitet accepts anywhere (deadlines, bookings, capacity days, clocks): a date
+#: outside is a typing mistake, and the solver's day arithmetic needs a bounded calendar.
+FIRST_DATE: Final = dt.date(2000, 1, 1)
+LAST_DATE: Final = dt.date(2100, 12, 31)
+#: The largest whole number both stores hold in an integer column (signed 32 bits): SQLite
+#: would silently wrap a larger one, PostgreSQL refuse it.
+MAX_COUNT: Final = 2_147_483_647
 
 #: Columns that may be left empty (every other required column needs a value in each row).
 MAY_BE_EMPTY: Final[dict[str, frozenset[str]]] = {
@@ -125,7 +132,7 @@ class FileProblems:
     def add(self, column: str | None, message: str, row: int | str | None = None) -> None:
         """Record a problem of the whole file or column (listed before the rows' problems)."""
         self.total += 1
-        self._found.append((-1, Problem(self.raw.file, row, column, message)))
+        self._found.append((-1, Problem(self.raw.file, row, column, redact(message))))
 
     def at(self, mask: np.ndarray | pd.Series, column: str, describe: Callable[[int], str]) -> None:
         """Record a problem in ``column`` at each row of ``mask``, worded by ``describe``."""
@@ -133,9 +140,9 @@ class FileProblems:
         self.total += len(positions)
         for position in positions[: self.limit]:
             where = self.raw.location(int(position))
-            self._found.append(
-                (int(position), Problem(self.raw.file, where, column, describe(position)))
-            )
+            # A message quoting a value never repeats a CPR-like run inside it.
+            message = redact(describe(position))
+            self._found.append((int(position), Problem(self.raw.file, where, column, message)))
 
     def problems(self) -> list[Problem]:
         """The kept problems in row order, and a last line counting the ones left out."""
@@ -191,41 +198,28 @@ class _TableCheck:
         return present
 
     def text(self, column: str) -> pd.Series:
-        """A free-text column (display names, references checked elsewhere)."""
+        """A free-text column (display names)."""
         self.present(column)
         self.typed[column] = self.given(column)
         return self.typed[column]
 
-    def ids(self, column: str, kind: str) -> pd.Series:
-        """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file."""
-        values = self.given(column)
-        present = self.present(column)
-        valid = _matching(values, ID_PATTERN)
-        self.found.at(
-            present & ~valid,
-            column,
-            lambda i: (
-                f"{values.iloc[i]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-'"
-            ),
-        )
-        self._unique(values, present, column, kind)
-        self.typed[column] = values
-        return values
+    def reference(self, column: str) -> pd.Series:
+        """An id naming a row elsewhere (a department): checked against it later; never
+        CPR-like (such a value is reported unechoed and becomes ``<NA>``)."""
+        self.present(column)
+        cpr = self.cpr_like(column)
+        self.typed[column] = self.given(column).mask(cpr)
+        return self.typed[column]
 
-    def patient_ids(self, column: str) -> pd.Series:
-        """Patient pseudonyms: valid unique ids that do not look like a CPR number."""
+    def ids(self, column: str, kind: str) -> pd.Series:
+        """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file, never CPR-like.
+
+        A CPR-like value is reported without being echoed (it may be a real person's CPR
+        number) and becomes ``<NA>`` in the typed column.
+        """
         values = self.given(column)
         present = self.present(column)
-        cpr = _matching(values, CPR_PATTERN)
-        # The value itself is never echoed: it may be a real person's CPR number.
-        self.found.at(
-            cpr,
-            column,
-            lambda _: (
-                "looks like a Danish CPR number (DDMMYY-XXXX or ten digits); replace it"
-                " with a pseudonym - CPR numbers must not be shared"
-            ),
-        )
+        cpr = self.cpr_like(column)
         valid = _matching(values, ID_PATTERN)
         self.found.at(
             present & ~valid & ~cpr,
@@ -234,9 +228,20 @@ class _TableCheck:
                 f"{values.iloc[i]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-'"
             ),
         )
-        self._unique(values, present & ~cpr, column, "patient")
+        self._unique(values, present & ~cpr, column, kind)
         self.typed[column] = values.mask(cpr)
         return values
+
+    def patient_ids(self, column: str) -> pd.Series:
+        """Patient pseudonyms: valid unique ids that do not look like a CPR number."""
+        return self.ids(column, "patient")
+
+    def cpr_like(self, column: str) -> np.ndarray:
+        """Which rows' values contain a CPR-like run, each reported (never echoing the value)."""
+        values = self.given(column)
+        cpr = values.str.contains(CPR_LIKE, regex=True).fillna(False).to_numpy(dtype=bool)
+        self.found.at(cpr, column, lambda _: cpr_message(column))
+        return cpr
 
     def _unique(self, values: pd.Series, present: np.ndarray, column: str, kind: str) -> None:
         repeated = present & values.duplicated(keep="first").to_numpy()
@@ -269,13 +274,20 @@ class _TableCheck:
         values = self.given(column)
         present = self.present(column)
         parsed = pd.Series(pd.NaT, index=values.index, dtype=frames.DATE)
-        if present.any():
-            given = values[present]
+        outside = _matching(values, r"\d{4}-\d{2}-\d{2}") & _outside_years(values)
+        inside = present & ~outside
+        if inside.any():
+            given = values[inside]
             on_calendar = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
             iso = on_calendar.notna() & given.str.len().eq(ISO_DATE_LENGTH)
-            parsed[present] = on_calendar.where(iso).astype(frames.DATE)
+            parsed[inside] = on_calendar.where(iso).astype(frames.DATE)
         self.found.at(
-            present & parsed.isna().to_numpy(),
+            outside,
+            column,
+            lambda i: f"{column} {values.iloc[i]} is outside {FIRST_DATE}..{LAST_DATE}",
+        )
+        self.found.at(
+            inside & parsed.isna().to_numpy(),
             column,
             lambda i: (
                 f"{values.iloc[i]!r} is not a date; write dates as YYYY-MM-DD, e.g. 2026-11-23"
@@ -293,10 +305,14 @@ class _TableCheck:
         parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         unparsable = present & np.isnan(parsed)
         self.found.at(unparsable, column, lambda i: _not_a_number(values.iloc[i]))
+        infinite = present & np.isinf(parsed)
+        self.found.at(infinite, column, lambda i: f"{column} {parsed[i]} is not a finite number")
         with np.errstate(invalid="ignore"):
-            outside = ~unparsable & present & ((parsed < low) | (parsed > high))
+            outside = ~unparsable & ~infinite & present & ((parsed < low) | (parsed > high))
         self.found.at(outside, column, lambda i: _outside(column, parsed[i], low, high, unit))
-        self.typed[column] = pd.Series(np.where(outside, np.nan, parsed), index=values.index)
+        self.typed[column] = pd.Series(
+            np.where(outside | infinite, np.nan, parsed), index=values.index
+        )
         return self.typed[column]
 
     def counts(self, column: str) -> pd.Series:
@@ -318,7 +334,13 @@ class _TableCheck:
         )
         infinite = present & np.isinf(parsed) & ~negative
         self.found.at(infinite, column, lambda i: f"{values.iloc[i]} is not a whole number")
-        usable = present & np.isfinite(parsed) & ~negative & ~fractional
+        too_large = present & np.isfinite(parsed) & (parsed > MAX_COUNT)
+        self.found.at(
+            too_large,
+            column,
+            lambda i: f"{column} {values.iloc[i]} is larger than {MAX_COUNT}, the most stored",
+        )
+        usable = present & np.isfinite(parsed) & ~negative & ~fractional & ~too_large
         self.typed[column] = pd.Series(
             np.where(usable, parsed, 0).astype(np.int64), index=values.index
         )
@@ -410,6 +432,49 @@ def validate_tables(
     return typed, problems
 
 
+def cpr_message(field: str) -> str:
+    """The message for a CPR-like value in ``field``; it never repeats the value."""
+    return (
+        f"the {field} looks like a CPR number: all or part of it looks like a Danish CPR number"
+        " (DDMMYY-XXXX or ten digits); replace it with a pseudonym - CPR numbers must not be"
+        " shared"
+    )
+
+
+def text_table(table: str, rows: pd.DataFrame | list[dict[str, Any]]) -> RawTable:
+    """Records or a frame (Python or typed values) as the strings a JSON file of ``table``
+    would give the validator, rows located by ``$[i]``."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
+    text = {str(name): as_text(frame[name]) for name in frame.columns}
+    return RawTable(table, table, pd.DataFrame(text, index=pd.RangeIndex(len(frame))))
+
+
+def as_text(column: pd.Series) -> pd.Series:
+    """A column's values as a file writes them: dates ``YYYY-MM-DD``, booleans ``true`` /
+    ``false``, numbers as Python prints them; ``<NA>`` where missing."""
+    present = column.notna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(column):
+        text = column.dt.strftime("%Y-%m-%d")
+    elif pd.api.types.is_bool_dtype(column):
+        text = column.map({True: "true", False: "false"})
+    else:
+        text = column.map(_value_text, na_action="ignore")
+    text = text.astype(object).where(present, None).astype(frames.STR)
+    return text.reset_index(drop=True)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return str(value)
+
+
 def _check_departments(check: _TableCheck) -> None:
     check.ids("department_id", "department")
     check.text("name")
@@ -461,7 +526,7 @@ def _check_departments(check: _TableCheck) -> None:
 
 
 def _check_service_rows(check: _TableCheck) -> None:
-    check.text("department_id")
+    check.reference("department_id")
     check.choice("collaboration", COLLABORATIONS, "collaboration")
     check.choice("procedure", PROCEDURES, "procedure")
     if check.raw.table == "services":
@@ -478,6 +543,12 @@ def _check_service_rows(check: _TableCheck) -> None:
             "week",
             lambda i: f"{week.iloc[i]!r} is not an ISO week; write YYYY-Www, e.g. 2026-W48",
         )
+        outside = iso & _outside_years(week)
+        check.found.at(
+            outside,
+            "week",
+            lambda i: f"week {week.iloc[i]} is outside {FIRST_DATE.year}..{LAST_DATE.year}",
+        )
         check.typed["week"] = week
         check.counts("max_slots")
 
@@ -487,13 +558,13 @@ def _check_patients(check: _TableCheck) -> None:
     check.choice("collaboration", COLLABORATIONS, "collaboration")
     check.choice("procedure", PROCEDURES, "procedure")
     check.choice("home_region", REGIONS, "home_region")
-    check.text("home_department_id")
+    check.reference("home_department_id")
     check.numbers("latitude", -90, 90, "degrees")
     check.numbers("longitude", -180, 180, "degrees")
     for column in ("earliest_date", "deadline", "booked_date", *CLOCKS):
         check.dates(column)
     check.choice("deadline_status", DEADLINE_STATUSES, "deadline_status")
-    check.text("booked_department_id")
+    check.reference("booked_department_id")
     check.numbers("max_travel_km", 0, np.inf, "km")
     check.booleans("accepts_private", default=True)
     check.booleans("accepts_foreign", default=True)
@@ -504,7 +575,7 @@ def _check_known_departments(
 ) -> None:
     if known is None or not check.has(column):
         return
-    values = check.given(column)
+    values = check.typed.get(column, check.given(column))  # CPR-like values already reported
     unknown = values.notna().to_numpy() & ~values.isin(known).to_numpy(dtype=bool)
     check.found.at(
         unknown,
@@ -597,6 +668,13 @@ def _check_deadlines(check: _TableCheck, patients: pd.DataFrame, rules: Rules) -
             + f"; rules {rules.version})"
         ),
     )
+
+
+def _outside_years(values: pd.Series) -> np.ndarray:
+    """Which values start with a year outside :data:`FIRST_DATE`..:data:`LAST_DATE`."""
+    year = pd.to_numeric(values.str.slice(0, 4), errors="coerce")
+    inside = year.between(FIRST_DATE.year, LAST_DATE.year)
+    return ~inside.to_numpy(dtype=bool, na_value=True)
 
 
 def _matching(values: pd.Series, pattern: str) -> np.ndarray:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 
 from capacity import frames
+from capacity.pseudonym import looks_like_cpr
 from capacity.rules import Rules, load_rules
-from capacity.validation import CPR_PATTERN, Problem, RawTable, validate_tables
+from capacity.validation import Problem, RawTable, as_text, validate_tables
 from interop.fhir import mapping as m
 from interop.fhir.outcome import BundleRejected, FhirIssue, issues_from_validation
 
@@ -37,7 +37,6 @@ Record = dict[str, str | None]
 #: Where each value of a record came from: column → FHIRPath; ``""`` is the resource itself.
 Where = dict[str, str]
 
-_CPR: Final = re.compile(CPR_PATTERN)
 _CPR_MESSAGE: Final = (
     "a Danish CPR number must not be sent to kapacitet; identify the patient by a pseudonym "
     f"(an identifier with system {m.PATIENT_SYSTEM})"
@@ -619,7 +618,7 @@ class _Reader:
                 self.issues.append(
                     FhirIssue(f"{_path(i)}.identifier[{j}].system", _CPR_MESSAGE, "security")
                 )
-            elif identifier.value and _CPR.fullmatch(identifier.value):
+            elif identifier.value and looks_like_cpr(identifier.value):
                 self.issues.append(
                     FhirIssue(
                         f"{_path(i)}.identifier[{j}].value",
@@ -787,26 +786,10 @@ def _raw_table(table: str, records: list[Record], known: pd.DataFrame | None) ->
             keep = ~pd.MultiIndex.from_frame(known[key].astype(object)).isin(own)
         else:
             keep = ~known["department_id"].isin(ours).to_numpy()
-        parts.append(_as_text(known.loc[keep, list(frame.columns)]))
+        kept = known.loc[keep, list(frame.columns)]
+        parts.append(pd.DataFrame({name: as_text(kept[name]) for name in kept.columns}))
     text = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return RawTable(table, table, text.reset_index(drop=True))
-
-
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed contract rows as the strings a file would hold (dates ISO, numbers as written)."""
-    out = {}
-    for name in frame.columns:
-        column = frame[name]
-        if str(column.dtype) == frames.DATE:
-            text = column.dt.strftime("%Y-%m-%d")
-        elif str(column.dtype) == frames.BOOL:
-            text = column.map({True: "true", False: "false"})
-        elif str(column.dtype) == frames.FLOAT:
-            text = column.map(lambda v: repr(float(v)), na_action="ignore")
-        else:
-            text = column.astype(object)
-        out[name] = text.where(column.notna(), None).astype(frames.STR)
-    return pd.DataFrame(out, index=frame.index)
 
 
 def _issue(imported: ImportedBundle, problem: Problem) -> FhirIssue:
