@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from capacity import calendar
 from capacity.geo import great_circle_km
 from solver.policy import CATEGORIES, Policy
 from solver.problem import Problem
@@ -141,21 +142,43 @@ def _categories(
     ).astype(np.int64)
 
 
-def build_network(problem: Problem, policy: Policy) -> Network:
-    """The flow network of a problem under a policy (eligibility exactly as in the contract)."""
+@dataclass(frozen=True)
+class _Inputs:
+    """The problem's departments and patients as arrays (days counted from ``today``)."""
+
+    today: np.datetime64
+    departments: pd.DataFrame
+    patients: pd.DataFrame
+    n: int
+    dept_index: pd.Index
+    d_provider: IntArray
+    d_region: npt.NDArray[np.object_]
+    d_lat: FloatArray
+    d_lon: FloatArray
+    service_index: pd.Index
+    n_services: int
+    p_service: IntArray
+    p_home: IntArray
+    p_region: npt.NDArray[np.object_]
+    p_lat: FloatArray
+    p_lon: FloatArray
+    p_entry_day: IntArray
+    p_active: BoolArray
+    p_deadline: IntArray
+    p_travel_limit: FloatArray
+    p_accepts_private: BoolArray
+    p_accepts_foreign: BoolArray
+    booked_dept: IntArray
+    booked_day: IntArray
+    has_booking: BoolArray
+
+
+def _inputs(problem: Problem, policy: Policy) -> _Inputs:
     today = np.datetime64(problem.today, "D")
     departments = problem.departments.reset_index(drop=True)
     patients = problem.patients.reset_index(drop=True)
-    n = len(patients)
 
     dept_index = pd.Index(departments["department_id"].astype(str))
-    d_provider = (
-        departments["provider_type"].astype(str).map(PROVIDER_CODES).fillna(0).to_numpy(np.int64)
-    )
-    d_region = departments["region"].astype(str).to_numpy()
-    d_lat = departments["latitude"].to_numpy(np.float64)
-    d_lon = departments["longitude"].to_numpy(np.float64)
-
     # Service codes over every (collaboration, procedure) the problem mentions.
     all_keys = pd.concat(
         [
@@ -166,29 +189,16 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         ]
     )
     service_index = pd.Index(pd.unique(all_keys.to_numpy()))
-    n_services = len(service_index)
 
-    p_service = _service_codes(patients["collaboration"], patients["procedure"], service_index)
-    p_home = np.asarray(
-        positions(dept_index, patients["home_department_id"].astype(str)),
-        dtype=np.int64,
-    )
-    p_region = patients["home_region"].astype(str).to_numpy()
-    p_lat = patients["latitude"].to_numpy(np.float64)
-    p_lon = patients["longitude"].to_numpy(np.float64)
     p_earliest = _day_numbers(patients["earliest_date"], today)
     p_earliest = np.where(patients["earliest_date"].isna().to_numpy(), 0, p_earliest)
-    p_entry_day = np.maximum(p_earliest, 0)
     p_active = (patients["deadline_status"].astype(str).to_numpy() == "active") & (
         patients["deadline"].notna().to_numpy()
     )
-    p_deadline = np.where(p_active, _day_numbers(patients["deadline"], today), NEVER_LATE)
     p_travel_limit = patients["max_travel_km"].to_numpy(np.float64).copy()
     p_travel_limit[np.isnan(p_travel_limit)] = np.inf
     if policy.max_travel_km is not None:
         p_travel_limit = np.minimum(p_travel_limit, policy.max_travel_km)
-    p_accepts_private = patients["accepts_private"].to_numpy(bool) & policy.allow_private
-    p_accepts_foreign = patients["accepts_foreign"].to_numpy(bool) & policy.allow_foreign
 
     booked_dept = np.asarray(
         positions(dept_index, patients["booked_department_id"].fillna("").astype(str)),
@@ -198,104 +208,220 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     has_booking = (
         (booked_dept >= 0) & patients["booked_date"].notna().to_numpy() & (booked_day >= 0)
     )
+    return _Inputs(
+        today=today,
+        departments=departments,
+        patients=patients,
+        n=len(patients),
+        dept_index=dept_index,
+        d_provider=np.asarray(
+            departments["provider_type"].astype(str).map(PROVIDER_CODES).fillna(0), np.int64
+        ),
+        d_region=departments["region"].astype(str).to_numpy(),
+        d_lat=departments["latitude"].to_numpy(np.float64),
+        d_lon=departments["longitude"].to_numpy(np.float64),
+        service_index=service_index,
+        n_services=len(service_index),
+        p_service=_service_codes(patients["collaboration"], patients["procedure"], service_index),
+        p_home=np.asarray(
+            positions(dept_index, patients["home_department_id"].astype(str)), dtype=np.int64
+        ),
+        p_region=patients["home_region"].astype(str).to_numpy(),
+        p_lat=patients["latitude"].to_numpy(np.float64),
+        p_lon=patients["longitude"].to_numpy(np.float64),
+        p_entry_day=np.maximum(p_earliest, 0),
+        p_active=p_active,
+        p_deadline=np.where(p_active, _day_numbers(patients["deadline"], today), NEVER_LATE),
+        p_travel_limit=p_travel_limit,
+        p_accepts_private=patients["accepts_private"].to_numpy(bool) & policy.allow_private,
+        p_accepts_foreign=patients["accepts_foreign"].to_numpy(bool) & policy.allow_foreign,
+        booked_dept=booked_dept,
+        booked_day=booked_day,
+        has_booking=has_booking,
+    )
 
-    # ---- buckets: declared free slots plus the slots held by current bookings --------------
+
+@dataclass(frozen=True)
+class _Buckets:
+    """One bucket per department, service and day: declared free slots plus held bookings.
+
+    Buckets are sorted by ``key`` = (department x service) x horizon + day, so each
+    department's service forms one *chain* of consecutive buckets.
+    """
+
+    key: IntArray
+    capacity: IntArray
+    chain_key: IntArray
+    day: IntArray
+    dept: IntArray
+    service: IntArray
+    chain_keys: IntArray
+    chain: IntArray  # per bucket: its chain
+    chain_end: IntArray  # per chain: one past its last bucket
+    horizon: int
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+
+def _buckets(problem: Problem, x: _Inputs) -> _Buckets:
     cap = problem.capacity
-    c_dept = np.asarray(positions(dept_index, cap["department_id"].astype(str)), dtype=np.int64)
-    c_service = _service_codes(cap["collaboration"], cap["procedure"], service_index)
-    c_day = _day_numbers(cap["date"], today)
+    c_dept = np.asarray(positions(x.dept_index, cap["department_id"].astype(str)), dtype=np.int64)
+    c_service = _service_codes(cap["collaboration"], cap["procedure"], x.service_index)
+    c_day = _day_numbers(cap["date"], x.today)
     c_slots = cap["free_slots"].to_numpy(np.int64)
     keep_rows = (c_dept >= 0) & (c_service >= 0) & (c_day >= 0) & (c_slots >= 0)
-    slot_dept = np.concatenate([c_dept[keep_rows], booked_dept[has_booking]])
-    slot_service = np.concatenate([c_service[keep_rows], p_service[has_booking]])
-    slot_day = np.concatenate([c_day[keep_rows], booked_day[has_booking]])
+    slot_dept = np.concatenate([c_dept[keep_rows], x.booked_dept[x.has_booking]])
+    slot_service = np.concatenate([c_service[keep_rows], x.p_service[x.has_booking]])
+    slot_day = np.concatenate([c_day[keep_rows], x.booked_day[x.has_booking]])
     slot_count = np.concatenate(
-        [c_slots[keep_rows], np.ones(int(has_booking.sum()), dtype=np.int64)]
+        [c_slots[keep_rows], np.ones(int(x.has_booking.sum()), dtype=np.int64)]
     )
     horizon = int(slot_day.max()) + 2 if len(slot_day) else 2
-    slot_chain_key = slot_dept * n_services + slot_service
-    slot_key = slot_chain_key * horizon + slot_day
+    slot_key = (slot_dept * x.n_services + slot_service) * horizon + slot_day
     bucket_key, inverse = np.unique(slot_key, return_inverse=True)
     b_capacity = np.bincount(inverse, weights=slot_count, minlength=len(bucket_key)).astype(
         np.int64
     )
     b_chain_key = bucket_key // horizon
-    b_day = bucket_key % horizon
-    b_dept = b_chain_key // n_services
-    b_service = b_chain_key % n_services
-    n_buckets = len(bucket_key)
     chain_keys, b_chain = np.unique(b_chain_key, return_inverse=True)
-    chain_end = np.searchsorted(b_chain, np.arange(len(chain_keys)), side="right").astype(
-        np.int64
-    )  # one past each chain's last bucket
+    chain_end = np.searchsorted(b_chain, np.arange(len(chain_keys)), side="right").astype(np.int64)
+    return _Buckets(
+        key=bucket_key,
+        capacity=b_capacity,
+        chain_key=b_chain_key,
+        day=bucket_key % horizon,
+        dept=b_chain_key // x.n_services,
+        service=b_chain_key % x.n_services,
+        chain_keys=chain_keys,
+        chain=b_chain,
+        chain_end=chain_end,
+        horizon=horizon,
+    )
 
-    # ---- eligible (patient, department) pairs -------------------------------------------------
+
+@dataclass(frozen=True)
+class _Offers:
+    """Each service's departments (sorted by service) with the cheapest price there."""
+
+    service: IntArray
+    dept: IntArray
+    price: FloatArray
+    start: IntArray  # per service: first offer
+    count: IntArray  # per service: number of offers
+
+
+def _offers(problem: Problem, x: _Inputs) -> _Offers:
     s_dept = np.asarray(
-        positions(dept_index, problem.services["department_id"].astype(str)),
-        dtype=np.int64,
+        positions(x.dept_index, problem.services["department_id"].astype(str)), dtype=np.int64
     )
     s_service = _service_codes(
-        problem.services["collaboration"], problem.services["procedure"], service_index
+        problem.services["collaboration"], problem.services["procedure"], x.service_index
     )
     s_price = problem.services["price_dkk"].to_numpy(np.float64)
     offer = pd.DataFrame({"service": s_service, "dept": s_dept, "price": s_price})
     offer = offer[(offer["dept"] >= 0) & (offer["service"] >= 0)]
     offer = offer.groupby(["service", "dept"], as_index=False, sort=True)[["price"]].min()
     o_service = offer["service"].to_numpy(np.int64)
-    o_dept = offer["dept"].to_numpy(np.int64)
-    o_price = offer["price"].to_numpy(np.float64)
-    o_start = np.searchsorted(o_service, np.arange(n_services), side="left")
-    o_count = np.bincount(o_service, minlength=n_services).astype(np.int64)
+    return _Offers(
+        service=o_service,
+        dept=offer["dept"].to_numpy(np.int64),
+        price=offer["price"].to_numpy(np.float64),
+        start=np.searchsorted(o_service, np.arange(x.n_services), side="left"),
+        count=np.bincount(o_service, minlength=x.n_services).astype(np.int64),
+    )
 
-    counts = np.where(p_service >= 0, o_count[np.maximum(p_service, 0)], 0)
-    pair_patient = np.repeat(np.arange(n, dtype=np.int64), counts)
-    pair_offer = o_start[p_service[pair_patient]] + _segment_offsets(counts)
-    pair_dept = o_dept[pair_offer]
-    pair_provider = d_provider[pair_dept]
-    pair_same_region = d_region[pair_dept] == p_region[pair_patient]
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The eligible (patient, department) pairs, each entering at its first bucket ``pos``."""
+
+    patient: IntArray
+    dept: IntArray
+    km: FloatArray
+    pos: IntArray
+    price: FloatArray
+    category: IntArray
+    eligible_departments: IntArray  # per patient
+
+
+def _pairs(problem: Problem, policy: Policy, x: _Inputs, b: _Buckets, o: _Offers) -> _Pairs:
+    """Eligibility exactly as in the contract: provider consent, region, travel, exclusions,
+    and a bucket of the department's service on or after the patient's first possible day."""
+    counts = np.where(x.p_service >= 0, o.count[np.maximum(x.p_service, 0)], 0)
+    pair_patient = np.repeat(np.arange(x.n, dtype=np.int64), counts)
+    pair_offer = o.start[x.p_service[pair_patient]] + _segment_offsets(counts)
+    pair_dept = o.dept[pair_offer]
+    pair_provider = x.d_provider[pair_dept]
+    pair_same_region = x.d_region[pair_dept] == x.p_region[pair_patient]
     ok = np.ones(len(pair_patient), dtype=bool)
-    ok &= (pair_provider != 1) | p_accepts_private[pair_patient]
-    ok &= (pair_provider != 2) | p_accepts_foreign[pair_patient]
+    ok &= (pair_provider != 1) | x.p_accepts_private[pair_patient]
+    ok &= (pair_provider != 2) | x.p_accepts_foreign[pair_patient]
     if not policy.allow_cross_region:
         ok &= pair_same_region | (pair_provider == 2)
     pair_km = great_circle_km(
-        p_lat[pair_patient], p_lon[pair_patient], d_lat[pair_dept], d_lon[pair_dept]
+        x.p_lat[pair_patient], x.p_lon[pair_patient], x.d_lat[pair_dept], x.d_lon[pair_dept]
     )
-    ok &= pair_km <= p_travel_limit[pair_patient]
+    ok &= pair_km <= x.p_travel_limit[pair_patient]
     if len(problem.excluded_pairs):
         excluded = pd.MultiIndex.from_arrays(
             [
                 positions(
-                    pd.Index(patients["patient_id"].astype(str)),
+                    pd.Index(x.patients["patient_id"].astype(str)),
                     problem.excluded_pairs["patient_id"].astype(str),
                 ),
-                positions(dept_index, problem.excluded_pairs["department_id"].astype(str)),
+                positions(x.dept_index, problem.excluded_pairs["department_id"].astype(str)),
             ]
         )
         ok &= ~pd.MultiIndex.from_arrays([pair_patient, pair_dept]).isin(excluded)
     # first bucket of the department's chain on or after the patient's first possible day
-    pair_chain_key = pair_dept * n_services + p_service[pair_patient]
-    probe = pair_chain_key * horizon + p_entry_day[pair_patient]
-    pos = np.searchsorted(bucket_key, probe, side="left")
-    in_range = pos < n_buckets
+    pair_chain_key = pair_dept * x.n_services + x.p_service[pair_patient]
+    probe = pair_chain_key * b.horizon + x.p_entry_day[pair_patient]
+    pos = np.searchsorted(b.key, probe, side="left")
+    in_range = pos < len(b)
     ok &= in_range
-    ok[in_range] &= b_chain_key[pos[in_range]] == pair_chain_key[in_range]
-    pair_patient, pair_dept, pair_km, pos = pair_patient[ok], pair_dept[ok], pair_km[ok], pos[ok]
-    pair_price = o_price[pair_offer[ok]]
-    pair_category = _categories(
-        policy,
-        pair_dept,
-        p_home[pair_patient],
-        pair_provider[ok],
-        pair_same_region[ok],
+    ok[in_range] &= b.chain_key[pos[in_range]] == pair_chain_key[in_range]
+    pair_patient, pair_dept = pair_patient[ok], pair_dept[ok]
+    return _Pairs(
+        patient=pair_patient,
+        dept=pair_dept,
+        km=pair_km[ok],
+        pos=pos[ok],
+        price=o.price[pair_offer[ok]],
+        category=_categories(
+            policy, pair_dept, x.p_home[pair_patient], pair_provider[ok], pair_same_region[ok]
+        ),
+        eligible_departments=np.bincount(pair_patient, minlength=x.n).astype(np.int64),
     )
-    eligible_departments = np.bincount(pair_patient, minlength=n).astype(np.int64)
 
-    # ---- deadline classes and chain groups ----------------------------------------------------
-    pair_chain = b_chain[pos]
-    pair_entry_day = b_day[pos]
-    last_day = b_day[chain_end[pair_chain] - 1]
-    dl = p_deadline[pair_patient]
+
+@dataclass(frozen=True)
+class _Groups:
+    """Chain groups: a department's chain of days per deadline class of the patients on it.
+
+    A dated class runs only up to its deadline, then crosses into its chain's one shared
+    "already late" group (``late``): after the deadline every class costs the same per day.
+    """
+
+    pair_group: IntArray  # per pair
+    chain: IntArray
+    klass: IntArray
+    first: IntArray  # first bucket of the group
+    end: IntArray  # one past its last bucket
+    late: IntArray  # the late group a dated group crosses into, -1 if none
+    last_on_time: IntArray  # a dated group's last on-time bucket, -1 otherwise
+    dated: IntArray  # indices of the dated groups
+
+    @property
+    def size(self) -> IntArray:
+        return self.end - self.first
+
+
+def _groups(x: _Inputs, b: _Buckets, pairs: _Pairs) -> _Groups:
+    pair_chain = b.chain[pairs.pos]
+    pair_entry_day = b.day[pairs.pos]
+    last_day = b.day[b.chain_end[pair_chain] - 1]
+    dl = x.p_deadline[pairs.patient]
     pair_class = np.where(
         dl >= last_day, NEVER_LATE, np.where(dl < pair_entry_day, ALREADY_LATE, dl)
     )
@@ -306,14 +432,12 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     g_chain = np.asarray(group_uniques.get_level_values(0), dtype=np.int64)
     g_class = np.asarray(group_uniques.get_level_values(1), dtype=np.int64)
     g_first = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(g_first, pair_group, pos)
-    # A dated class runs only up to its deadline, then crosses into its chain's one shared
-    # "already late" chain: after the deadline every class costs the same per day.
+    np.minimum.at(g_first, pair_group, pairs.pos)
     g_dated = (g_class != NEVER_LATE) & (g_class != ALREADY_LATE)
     g_last_on_time = np.where(
         g_dated,
         np.searchsorted(
-            bucket_key, chain_keys[g_chain] * horizon + np.where(g_dated, g_class, 0), "right"
+            b.key, b.chain_keys[g_chain] * b.horizon + np.where(g_dated, g_class, 0), "right"
         )
         - 1,
         -1,
@@ -329,117 +453,176 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     g_first = np.concatenate([g_first, np.full(len(missing), np.iinfo(np.int64).max)])
     g_dated = np.concatenate([g_dated, np.zeros(len(missing), dtype=bool)])
     g_last_on_time = np.concatenate([g_last_on_time, np.full(len(missing), -1, dtype=np.int64)])
-    n_groups = len(g_chain)
-    late_of_chain = np.full(len(chain_keys), -1, dtype=np.int64)
+    late_of_chain = np.full(len(b.chain_keys), -1, dtype=np.int64)
     late_of_chain[late_existing.index.to_numpy()] = late_existing.to_numpy()
     late_of_chain[missing] = new_late
     g_late = np.where(g_dated, late_of_chain[g_chain], -1)
     dated = np.flatnonzero(g_dated)
     np.minimum.at(g_first, g_late[dated], g_last_on_time[dated] + 1)
-    g_end = np.where(g_dated, g_last_on_time + 1, chain_end[g_chain])
-    g_size = g_end - g_first
+    return _Groups(
+        pair_group=pair_group,
+        chain=g_chain,
+        klass=g_class,
+        first=g_first,
+        end=np.where(g_dated, g_last_on_time + 1, b.chain_end[g_chain]),
+        late=g_late,
+        last_on_time=g_last_on_time,
+        dated=dated,
+    )
 
-    # ---- node numbering ----------------------------------------------------------------------
-    sink = n
-    bucket_node0 = n + 1
-    cap_frame = problem.weekly_caps
-    week_arcs_tail: IntArray = np.empty(0, np.int64)
-    week_cap: IntArray = np.empty(0, np.int64)
-    bucket_target = np.full(n_buckets, sink, dtype=np.int64)
-    week_node0 = bucket_node0 + n_buckets
-    n_weeks = 0
-    if len(cap_frame):
-        w_dept = np.asarray(
-            positions(dept_index, cap_frame["department_id"].astype(str)),
-            dtype=np.int64,
-        )
-        w_service = _service_codes(
-            cap_frame["collaboration"], cap_frame["procedure"], service_index
-        )
-        w_keys = pd.Series(
-            (w_dept * n_services + w_service).astype(str) + "@" + cap_frame["week"].astype(str)
-        )
-        bucket_dates = today + b_day.astype("timedelta64[D]")
-        iso = pd.DatetimeIndex(bucket_dates).isocalendar()
-        b_week = (
-            iso["year"].astype(str).to_numpy()
-            + "-W"
-            + iso["week"].astype(int).map("{:02d}".format).to_numpy()
-        )
-        b_keys = pd.Series(b_chain_key.astype(str)) + "@" + pd.Series(b_week)
-        caps = (
-            pd.DataFrame({"key": w_keys, "cap": cap_frame["max_slots"].to_numpy(np.int64)})
-            .groupby("key")["cap"]
-            .min()
-        )
-        week_of_bucket = pd.Index(caps.index).get_indexer(b_keys)
-        n_weeks = len(caps)
-        has_week = week_of_bucket >= 0
-        bucket_target[has_week] = week_node0 + week_of_bucket[has_week]
-        week_arcs_tail = week_node0 + np.arange(n_weeks, dtype=np.int64)
-        week_cap = caps.to_numpy(np.int64)
-    chain_node0 = week_node0 + n_weeks
-    g_node0 = chain_node0 + np.cumsum(g_size) - g_size
-    n_nodes = int(chain_node0 + g_size.sum())
 
-    # chain nodes: group, bucket
-    node_group = np.repeat(np.arange(n_groups, dtype=np.int64), g_size)
-    node_bucket = np.repeat(g_first, g_size) + _segment_offsets(g_size)
-    node_id = chain_node0 + np.arange(len(node_group), dtype=np.int64)
+@dataclass(frozen=True)
+class _Nodes:
+    """Node numbering: patients, the sink, buckets, week nodes, then each group's chain."""
+
+    sink: int
+    bucket0: int
+    bucket_target: IntArray  # per bucket: the sink or its week node
+    week_tail: IntArray
+    week_cap: IntArray
+    group0: IntArray  # per group: its first chain node
+    n_nodes: int
+    node_group: IntArray  # per chain node
+    node_bucket: IntArray
+    node_id: IntArray
+
+
+def _week_caps(
+    problem: Problem, x: _Inputs, b: _Buckets, week0: int, sink: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Week nodes for weekly caps: (bucket target, week node ids, their caps)."""
+    bucket_target = np.full(len(b), sink, dtype=np.int64)
+    caps_frame = problem.weekly_caps
+    if not len(caps_frame):
+        return bucket_target, np.empty(0, np.int64), np.empty(0, np.int64)
+    w_dept = np.asarray(
+        positions(x.dept_index, caps_frame["department_id"].astype(str)), dtype=np.int64
+    )
+    w_service = _service_codes(
+        caps_frame["collaboration"], caps_frame["procedure"], x.service_index
+    )
+    w_keys = pd.Series(
+        (w_dept * x.n_services + w_service).astype(str) + "@" + caps_frame["week"].astype(str)
+    )
+    bucket_dates = pd.Series(x.today + b.day.astype("timedelta64[D]")).astype("datetime64[ns]")
+    b_keys = pd.Series(b.chain_key.astype(str)) + "@" + calendar.weeks_of(bucket_dates)
+    caps = (
+        pd.DataFrame({"key": w_keys, "cap": caps_frame["max_slots"].to_numpy(np.int64)})
+        .groupby("key")["cap"]
+        .min()
+    )
+    week_of_bucket = pd.Index(caps.index).get_indexer(b_keys)
+    has_week = week_of_bucket >= 0
+    bucket_target[has_week] = week0 + week_of_bucket[has_week]
+    return bucket_target, week0 + np.arange(len(caps), dtype=np.int64), caps.to_numpy(np.int64)
+
+
+def _nodes(problem: Problem, x: _Inputs, b: _Buckets, g: _Groups) -> _Nodes:
+    sink = x.n
+    bucket0 = x.n + 1
+    week0 = bucket0 + len(b)
+    bucket_target, week_tail, week_cap = _week_caps(problem, x, b, week0, sink)
+    chain0 = week0 + len(week_tail)
+    size = g.size
+    node_group = np.repeat(np.arange(len(size), dtype=np.int64), size)
+    return _Nodes(
+        sink=sink,
+        bucket0=bucket0,
+        bucket_target=bucket_target,
+        week_tail=week_tail,
+        week_cap=week_cap,
+        group0=chain0 + np.cumsum(size) - size,
+        n_nodes=int(chain0 + size.sum()),
+        node_group=node_group,
+        node_bucket=np.repeat(g.first, size) + _segment_offsets(size),
+        node_id=chain0 + np.arange(len(node_group), dtype=np.int64),
+    )
+
+
+def build_network(problem: Problem, policy: Policy) -> Network:
+    """The flow network of a problem under a policy (eligibility exactly as in the contract)."""
+    x = _inputs(problem, policy)
+    b = _buckets(problem, x)
+    o = _offers(problem, x)
+    pairs = _pairs(problem, policy, x, b, o)
+    g = _groups(x, b, pairs)
+    nodes = _nodes(problem, x, b, g)
+    return _arcs(policy, x, b, o, pairs, g, nodes)
+
+
+def _arcs(
+    policy: Policy, x: _Inputs, b: _Buckets, o: _Offers, pairs: _Pairs, g: _Groups, nodes: _Nodes
+) -> Network:
+    """The arcs in blocks of :class:`ArcKind`, their tiered costs and the lookup columns."""
+    n, sink, n_buckets = x.n, nodes.sink, len(b)
+    p_active, p_deadline = x.p_active, x.p_deadline
+    pair_patient, pos = pairs.patient, pairs.pos
+    pair_chain = b.chain[pos]
+    node_group, node_bucket, node_id = nodes.node_group, nodes.node_bucket, nodes.node_id
+    g_end = g.end
 
     # ---- policy points ----------------------------------------------------------------------
-    date_points = np.rint(policy.per_day * b_day).astype(np.int64)
+    date_points = np.rint(policy.per_day * b.day).astype(np.int64)
 
     def base_points(km: FloatArray, price: FloatArray, bucket: IntArray) -> IntArray:
         travel = np.rint(policy.per_km * km).astype(np.int64)
         cost = np.rint(policy.per_10k_dkk * np.nan_to_num(price, nan=0.0) / 1e4).astype(np.int64)
         return travel + cost + date_points[bucket]
 
-    # ---- arcs ----------------------------------------------------------------------------------
     # ENTRY
     entry_tail = pair_patient
-    entry_head = g_node0[pair_group] + (pos - g_first[pair_group])
-    entry_late = np.where(p_active[pair_patient], np.maximum(b_day[pos] - dl, 0), 0)
-    entry_points = base_points(pair_km, pair_price, pos)
-    # KEEP
-    keep_patient = np.flatnonzero(has_booking).astype(np.int64)
-    keep_chain_key = booked_dept[keep_patient] * n_services + p_service[keep_patient]
-    keep_bucket = np.searchsorted(bucket_key, keep_chain_key * horizon + booked_day[keep_patient])
-    keep_dept = booked_dept[keep_patient]
-    keep_km = great_circle_km(
-        p_lat[keep_patient], p_lon[keep_patient], d_lat[keep_dept], d_lon[keep_dept]
+    entry_head = nodes.group0[g.pair_group] + (pos - g.first[g.pair_group])
+    entry_late = np.where(
+        p_active[pair_patient], np.maximum(b.day[pos] - p_deadline[pair_patient], 0), 0
     )
-    keep_price_lookup = pd.Series(o_price, index=pd.MultiIndex.from_arrays([o_service, o_dept]))
-    keep_price = keep_price_lookup.reindex(
-        pd.MultiIndex.from_arrays([p_service[keep_patient], keep_dept])
-    ).to_numpy(np.float64)
+    entry_points = base_points(pairs.km, pairs.price, pos)
+    # KEEP
+    keep_patient = np.flatnonzero(x.has_booking).astype(np.int64)
+    keep_chain_key = x.booked_dept[keep_patient] * x.n_services + x.p_service[keep_patient]
+    keep_bucket = np.searchsorted(b.key, keep_chain_key * b.horizon + x.booked_day[keep_patient])
+    keep_dept = x.booked_dept[keep_patient]
+    keep_km = np.asarray(
+        great_circle_km(
+            x.p_lat[keep_patient], x.p_lon[keep_patient], x.d_lat[keep_dept], x.d_lon[keep_dept]
+        ),
+        np.float64,
+    )
+    keep_price_lookup = pd.Series(o.price, index=pd.MultiIndex.from_arrays([o.service, o.dept]))
+    keep_price: FloatArray = np.asarray(
+        keep_price_lookup.reindex(
+            pd.MultiIndex.from_arrays([x.p_service[keep_patient], keep_dept])
+        ).to_numpy(np.float64),
+        np.float64,
+    )
     keep_late = np.where(
-        p_active[keep_patient], np.maximum(b_day[keep_bucket] - p_deadline[keep_patient], 0), 0
+        p_active[keep_patient], np.maximum(b.day[keep_bucket] - p_deadline[keep_patient], 0), 0
     )
     keep_points = base_points(keep_km, keep_price, keep_bucket)
     keep_category = np.full(len(keep_patient), policy.category_rank("keep"), dtype=np.int64)
 
     step = int(max(entry_points.max(initial=0), keep_points.max(initial=0))) + 1
-    entry_policy = entry_points + pair_category * step
+    entry_policy = entry_points + pairs.category * step
     keep_policy = keep_points + keep_category * step
 
     # CHAIN arcs (node -> next node of the same group); lateness only on "already late" chains
     has_next = node_bucket + 1 < g_end[node_group]
     ch_from = node_id[has_next]
     ch_bucket = node_bucket[has_next]
-    already = g_class[node_group[has_next]] == ALREADY_LATE
-    ch_days = np.where(already, b_day[ch_bucket + 1] - b_day[ch_bucket], 0)
+    already = g.klass[node_group[has_next]] == ALREADY_LATE
+    ch_days = np.where(already, b.day[ch_bucket + 1] - b.day[ch_bucket], 0)
     ch_breach = np.zeros(len(ch_from), dtype=np.int64)
     ch_points = date_points[ch_bucket + 1] - date_points[ch_bucket]
     # CROSS arcs: a dated class's last on-time day -> the late chain's next day
+    dated = g.dated
     cr_group = dated
-    cr_bucket = g_last_on_time[dated] + 1
-    cr_late = g_late[dated]
-    cr_from = g_node0[cr_group] + (g_end[cr_group] - 1 - g_first[cr_group])
-    cr_to = g_node0[cr_late] + (cr_bucket - g_first[cr_late])
-    cr_days = b_day[cr_bucket] - g_class[cr_group]
+    cr_bucket = g.last_on_time[dated] + 1
+    cr_late = g.late[dated]
+    cr_from = nodes.group0[cr_group] + (g_end[cr_group] - 1 - g.first[cr_group])
+    cr_to = nodes.group0[cr_late] + (cr_bucket - g.first[cr_late])
+    cr_days = b.day[cr_bucket] - g.klass[cr_group]
     cr_points = date_points[cr_bucket] - date_points[cr_bucket - 1]
 
+    n_weeks = len(nodes.week_tail)
     n_entry, n_keep, n_chain = len(entry_tail), len(keep_patient), len(ch_from)
     n_exit = len(node_id)
     unbounded = max(n, 1)
@@ -449,17 +632,17 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         np.arange(n, dtype=np.int64),
         ch_from,
         node_id,
-        bucket_node0 + np.arange(n_buckets, dtype=np.int64),
-        week_arcs_tail,
+        nodes.bucket0 + np.arange(n_buckets, dtype=np.int64),
+        nodes.week_tail,
         cr_from,
     ]
     blocks_head = [
         entry_head,
-        bucket_node0 + keep_bucket,
+        nodes.bucket0 + keep_bucket,
         np.full(n, sink, dtype=np.int64),
         ch_from + 1,
-        bucket_node0 + node_bucket,
-        bucket_target,
+        nodes.bucket0 + node_bucket,
+        nodes.bucket_target,
         np.full(n_weeks, sink, dtype=np.int64),
         cr_to,
     ]
@@ -470,8 +653,8 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         [
             np.ones(n_entry + n_keep + n, dtype=np.int64),
             np.full(n_chain + n_exit, unbounded, dtype=np.int64),
-            b_capacity,
-            week_cap,
+            b.capacity,
+            nodes.week_cap,
             np.full(len(cr_from), unbounded, dtype=np.int64),
         ]
     )
@@ -519,7 +702,7 @@ def build_network(problem: Problem, policy: Policy) -> Network:
             ArcKind.UNASSIGNED: np.arange(n, dtype=np.int64),
         }
     )
-    arc_department = index_column({ArcKind.ENTRY: pair_dept, ArcKind.KEEP: keep_dept})
+    arc_department = index_column({ArcKind.ENTRY: pairs.dept, ArcKind.KEEP: keep_dept})
     arc_bucket = index_column(
         {
             ArcKind.ENTRY: pos,
@@ -531,20 +714,20 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     )
     arc_group = index_column(
         {
-            ArcKind.ENTRY: pair_group,
+            ArcKind.ENTRY: g.pair_group,
             ArcKind.CHAIN: node_group[has_next],
             ArcKind.EXIT: node_group,
             ArcKind.CROSS: cr_group,
         }
     )
-    arc_category = index_column({ArcKind.ENTRY: pair_category, ArcKind.KEEP: keep_category})
+    arc_category = index_column({ArcKind.ENTRY: pairs.category, ArcKind.KEEP: keep_category})
     arc_km = np.full(len(kinds), np.nan)
-    arc_km[:n_entry] = pair_km
+    arc_km[:n_entry] = pairs.km
     arc_km[n_entry : n_entry + n_keep] = keep_km
 
     # per-patient bounds used to derive exact tier weights
     max_days = np.zeros(n, dtype=np.int64)
-    chain_last_day = b_day[chain_end - 1]
+    chain_last_day = b.day[b.chain_end - 1]
     reach_late = np.where(
         p_active[pair_patient],
         np.maximum(chain_last_day[pair_chain] - p_deadline[pair_patient], 0),
@@ -554,15 +737,15 @@ def build_network(problem: Problem, policy: Policy) -> Network:
     np.maximum.at(max_days, keep_patient, keep_late)
     max_points = np.zeros(n, dtype=np.int64)
     # an entry's policy points grow along its chain by at most the date points to the chain end
-    reach_points = entry_policy + date_points[chain_end[pair_chain] - 1] - date_points[pos]
+    reach_points = entry_policy + date_points[b.chain_end[pair_chain] - 1] - date_points[pos]
     np.maximum.at(max_points, pair_patient, reach_points)
     np.maximum.at(max_points, keep_patient, keep_policy)
 
-    supply = np.zeros(n_nodes, dtype=np.int64)
+    supply = np.zeros(nodes.n_nodes, dtype=np.int64)
     supply[:n] = 1
     supply[sink] = -n
     return Network(
-        n_nodes=n_nodes,
+        n_nodes=nodes.n_nodes,
         sink=sink,
         supply=supply,
         tail=np.concatenate(blocks_tail).astype(np.int64),
@@ -582,16 +765,16 @@ def build_network(problem: Problem, policy: Policy) -> Network:
         arc_group=arc_group,
         arc_km=arc_km,
         arc_category=arc_category,
-        bucket_department=b_dept,
-        bucket_service=b_service,
-        bucket_day=b_day,
-        bucket_capacity=b_capacity,
-        departments=departments,
-        service_keys=tuple(service_index.astype(str)),
+        bucket_department=b.dept,
+        bucket_service=b.service,
+        bucket_day=b.day,
+        bucket_capacity=b.capacity,
+        departments=x.departments,
+        service_keys=tuple(x.service_index.astype(str)),
         category_step=step,
-        group_late=g_late,
+        group_late=g.late,
         max_days_late=max_days,
         max_policy_points=max_points,
         can_breach=max_days > 0,
-        eligible_departments=eligible_departments,
+        eligible_departments=pairs.eligible_departments,
     )
