@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from capacity import calendar
+
+if TYPE_CHECKING:
+    from solver.problem import Problem
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
@@ -35,7 +38,7 @@ def _load_problem(
     week: str | None,
     collaboration: str | None,
     today: dt.date,
-):  # type: ignore[no-untyped-def]
+) -> Problem:
     from capacity.validation import ValidationFailed
     from solver.problem import Problem
 
@@ -94,10 +97,16 @@ def print_solution(solution, title: str = "Proposals") -> None:  # type: ignore[
         detail = Table(title="Referrals to review (first 15)")
         for column in ("patient", "action", "to", "date", "deadline", "late", "reason"):
             detail.add_column(column, overflow="fold")
-        for r in rows.itertuples():
-            late = "" if pd.isna(r.days_late) else str(r.days_late)
+        for record in rows.astype(object).to_dict(orient="records"):
+            text = {k: "" if pd.isna(v) else str(v) for k, v in record.items()}
             detail.add_row(
-                r.patient_id, r.action, r.department_id, r.date, r.deadline, late, r.reason
+                text["patient_id"],
+                text["action"],
+                text["department_id"],
+                text["date"],
+                text["deadline"],
+                text["days_late"],
+                text["reason"],
             )
         console.print(detail)
 
