@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.logging import install_redaction
 from api.routers import (
     audit,
     capacity,
@@ -107,6 +108,7 @@ def create_app(
     background threads the app owns from start-up to shut-down; scenario runs always do.
     Smaller solves answer 200 when done, at most ``run_workers`` of them at a time.
     """
+    install_redaction()
     settings = Settings.resolve(database_url, max_body_bytes, async_threshold, run_workers)
 
     @asynccontextmanager
