@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 from capacity.frames import Dataset
 from capacity.vocabulary import COLLABORATIONS, DANISH_LABELS, REGIONS, ProviderType
 from reports.files import staged_output
+from reports.spreadsheet import write_frames
 from solver.model import ArcKind, build_network
 from solver.policy import Policy
 from solver.problem import Problem
@@ -1044,14 +1045,16 @@ def write_check(
     with staged_output(out, stem) as staged:
         work = staged.work
         (work / f"{stem}.html").write_text(render_html(check, generated), encoding="utf-8")
-        with pd.ExcelWriter(work / f"{stem}.xlsx", engine="openpyxl") as writer:
-            check.balance.by_collaboration().to_excel(writer, sheet_name="balance", index=False)
-            check.balance.deficits().to_excel(writer, sheet_name="structural deficits", index=False)
-            check.single_points_of_failure().to_excel(
-                writer, sheet_name="single points of failure", index=False
-            )
-            check.extra_slots().to_excel(writer, sheet_name="one more slot", index=False)
-            check.balance.weekly.to_excel(writer, sheet_name="weekly", index=False)
+        write_frames(
+            work / f"{stem}.xlsx",
+            {
+                "balance": check.balance.by_collaboration(),
+                "structural deficits": check.balance.deficits(),
+                "single points of failure": check.single_points_of_failure(),
+                "one more slot": check.extra_slots(),
+                "weekly": check.balance.weekly,
+            },
+        )
         if pdf:
             from reports.pdf import html_to_pdf
 

@@ -38,6 +38,7 @@ from reports.meeting import (
     week_monday,
 )
 from reports.pdf import html_to_pdf
+from reports.spreadsheet import append_row
 
 #: Who the command line acts as: the specialist unit, which sees every proposal. Its runs and
 #: their audit entries carry token id 0 and this name (no bearer token is involved).
@@ -247,10 +248,11 @@ def proposal_cells(meeting: Meeting, row: ProposalRow) -> list[Any]:
 
 
 def _table(sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Header and rows with a frozen bold header, an autofilter and fitted column widths."""
-    sheet.append(list(header))
+    """Header and rows with a frozen bold header, an autofilter and fitted column widths; text
+    cells stay text (:mod:`reports.spreadsheet`)."""
+    append_row(sheet, header)
     for cells in rows:
-        sheet.append(list(cells))
+        append_row(sheet, cells)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")

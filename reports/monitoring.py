@@ -43,6 +43,7 @@ from capacity.vocabulary import (
 )
 from reports import suppression
 from reports.files import staged_output
+from reports.spreadsheet import write_frames
 from reports.suppression import Dimension, Status
 
 TEMPLATES: Final = Path(__file__).with_name("templates")
@@ -947,7 +948,5 @@ def write_excel(report: MonitoringReport, path: Path, lang: str = "da") -> Path:
             ]
         }
     )
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        localised(report, lang).to_excel(writer, sheet_name=str(report.quarter), index=False)
-        notes.to_excel(writer, sheet_name="notes" if lang == "en" else "noter", index=False)
-    return path
+    notes_sheet = "notes" if lang == "en" else "noter"
+    return write_frames(path, {str(report.quarter): localised(report, lang), notes_sheet: notes})
