@@ -5,9 +5,10 @@ uvicorn --factory api.app:create_app      # or: kapacitet serve --db URL
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import Engine, event
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import leases, problems
 from api.logging import install_redaction
 from api.routers import (
     audit,
@@ -30,8 +31,8 @@ from api.routers import (
     tokens,
     web,
 )
-from api.runs import abandon_unfinished_runs
 from api.settings import Settings
+from api.workers import RunWorkers
 from capacity.storage import create_database_engine, upgrade_database
 
 #: How long a SQLite writer waits for another's write lock before "database is locked" (ms).
@@ -94,12 +95,44 @@ class StreamedBodyLimit:
         await self.app(scope, counted, send)
 
 
+def _stop_runs_on_signal() -> Callable[[], None]:
+    """On SIGTERM or SIGINT tell this process's runs to stop, then let the server's own handler
+    begin its graceful shut-down; returns what restores the handlers.
+
+    The server (uvicorn) waits for requests in flight before the lifespan ends, and a
+    synchronous solve is one: told at the signal, it stops at its next phase instead of
+    holding the shut-down open. Only the main thread can set handlers (uvicorn's loop runs
+    there); elsewhere, as in tests, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous: dict[int, Callable[[int, Any], Any]] = {}
+    for number in (signal.SIGTERM, signal.SIGINT):
+        handler = signal.getsignal(number)
+        if not callable(handler):  # no server handler to chain to
+            continue
+
+        def stop_runs_then(signum: int, frame: Any, handler: Any = handler) -> None:
+            leases.stop_all_local("interrupted")
+            handler(signum, frame)
+
+        previous[number] = handler
+        signal.signal(number, stop_runs_then)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
+
+
 def create_app(
     database_url: str | None = None,
     max_body_bytes: int | None = None,
     *,
     async_threshold: int | None = None,
     run_workers: int | None = None,
+    **limits: Any,
 ) -> FastAPI:
     """The API on ``database_url`` (else ``$KAPACITET_DB``), migrating the store on start-up.
 
@@ -107,26 +140,40 @@ def create_app(
     ``$KAPACITET_ASYNC_THRESHOLD``) answers 202 and runs on one of ``run_workers`` (default 2)
     background threads the app owns from start-up to shut-down; scenario runs always do.
     Smaller solves answer 200 when done, at most ``run_workers`` of them at a time.
+    ``limits`` sets any other field of :class:`api.settings.Settings` (quotas, leases).
+
+    Runs are leased to this process (:mod:`api.leases`): start-up and a keeper thread recover
+    only runs whose lease expired, so several processes can share one store. Shut-down (SIGTERM)
+    tells runs in flight to stop, waits ``shutdown_grace_seconds`` and marks what is left
+    ``interrupted``.
     """
     install_redaction()
-    settings = Settings.resolve(database_url, max_body_bytes, async_threshold, run_workers)
+    settings = Settings.resolve(
+        database_url, max_body_bytes, async_threshold, run_workers, **limits
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_database_engine(settings.database_url)
         upgrade_database(engine)
         _serve_sqlite_concurrently(engine)
-        abandon_unfinished_runs(engine)
+        leases.configure(settings.lease_seconds, settings.heartbeat_seconds)
+        keeper = leases.Keeper(engine)
+        keeper.start()
         app.state.engine = engine
-        app.state.run_executor = ThreadPoolExecutor(
-            settings.run_workers, thread_name_prefix="kapacitet-run"
-        )
+        app.state.run_executor = RunWorkers(settings.run_workers)
         app.state.solve_slots = threading.BoundedSemaphore(settings.run_workers)
+        restore_signals = _stop_runs_on_signal()
         try:
             yield
         finally:
-            # Queued runs not yet started are dropped; the next start-up marks them failed.
-            app.state.run_executor.shutdown(wait=True, cancel_futures=True)
+            restore_signals()
+            leases.stop_all_local("interrupted")
+            await asyncio.to_thread(app.state.run_executor.stop, settings.shutdown_grace_seconds)
+            keeper.stop()
+            # queued runs never started, and any still inside a long phase: not lost, but
+            # interrupted (their workers are daemon threads and end with the process)
+            leases.interrupt_own(engine)
             engine.dispose()
 
     app = FastAPI(

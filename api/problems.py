@@ -158,6 +158,11 @@ def install(app: FastAPI) -> None:
             kind="validation",
         )
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, error: RecursionError) -> JSONResponse:
+        # A body nested thousands deep parses (or is walked) past Python's recursion limit.
+        return too_deep()
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         # Only the server's own faults land here; the client learns nothing of the internals.
@@ -165,4 +170,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error.__cause__, RecursionError):  # FastAPI's 400 for an unparsable body
+            return too_deep()
         return problem_response(error.status_code, str(error.detail))
+
+
+def too_deep() -> JSONResponse:
+    """422 for a body nested too deeply to read (JSON arrays or objects thousands deep)."""
+    return problem_response(
+        422,
+        "the body is nested too deeply to read; send flat records",
+        kind="validation",
+        errors=[{"field": "body", "message": "nested too deeply"}],
+    )

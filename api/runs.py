@@ -11,21 +11,39 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from api import store
+from api import leases, schemas, store
+from api.leases import RunStopped
 from api.problems import ApiProblem
-from api.schemas import Decision, DecisionIn, SolveRun, SolveRunIn
+from api.schemas import Decision, DecisionIn, SolveRunIn
 from api.security import Principal, Role
+from capacity.errors import Forbidden, KapacitetError, QuotaExceeded
 from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
+from capacity.vocabulary import Collaboration
 from solver.output import solution_json
 from solver.problem import Problem
 from solver.solve import solve
+
+#: Every status a run can have: queued → running → done | failed | cancelled | interrupted.
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+#: Solve runs one token may have queued or running at once (the API passes its setting).
+MAX_ACTIVE_SOLVE_RUNS = 2
+#: PostgreSQL advisory lock (with the token id) serialising one token's run requests.
+RUN_QUOTA_LOCK = 7_340_300
+
+
+class SolveRun(schemas.SolveRun):
+    """A solve run as stored: :class:`api.schemas.SolveRun` with the statuses of cancelling
+    and shutting down, and when a cancel was requested."""
+
+    status: RunStatus = "done"  # type: ignore[assignment]
+    cancel_requested_at: dt.datetime | None = None
 
 
 def get_run(conn: Connection, run_id: int) -> SolveRun:
@@ -77,13 +95,44 @@ def patient_count(bound: Engine, body: SolveRunIn) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def queue_run(
-    bound: Engine, who: Principal, body: SolveRunIn, path: str, *, status: str = "queued"
-) -> SolveRun:
-    """Record a requested solve run (audited); :func:`execute_run` solves it later.
+def scoped_request(who: Principal, body: SolveRunIn) -> SolveRunIn:
+    """The solve ``who`` may start for ``body``: a chair's is always of their collaboration.
 
-    422 when no patient waits in its scope: there is nothing to solve.
+    A chair naming none gets theirs; naming another is 403, as is a role that may not start
+    solves (a department). Every entry point (JSON, page, command line) goes through
+    :func:`queue_run`, so the rule lives here once.
     """
+    if who.role is Role.DEPARTMENT:
+        raise Forbidden("role department may not start solves")
+    if who.role is not Role.COLLABORATION_CHAIR:
+        return body
+    if who.collaboration is None:
+        raise Forbidden("this chair's token names no collaboration; ask for a new token")
+    if body.collaboration is None:
+        return body.model_copy(update={"collaboration": Collaboration(who.collaboration)})
+    if body.collaboration.value != who.collaboration:
+        raise Forbidden(
+            f"a chair of {who.collaboration} may solve only that collaboration",
+            errors=[{"field": "collaboration", "message": f"only {who.collaboration}"}],
+        )
+    return body
+
+
+def queue_run(
+    bound: Engine,
+    who: Principal,
+    body: SolveRunIn,
+    path: str,
+    *,
+    max_active: int = MAX_ACTIVE_SOLVE_RUNS,
+) -> SolveRun:
+    """Record a requested solve run (audited, scoped by :func:`scoped_request`, leased to this
+    process); :func:`execute_run` solves it later.
+
+    422 when no patient waits in its scope: there is nothing to solve. 429 when the caller's
+    token already has ``max_active`` runs queued or running.
+    """
+    body = scoped_request(who, body)
     waiting = patient_count(bound, body)
     if waiting == 0:
         scope = f"collaboration {body.collaboration.value}" if body.collaboration else "the store"
@@ -99,16 +148,18 @@ def queue_run(
             ],
         )
     with bound.begin() as conn:
+        check_active_runs(conn, store.solve_runs, who, max_active, "solve")
         run_id = conn.execute(
             store.solve_runs.insert()
             .values(
-                status=status,
+                status="queued",
                 requested_at=store.now(),
                 today=body.today,
                 week=body.week,
                 collaboration=body.collaboration and body.collaboration.value,
                 patients=waiting,
                 token_id=who.token_id,
+                **leases.lease_values(),
             )
             .returning(store.solve_runs.c.run_id)
         ).scalar_one()
@@ -118,58 +169,149 @@ def queue_run(
         return get_run(conn, run_id)
 
 
-def start_run(bound: Engine, who: Principal, body: SolveRunIn, path: str) -> SolveRun:
+def check_active_runs(
+    conn: Connection, table: sa.Table, who: Principal, limit: int, kind: str
+) -> None:
+    """429 (:class:`QuotaExceeded`) when ``who``'s token has ``limit`` runs queued or running.
+
+    The first statement of the transaction that records the next run: one token's requests
+    are serialised (PostgreSQL advisory lock, SQLite write lock), so parallel ones cannot all
+    pass. The command line (token 0) has no quota.
+    """
+    if who.token_id <= 0:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:lock, :token)"),
+            {"lock": RUN_QUOTA_LOCK, "token": who.token_id},
+        )
+    else:
+        store.take_write_lock(conn)
+    active = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(table)
+        .where(table.c.token_id == who.token_id, table.c.status.in_(leases.ACTIVE))
+    ).scalar_one()
+    if active >= limit:
+        raise QuotaExceeded(
+            f"at most {limit} {kind} run(s) queued or running per token; wait for one to "
+            "finish or cancel one",
+            errors=[{"field": "token", "message": f"at most {limit} active {kind} run(s)"}],
+        )
+
+
+def start_run(
+    bound: Engine,
+    who: Principal,
+    body: SolveRunIn,
+    path: str,
+    *,
+    max_active: int = MAX_ACTIVE_SOLVE_RUNS,
+) -> SolveRun:
     """Solve the store as it is now (synchronously), rejected pairs excluded, bookings kept.
 
     Returns the finished run; a solve that fails is recorded as failed and its error raised.
     """
-    run = queue_run(bound, who, body, path, status="running")
+    run = queue_run(bound, who, body, path, max_active=max_active)
     return execute_run(bound, run.run_id, raise_errors=True)
 
 
-def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> SolveRun:
-    """Solve a recorded run on one consistent snapshot and store its proposals.
+def run_error(error: Exception, what: str, reference: str) -> str:
+    """The message a failed run records: a domain error's own text, else a pointer to the log.
 
-    A failure marks the run ``failed`` with its error (and is raised with ``raise_errors``).
+    Exception classes and internals never reach the record; the caller logs the traceback.
     """
-    with bound.begin() as conn:
-        conn.execute(  # a write first: see store.take_write_lock
-            store.solve_runs.update()
-            .where(store.solve_runs.c.run_id == run_id)
-            .values(status="running")
-        )
-        run = get_run(conn, run_id)
-    try:
-        _solve_and_store(bound, run)
-    except Exception as error:
-        if not isinstance(error, ApiProblem):
-            _log.exception("solve run %s failed", run_id)
-        detail = error.detail if isinstance(error, ApiProblem) else "the solve failed"
+    if isinstance(error, KapacitetError):
+        return str(error)
+    if isinstance(error, ApiProblem):
+        return error.detail
+    return (
+        f"the {what} failed because of an internal error; it has been logged "
+        f"(reference {reference})"
+    )
+
+
+#: What a stopped run records, by its final status.
+STOPPED = {
+    "cancelled": "cancelled on request",
+    "interrupted": leases.INTERRUPTED,
+}
+
+
+def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> SolveRun:
+    """Solve a recorded (queued) run on one consistent snapshot and store its proposals.
+
+    The run is leased to this process while it runs (:mod:`api.leases`) and stops between
+    phases when cancelled (``cancelled``) or when the server shuts down (``interrupted``).
+    A failure marks the run ``failed`` with a message for the user (raised as problem+json
+    with ``raise_errors``).
+    """
+    with leases.executing(bound, store.solve_runs, run_id) as lease:
+        if lease is None:  # cancelled or recovered while it waited
+            with bound.begin() as conn:
+                run = get_run(conn, run_id)
+            if raise_errors:
+                raise ApiProblem(409, f"solve run {run_id} is {run.status}", kind="run-stopped")
+            return run
         with bound.begin() as conn:
-            conn.execute(
-                store.solve_runs.update()
-                .where(store.solve_runs.c.run_id == run_id)
-                .values(status="failed", finished_at=store.now(), error=detail[:2000])
-            )
-        if raise_errors:
-            raise
+            run = get_run(conn, run_id)
+        try:
+            _solve_and_store(bound, run, lease)
+        except RunStopped as stopped:
+            _finish(bound, run_id, status=stopped.status, error=STOPPED[stopped.status])
+            if raise_errors:
+                raise ApiProblem(
+                    409 if stopped.status == "cancelled" else 503,
+                    f"solve run {run_id}: {STOPPED[stopped.status]}",
+                    kind="run-stopped",
+                ) from None
+        except Exception as error:
+            domain = isinstance(error, KapacitetError | ApiProblem)
+            if not domain:
+                _log.exception("solve run %s failed", run_id)
+            message = run_error(error, "solve", f"solve run {run_id}")
+            _finish(bound, run_id, status="failed", error=message[:2000])
+            if raise_errors:
+                if domain:
+                    raise
+                raise ApiProblem(500, message, kind="internal") from None
     with bound.begin() as conn:
         return get_run(conn, run_id)
 
 
-def abandon_unfinished_runs(bound: Engine) -> None:
-    """Mark solve and scenario runs a previous server left queued or running as failed."""
+def _finish(bound: Engine, run_id: int, **values: Any) -> None:
     with bound.begin() as conn:
-        for table in (store.solve_runs, store.scenario_runs):
-            conn.execute(
-                table.update()
-                .where(table.c.status.in_(["queued", "running"]))
-                .values(
-                    status="failed",
-                    finished_at=store.now(),
-                    error="the server stopped before the run finished; start it again",
-                )
-            )
+        leases.finish(conn, store.solve_runs, run_id, **values)
+
+
+def may_cancel(who: Principal, started_by: int | None) -> bool:
+    """Whether ``who`` may cancel a run: the token that started it, the specialist unit, admin."""
+    return started_by == who.token_id or who.role in (Role.SPECIALIST_UNIT, Role.ADMIN)
+
+
+def cancel_run(bound: Engine, who: Principal, run_id: int, path: str) -> SolveRun:
+    """Cancel a queued or running solve run (audited); see :func:`may_cancel` for who may.
+
+    A queued run is ``cancelled`` at once; a running one stops at its next phase (poll it).
+    403 for anyone else, 409 for a run that already ended (cancelling twice is no error).
+    """
+    with bound.begin() as conn:
+        run = get_run(conn, run_id)
+        started_by = conn.execute(
+            sa.select(store.solve_runs.c.token_id).where(store.solve_runs.c.run_id == run_id)
+        ).scalar()
+    if not may_cancel(who, started_by):
+        raise Forbidden(
+            "only the caller who started a run, the specialist unit or admin may cancel it"
+        )
+    if run.status not in (*leases.ACTIVE, "cancelled"):
+        raise ApiProblem(
+            409, f"solve run {run_id} is {run.status}; nothing to cancel", kind="run-finished"
+        )
+    leases.request_cancel(bound, store.solve_runs, run_id)
+    with bound.begin() as conn:
+        store.append_audit(conn, who, "POST", path, str(run_id), before={"status": run.status})
+        return get_run(conn, run_id)
 
 
 @dataclass(frozen=True)
@@ -214,14 +356,18 @@ def _read_once(bound: Engine, week: str | None, collaboration: str | None) -> Sn
     return Snapshot(dataset, rejected, held, before, snapshot_at)
 
 
-def _solve_and_store(bound: Engine, run: SolveRun) -> None:
+def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
+    """Read, build, solve, store: the run stops between phases when told to (``lease``)."""
     snapshot = read_consistent_snapshot(bound, run.week, run.collaboration)
+    lease.checkpoint()
     excluded = pd.DataFrame(snapshot.rejected, columns=["patient_id", "department_id"])
     dataset = replace(
         snapshot.dataset, capacity=_without_held(snapshot.dataset.capacity, snapshot.held)
     )
     problem = Problem.from_dataset(dataset, run.today, excluded_pairs=excluded.astype("string"))
+    lease.checkpoint()
     payload = json.loads(solution_json(solve(problem)))
+    lease.checkpoint()
     with bound.begin() as conn:
         if payload["proposals"]:
             conn.execute(
@@ -237,20 +383,20 @@ def _solve_and_store(bound: Engine, run: SolveRun) -> None:
                     for p in payload["proposals"]
                 ],
             )
-        conn.execute(
-            store.solve_runs.update()
-            .where(store.solve_runs.c.run_id == run.run_id)
-            .values(
-                status="done",
-                snapshot_at=snapshot.snapshot_at,
-                snapshot_id=snapshot.snapshot_id,
-                finished_at=store.now(),
-                patients=len(dataset.patients),
-                tiers=payload["tiers"],
-                kpis=payload["kpis"],
-                proof=payload["proof"],
-            )
+        written = leases.finish(
+            conn,
+            store.solve_runs,
+            run.run_id,
+            status="done",
+            snapshot_at=snapshot.snapshot_at,
+            snapshot_id=snapshot.snapshot_id,
+            patients=len(dataset.patients),
+            tiers=payload["tiers"],
+            kpis=payload["kpis"],
+            proof=payload["proof"],
         )
+        if not written:  # another process recovered the run meanwhile: keep its verdict
+            raise RunStopped("interrupted")
 
 
 def done_run(conn: Connection, run_id: int) -> SolveRun:
@@ -358,17 +504,45 @@ def decide(
 
 
 def _newer_run_for(conn: Connection, run_id: int, patient_id: str) -> int | None:
-    """The newest finished run after ``run_id`` that also proposed for ``patient_id``, if any.
+    """The newest finished run after ``run_id`` that covers ``patient_id`` in at least this
+    run's scope, if any.
 
-    A decision is taken on the newest proposal for its patient: another collaboration's (or
-    another week's) newer run does not make this one stale, a newer run with the patient does.
+    A run's scope is its collaboration (or all) and, when a region started it, that region's
+    patients (a region sees only its own). A decision is taken on the newest run for its
+    patient of the same or a wider scope: another collaboration's run, or one region's
+    whole-store solve, leaves a chair's meeting run decidable; the same chair's, a national or
+    (for the region's own runs) the same region's newer run with the patient makes it stale.
     """
-    p, r = store.run_proposals.c, store.solve_runs.c
-    return conn.execute(
+    r, p, t = store.solve_runs.c, store.run_proposals.c, store.api_tokens.c
+    started_by_region = sa.case((t.role == Role.REGION.value, t.region), else_=None)
+    this = conn.execute(
+        sa.select(r.collaboration, started_by_region.label("region"))
+        .select_from(store.solve_runs)
+        .outerjoin(store.api_tokens, t.token_id == r.token_id)
+        .where(r.run_id == run_id)
+    ).one()
+    query = (
         sa.select(sa.func.max(p.run_id))
-        .join_from(store.run_proposals, store.solve_runs, p.run_id == r.run_id)
+        .select_from(store.run_proposals)
+        .join(store.solve_runs, p.run_id == r.run_id)
+        .outerjoin(store.api_tokens, t.token_id == r.token_id)
         .where(p.patient_id == patient_id, p.run_id > run_id, r.status == "done")
-    ).scalar()
+    )
+    if this.collaboration is None:
+        query = query.where(r.collaboration.is_(None))
+    else:
+        query = query.where(
+            sa.or_(r.collaboration.is_(None), r.collaboration == this.collaboration)
+        )
+    national = sa.or_(t.role.is_(None), t.role != Role.REGION.value)
+    if this.region is None:
+        query = query.where(national)
+    else:
+        query = query.where(
+            sa.or_(national, sa.and_(t.region == this.region, p.home_region == this.region))
+        )
+    newer: int | None = conn.execute(query).scalar()
+    return newer
 
 
 def _check_slot_free(conn: Connection, proposal: dict[str, Any], day: dt.date) -> None:

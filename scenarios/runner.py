@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 FRAMES = ("weekly", "departments", "patients")
 
 Progress = Callable[[int, int], None]
+#: Called between simulated weeks and replications; raises to stop the run (a cancel).
+Checkpoint = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def run_scenario(
     scheduler: str | None = None,
     cluster: Any = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ScenarioRun:
     """Run the scenario's replications and collect them into a :class:`ScenarioRun`.
 
@@ -135,6 +138,9 @@ def run_scenario(
         cluster object such as ``distributed.LocalCluster``. Its workers need kapacitet installed.
     progress
         Called as ``progress(done, total)`` after each replication completes.
+    checkpoint
+        Called between replications, and between simulated weeks in this process; whatever it
+        raises stops the run (the API's cancel and shut-down).
     """
     count = int(scenario.replications if replications is None else replications)
     if count < 1:
@@ -150,10 +156,10 @@ def run_scenario(
     else:
         used_workers = min(workers or _available_cpus(), count)
         if used_workers == 1:
-            results, executor = _run_in_process(scenario, count), "in-process"
+            results, executor = _run_in_process(scenario, count, checkpoint), "in-process"
         else:
             results, executor = _run_in_processes(scenario, count, used_workers), "processes"
-    collected = _collect(results, count, progress)
+    collected = _collect(results, count, progress, checkpoint)
     metadata = {
         "scenario": str(scenario.name),
         "seed": int(scenario.seed),
@@ -178,7 +184,9 @@ def _available_cpus() -> int:
 _prepared: dict[str, Any] = {}
 
 
-def _replicate(scenario: Scenario, replication: int) -> ReplicationResult:
+def _replicate(
+    scenario: Scenario, replication: int, checkpoint: Checkpoint | None = None
+) -> ReplicationResult:
     """One replication, in whichever process runs it, reusing the process's prepared world."""
     from scenarios.simulate import prepare, run_replication
 
@@ -186,11 +194,13 @@ def _replicate(scenario: Scenario, replication: int) -> ReplicationResult:
     if key not in _prepared:
         _prepared.clear()
         _prepared[key] = prepare(scenario)
-    return run_replication(scenario, replication, world=_prepared[key])
+    return run_replication(scenario, replication, world=_prepared[key], checkpoint=checkpoint)
 
 
-def _run_in_process(scenario: Scenario, count: int) -> Iterator[ReplicationResult]:
-    return (_replicate(scenario, r) for r in range(count))
+def _run_in_process(
+    scenario: Scenario, count: int, checkpoint: Checkpoint | None
+) -> Iterator[ReplicationResult]:
+    return (_replicate(scenario, r, checkpoint) for r in range(count))
 
 
 def _run_in_processes(scenario: Scenario, count: int, workers: int) -> Iterator[ReplicationResult]:
@@ -226,13 +236,18 @@ def _run_on_dask(scenario: Scenario, count: int, where: Any) -> tuple[Iterator[A
 
 
 def _collect(
-    results: Iterable[ReplicationResult], count: int, progress: Progress | None
+    results: Iterable[ReplicationResult],
+    count: int,
+    progress: Progress | None,
+    checkpoint: Checkpoint | None,
 ) -> list[ReplicationResult]:
     collected = []
     for result in results:
         collected.append(result)
         if progress is not None:
             progress(len(collected), count)
+        if checkpoint is not None and len(collected) < count:
+            checkpoint()  # leaving the generator cancels the replications not yet started
     return collected
 
 

@@ -3,8 +3,8 @@
 A scenario names a starting point (``base``), a horizon, how demand and capacity change, the
 solver's policy and how patients behave; :func:`scenarios.simulate.run_replication` plays it out
 week by week. Every field is documented in docs/scenarios.md. Problems are reported all at once,
-each with its YAML path (``capacity.changes[0].percent: must be between 0 and 100, got 130``)
-and, for unknown keys and names, the closest valid one.
+each with its YAML path (``capacity.changes[0].percent: must be between 0 and 100``) and,
+for unknown keys and names, the closest valid one; the values given are never repeated.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from capacity.vocabulary import (
     closest,
     is_foreign_region,
 )
+from scenarios.yaml_safe import load_yaml, yaml_problem
 from solver.policy import Policy, PolicyError, policy_from_mapping
 
 #: ISO week written YYYY-Www.
@@ -48,6 +49,8 @@ WEEKDAYS: tuple[str, ...] = (
     "sunday",
 )
 MAX_HORIZON_WEEKS = 104
+#: Longest key shown in a YAML path of a problem (longer ones are cut, never echoed whole).
+_MAX_KEY = 40
 
 
 class ScenarioError(ValueError):
@@ -65,7 +68,7 @@ class ScenarioError(ValueError):
 def _between(low: float, high: float) -> Callable[[float], float]:
     def check(value: float) -> float:
         if not low <= value <= high:
-            raise ValueError(f"must be between {low:g} and {high:g}, got {value:g}")
+            raise ValueError(f"must be between {low:g} and {high:g}")
         return value
 
     return check
@@ -73,7 +76,7 @@ def _between(low: float, high: float) -> Callable[[float], float]:
 
 def _positive(value: float) -> float:
     if not value > 0:
-        raise ValueError(f"must be greater than 0, got {value:g}")
+        raise ValueError("must be greater than 0")
     return value
 
 
@@ -82,7 +85,7 @@ def _one_of(kind: str, choices: tuple[str, ...]) -> Callable[[str], str]:
         if value not in choices:
             hint = closest(value, choices)
             suggestion = f"; did you mean {hint!r}?" if hint else f" (one of {', '.join(choices)})"
-            raise ValueError(f"unknown {kind} {value!r}{suggestion}")
+            raise ValueError(f"unknown {kind}{suggestion}")
         return value
 
     return check
@@ -90,24 +93,22 @@ def _one_of(kind: str, choices: tuple[str, ...]) -> Callable[[str], str]:
 
 def _iso_week(value: str) -> str:
     if not ISO_WEEK.fullmatch(value):
-        raise ValueError(f"expected an ISO week written YYYY-Www (e.g. 2026-W48), got {value!r}")
+        raise ValueError("expected an ISO week written YYYY-Www (e.g. 2026-W48)")
     return value
 
 
 def _country(value: str) -> str:
     if not is_foreign_region(value):
-        raise ValueError(f"expected a country code such as DE or SE, got {value!r}")
+        raise ValueError("expected a country code such as DE or SE")
     return value
 
 
 def _week_range(value: list[int]) -> list[int]:
     if len(value) != 2:
-        raise ValueError(f"expected [first, last] simulated weeks, got {value!r}")
+        raise ValueError("expected [first, last] simulated weeks")
     first, last = value
     if not 1 <= first <= last <= MAX_HORIZON_WEEKS:
-        raise ValueError(
-            f"expected 1 <= first <= last <= {MAX_HORIZON_WEEKS} (simulated weeks), got {value!r}"
-        )
+        raise ValueError(f"expected 1 <= first <= last <= {MAX_HORIZON_WEEKS} (simulated weeks)")
     return value
 
 
@@ -303,7 +304,7 @@ class Pauses(_Model):
     @classmethod
     def _day_range(cls, value: list[int]) -> list[int]:
         if len(value) != 2 or not 1 <= value[0] <= value[1] <= 365:
-            raise ValueError(f"expected [shortest, longest] days, 1 to 365, got {value!r}")
+            raise ValueError("expected [shortest, longest] days, 1 to 365")
         return value
 
 
@@ -359,7 +360,7 @@ def _solver_policy(mapping: dict[str, Any]) -> Policy:
     shortcut = data.pop("allow_cross_region", None)
     if shortcut is not None:
         if not isinstance(shortcut, bool):
-            raise ValueError(f"allow_cross_region: expected true or false, got {shortcut!r}")
+            raise ValueError("allow_cross_region: expected true or false")
         allow = dict(data.get("allow") or {})
         allow["cross_region"] = shortcut
         data["allow"] = allow
@@ -384,14 +385,27 @@ def _merge(data: Any, overrides: Any) -> Any:
 def load_scenario(path: str | Path) -> Scenario:
     """The scenario in a YAML file; every problem raises one :class:`ScenarioError`."""
     file = Path(path)
-    source = file.name
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except OSError as error:
-        raise ScenarioError(source, [f"cannot read the file: {error.strerror}"]) from error
+        raise ScenarioError(file.name, [f"cannot read the file: {error.strerror}"]) from error
+    return scenario_from_yaml(text, source=file.name, root=file.resolve().parent)
+
+
+def scenario_from_yaml(
+    text: str, source: str = "scenario", root: str | Path | None = None
+) -> Scenario:
+    """The scenario in YAML ``text`` (a file's, or one posted to the API), validated.
+
+    The YAML is read by :func:`scenarios.yaml_safe.load_yaml`: a document expanding past its
+    node or depth limits (an alias bomb) is refused before anything walks it. Problems name
+    YAML paths and what was expected, never the values given.
+    """
+    try:
+        data = load_yaml(text)
     except yaml.YAMLError as error:
-        raise ScenarioError(source, [f"not valid YAML: {error}"]) from error
-    return scenario_from_mapping(data, source=source, root=file.resolve().parent)
+        raise ScenarioError(source, [yaml_problem(error)]) from None
+    return scenario_from_mapping(data, source=source, root=root)
 
 
 def scenario_from_mapping(
@@ -467,9 +481,7 @@ def check_against(
         if change.department not in provider:
             hint = closest(change.department, ids)
             suggestion = f"; did you mean {hint!r}?" if hint else ""
-            problems.append(
-                f"{path}.department: unknown department {change.department!r}{suggestion}"
-            )
+            problems.append(f"{path}.department: unknown department{suggestion}")
             continue
         department_offers = {(c, p) for d, c, p in offered if d == change.department}
         collaboration = change.collaboration
@@ -493,7 +505,7 @@ def check_against(
 
 
 def _problems(error: ValidationError, data: Any) -> list[str]:
-    """Each pydantic error as ``yaml.path: message``."""
+    """Each pydantic error as ``yaml.path: message`` (pydantic's ``input`` is never shown)."""
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -503,7 +515,7 @@ def _problems(error: ValidationError, data: Any) -> list[str]:
             key = str(loc[-1])
             valid = _fields_at(node_loc[:-1], data)
             hint = closest(key, valid) if valid else None
-            message = f"unknown key {key!r}" + (
+            message = "unknown key" + (
                 f"; did you mean {hint!r}?" if hint else f" (expected one of {', '.join(valid)})"
             )
         elif kind == "missing":
@@ -518,12 +530,12 @@ def _problems(error: ValidationError, data: Any) -> list[str]:
             hint = closest(str(given), [t.strip(" '") for t in str(tags).split(",")])
             path += ".type"
             message = (
-                f"unknown type {given!r}; did you mean {hint!r}?"
+                f"unknown type; did you mean {hint!r}?"
                 if hint and given
                 else f"expected one of {tags}"
             )
         else:
-            message = f"{item['msg'][0].lower()}{item['msg'][1:]}, got {item['input']!r}"
+            message = f"{item['msg'][0].lower()}{item['msg'][1:]}"
         problems.append(f"{path}: {message}" if path else message)
     return problems
 
@@ -542,10 +554,11 @@ def _policy_problem(message: str) -> tuple[str, str]:
     if match is None:
         return "policy", message
     key, text = match.groups()
+    text = text.split(", got ")[0]  # the policy reader quotes the value; a path is enough
     if text.startswith("unknown key"):
         level, _, name = key.rpartition(".")
         hint = closest(name, POLICY_KEYS.get(level + "." if level else "", ()))
-        text = f"unknown key {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
+        text = "unknown key" + (f"; did you mean {hint!r}?" if hint else "")
     return f"policy.{key}", text
 
 
@@ -566,6 +579,9 @@ def _yaml_path(loc: tuple[Any, ...], data: Any) -> tuple[str, tuple[Any, ...]]:
         # else: a union tag or a wrapper pydantic inserts; it has no place in the YAML
     text = ""
     for part in parts:
+        if not isinstance(part, int):
+            name = str(part)
+            part = name if len(name) <= _MAX_KEY else name[: _MAX_KEY - 1] + "…"
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text, tuple(parts)
 

@@ -19,6 +19,7 @@ identical frames, and two scenarios that differ only in policy or capacity share
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -367,12 +368,16 @@ def _spread(per_week: int, weekdays: list[str]) -> npt.NDArray[np.int64]:
 
 
 def run_replication(
-    scenario: Scenario, replication: int, world: World | None = None
+    scenario: Scenario,
+    replication: int,
+    world: World | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ReplicationResult:
     """Play the scenario out for ``horizon_weeks``: weekly KPIs, department use, outcomes.
 
     ``world`` (from :func:`prepare`) may be passed to share the base data between replications;
-    the result does not depend on it.
+    the result does not depend on it. ``checkpoint`` is called before each week; whatever it
+    raises stops the replication (a cancelled run).
     """
     world = world or prepare(scenario)
     streams = np.random.SeedSequence([scenario.seed, replication]).spawn(5)
@@ -382,6 +387,8 @@ def run_replication(
     simulation = _Simulation(scenario, world, _calendar(scenario, world, capacity_rng))
     weekly, departments, treated = [], [], []
     for week in range(1, scenario.horizon_weeks + 1):
+        if checkpoint is not None:
+            checkpoint()
         simulation.pause_clocks(week, pauses_rng)
         offers, declined = simulation.propose_and_book(week, acceptance_rng)
         outcome = simulation.treat(week)

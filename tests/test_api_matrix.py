@@ -167,6 +167,14 @@ ROWS = (
         body=lambda ctx: {"decision": "hold", "reason": "asking the patient"},
         params=lambda ctx: {"run_id": ctx.latest_run(), "patient_id": PATIENT},
     ),
+    # the latest run (admin's, above) is done: the unit and admin learn there is nothing to
+    # cancel; the others did not start it
+    Row(
+        "POST",
+        "/v1/solve-runs/{run_id}/cancel",
+        _only({"specialist_unit": 409, "admin": 409}),
+        params=lambda ctx: {"run_id": ctx.latest_run()},
+    ),
     Row("GET", "/v1/audit", _only({"admin": 200})),
     # a scenario naming an unknown department: past authorisation it is 422, not a simulation
     Row(
@@ -180,6 +188,12 @@ ROWS = (
         "GET",
         "/v1/scenario-runs/{run_id}",
         _only({"specialist_unit": 200, "admin": 200}),
+        params=lambda ctx: {"run_id": ctx.scenario_run()},
+    ),
+    Row(
+        "POST",
+        "/v1/scenario-runs/{run_id}/cancel",
+        _only({"specialist_unit": 409, "admin": 409}),
         params=lambda ctx: {"run_id": ctx.scenario_run()},
     ),
     Row(

@@ -96,27 +96,25 @@ def test_valid_mapping_gives_typed_changes() -> None:
         (
             "capacity.changes.0.percent",
             130,
-            "upper_gi_collapse.yaml: capacity.changes[0].percent: must be between 0 and 100, "
-            "got 130",
+            "upper_gi_collapse.yaml: capacity.changes[0].percent: must be between 0 and 100",
         ),
-        ("horizon_weeks", 105, "horizon_weeks: must be between 1 and 104, got 105"),
+        ("horizon_weeks", 105, "horizon_weeks: must be between 1 and 104"),
         (
             "horizn_weeks",
             4,
-            "horizn_weeks: unknown key 'horizn_weeks'; did you mean 'horizon_weeks'",
+            "horizn_weeks: unknown key; did you mean 'horizon_weeks'",
         ),
-        ("base.scal", 1, "base.scal: unknown key 'scal'; did you mean 'scale'"),
-        ("base.type", "refrence", "base.type: unknown type 'refrence'; did you mean 'reference'"),
+        ("base.scal", 1, "base.scal: unknown key; did you mean 'scale'"),
+        ("base.type", "refrence", "base.type: unknown type; did you mean 'reference'"),
         (
             "capacity.changes.0.type",
             "reduse",
-            "capacity.changes[0].type: unknown type 'reduse'; did you mean 'reduce'",
+            "capacity.changes[0].type: unknown type; did you mean 'reduce'",
         ),
         (
             "capacity.changes.0.collaboration",
             "upper-gi",
-            "capacity.changes[0].collaboration: unknown collaboration 'upper-gi'; did you mean "
-            "'upper_gi'",
+            "capacity.changes[0].collaboration: unknown collaboration; did you mean 'upper_gi'",
         ),
         (
             "capacity.changes.0.weeks",
@@ -132,18 +130,18 @@ def test_valid_mapping_gives_typed_changes() -> None:
         (
             "policy.points",
             {"per_kmm": 1},
-            "policy.points.per_kmm: unknown key 'per_kmm'; did you mean 'per_km'",
+            "policy.points.per_kmm: unknown key; did you mean 'per_km'",
         ),
         ("policy.allow_cross_region", "no", "policy.allow_cross_region: expected true or false"),
         (
             "behaviour.pauses.health_per_week",
             1.5,
-            "behaviour.pauses.health_per_week: must be between 0 and 1, got 1.5",
+            "behaviour.pauses.health_per_week: must be between 0 and 1",
         ),
         (
             "behaviour.acceptance.intercep",
             1.0,
-            "behaviour.acceptance.intercep: unknown key 'intercep'; did you mean 'intercept'",
+            "behaviour.acceptance.intercep: unknown key; did you mean 'intercept'",
         ),
         (
             "demand.surges",
@@ -166,7 +164,7 @@ def test_unknown_department_suggests_the_closest() -> None:
     """A misspelt department id is checked against the reference data, with a hint."""
     message = _problems(_broken("capacity.changes.0.department", "AUH-KIX"))
     assert (
-        "capacity.changes[0].department: unknown department 'AUH-KIX'; did you mean 'AUH-KIR'"
+        "capacity.changes[0].department: unknown department; did you mean 'AUH-KIR'"
         in (message)
     )
 

@@ -14,21 +14,26 @@ import math
 from typing import Any, Literal
 
 import sqlalchemy as sa
-import yaml
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine
 
-from api import store
+from api import leases, runs, store
+from api.leases import RunStopped
 from api.problems import ApiProblem
 from api.schemas import RowId
 from api.security import Principal, Role, connection, engine, require
-from scenarios.schema import ReferenceBase, Scenario, ScenarioError, scenario_from_mapping
+from api.settings import Settings
+from capacity.errors import Forbidden, KapacitetError
+from scenarios.schema import ReferenceBase, Scenario, ScenarioError, scenario_from_yaml
 
 router = APIRouter(prefix="/v1/scenario-runs", tags=["scenario runs"])
 
 #: Most replications one API request may ask for (the command line has no such limit).
 MAX_REPLICATIONS = 50
+#: Most problems listed in one 422 (the detail says how many there were in all).
+MAX_PROBLEMS = 20
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 
 EXAMPLE_YAML = """name: upper_gi_university_loss
 base: {type: reference, week: 2026-W48, scale: 0.05}
@@ -58,37 +63,35 @@ class ScenarioRunOut(BaseModel):
 
     run_id: int
     name: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: RunStatus
     requested_at: dt.datetime
     finished_at: dt.datetime | None
     replications: int
     scenario: dict[str, Any]
     summary: dict[str, Any] | None
     error: str | None
+    cancel_requested_at: dt.datetime | None = None
 
 
 def parse_scenario(text: str) -> Scenario:
     """The posted YAML as a validated scenario; 422 with each problem at its YAML path.
 
     Only the bundled reference data can be a base over the API: a folder or database base
-    would read the server's files or another database.
+    would read the server's files or another database. The YAML is read with its expanded
+    size bounded (an alias bomb is refused in milliseconds); problems name YAML paths, never
+    the values sent, and at most :data:`MAX_PROBLEMS` are listed.
     """
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
+        scenario = scenario_from_yaml(text, source="scenario")
+    except ScenarioError as error:
+        errors = [_field_problem(problem) for problem in error.problems[:MAX_PROBLEMS]]
+        shown = "" if len(error.problems) <= MAX_PROBLEMS else f"; the first {MAX_PROBLEMS}"
         raise ApiProblem(
             422,
-            "the scenario is not valid YAML",
+            f"{len(error.problems)} problem(s) in the scenario{shown}",
             kind="validation",
-            errors=[{"field": "yaml", "message": str(error)}],
-        ) from error
-    try:
-        scenario = scenario_from_mapping(data, source="scenario")
-    except ScenarioError as error:
-        errors = [_field_problem(problem) for problem in error.problems]
-        raise ApiProblem(
-            422, f"{len(errors)} problem(s) in the scenario", kind="validation", errors=errors
-        ) from error
+            errors=errors,
+        ) from None
     if not isinstance(scenario.base, ReferenceBase):
         raise ApiProblem(
             422,
@@ -107,30 +110,71 @@ def _field_problem(problem: str) -> dict[str, str]:
     return {"field": path, "message": message}
 
 
+def check_quota(scenario: Scenario, replications: int, who: Principal, settings: Settings) -> None:
+    """422 naming the field and the limit when a scenario is larger than ``who``'s role may run.
+
+    The size of a run is ``replications x horizon_weeks x max(scale, 1)``, about the seconds
+    one worker simulates (:meth:`api.settings.Settings.scenario_work_quota`); the base's scale
+    has a limit of its own (memory grows with it).
+    """
+    assert isinstance(scenario.base, ReferenceBase)
+    scale = float(scenario.base.scale)
+    if scale > settings.scenario_max_scale:
+        raise ApiProblem(
+            422,
+            f"base.scale is at most {settings.scenario_max_scale:g} over the API",
+            kind="quota",
+            errors=[{"field": "base.scale", "message": f"at most {settings.scenario_max_scale:g}"}],
+        )
+    quota = settings.scenario_work_quota(who.role.value)
+    work = replications * int(scenario.horizon_weeks) * max(scale, 1.0)
+    if work > quota:
+        raise ApiProblem(
+            422,
+            f"replications x horizon_weeks x max(scale, 1) is {work:g}; role {who.role.value} "
+            f"may run at most {quota:g}: fewer replications or weeks",
+            kind="quota",
+            errors=[
+                {"field": "replications", "message": f"replications x weeks x scale <= {quota:g}"}
+            ],
+        )
+
+
 def run_in_background(bound: Engine, run_id: int) -> None:
-    """Simulate a queued scenario run and store its KPI summary (or its error)."""
+    """Simulate a queued scenario run and store its KPI summary (or why it did not finish).
+
+    The run is leased to this process (:mod:`api.leases`); it stops between weeks when it is
+    cancelled or the server shuts down.
+    """
     from scenarios.runner import run_scenario
 
     table = store.scenario_runs
-    with bound.begin() as conn:
-        conn.execute(table.update().where(table.c.run_id == run_id).values(status="running"))
-        row = conn.execute(sa.select(table).where(table.c.run_id == run_id)).one()
-    values: dict[str, Any]
-    try:
-        scenario = Scenario.model_validate(row.scenario)
-        result = run_scenario(scenario, replications=row.replications, workers=1)
-        kpis = [
-            {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
-            for r in result.summary.to_dict(orient="records")
-        ]
-        values = {"status": "done", "summary": {"metadata": result.metadata, "kpis": kpis}}
-    except Exception as error:  # recorded for the caller; the worker thread lives on
-        logging.getLogger(__name__).exception("scenario run %s failed", run_id)
-        values = {"status": "failed", "error": f"{type(error).__name__}: {error}"[:2000]}
-    with bound.begin() as conn:
-        conn.execute(
-            table.update().where(table.c.run_id == run_id).values(**values, finished_at=store.now())
-        )
+    with leases.executing(bound, table, run_id) as lease:
+        if lease is None:  # cancelled or recovered while it waited
+            return
+        with bound.begin() as conn:
+            row = conn.execute(sa.select(table).where(table.c.run_id == run_id)).one()
+        values: dict[str, Any]
+        try:
+            scenario = Scenario.model_validate(row.scenario)
+            result = run_scenario(
+                scenario, replications=row.replications, workers=1, checkpoint=lease.checkpoint
+            )
+            kpis = [
+                {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+                for r in result.summary.to_dict(orient="records")
+            ]
+            values = {"status": "done", "summary": {"metadata": result.metadata, "kpis": kpis}}
+        except RunStopped as stopped:
+            values = {"status": stopped.status, "error": runs.STOPPED[stopped.status]}
+        except (KapacitetError, ScenarioError) as error:
+            values = {"status": "failed", "error": str(error)[:2000]}
+        except Exception as error:  # recorded for the caller; the worker thread lives on
+            logging.getLogger(__name__).exception("scenario run %s failed", run_id)
+            message = runs.run_error(error, "scenario run", f"scenario run {run_id}")
+            values = {"status": "failed", "error": message}
+        with bound.begin() as conn:
+            leases.finish(conn, table, run_id, **values)
 
 
 def _get(conn: Connection, run_id: int) -> ScenarioRunOut:
@@ -157,7 +201,13 @@ def post_scenario_run(
     who: Principal = Depends(require(Role.SPECIALIST_UNIT, Role.ADMIN)),
     bound: Engine = Depends(engine),
 ) -> ScenarioRunOut:
-    """Validate the scenario and queue its run (202, ``Location``); poll it until done."""
+    """Validate the scenario and queue its run (202, ``Location``); poll it until done.
+
+    Refused (422, naming the field and the limit) when larger than the caller's role may run
+    (``scenario_max_scale``, ``scenario_work_<role>``); 429 when the caller's token already has
+    ``max_active_scenario_runs`` queued or running.
+    """
+    settings: Settings = request.app.state.settings
     scenario = parse_scenario(body.yaml)
     replications = body.replications or int(scenario.replications)
     if replications > MAX_REPLICATIONS:
@@ -167,7 +217,11 @@ def post_scenario_run(
             kind="validation",
             errors=[{"field": "replications", "message": f"at most {MAX_REPLICATIONS}"}],
         )
+    check_quota(scenario, replications, who, settings)
     with bound.begin() as conn:
+        runs.check_active_runs(
+            conn, store.scenario_runs, who, settings.max_active_scenario_runs, "scenario"
+        )
         run_id = conn.execute(
             store.scenario_runs.insert()
             .values(
@@ -177,6 +231,7 @@ def post_scenario_run(
                 replications=replications,
                 scenario=scenario.model_dump(mode="json"),
                 token_id=who.token_id,
+                **leases.lease_values(),
             )
             .returning(store.scenario_runs.c.run_id)
         ).scalar_one()
@@ -199,7 +254,7 @@ class ScenarioRunBrief(BaseModel):
 
     run_id: int
     name: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: RunStatus
     requested_at: dt.datetime
     finished_at: dt.datetime | None
     replications: int
@@ -208,7 +263,7 @@ class ScenarioRunBrief(BaseModel):
 
 @router.get("", response_model=list[ScenarioRunBrief])
 def list_scenario_runs(
-    status: Literal["queued", "running", "done", "failed"] | None = None,
+    status: RunStatus | None = None,
     limit: int = Query(50, ge=1, le=1000),
     who: Principal = Depends(require(Role.SPECIALIST_UNIT, Role.ADMIN)),
     conn: Connection = Depends(connection, scope="function"),
@@ -230,3 +285,33 @@ def get_scenario_run(
 ) -> ScenarioRunOut:
     """One scenario run: status, the validated scenario, and when done the KPI summary."""
     return _get(conn, run_id)
+
+
+@router.post("/{run_id}/cancel", response_model=ScenarioRunOut)
+def cancel_scenario_run(
+    run_id: RowId,
+    request: Request,
+    who: Principal = Depends(require(Role.SPECIALIST_UNIT, Role.ADMIN)),
+    bound: Engine = Depends(engine),
+) -> ScenarioRunOut:
+    """Cancel a queued or running scenario run: a queued one at once, a running one after the
+    week it is simulating (poll it). 409 for a run that already ended."""
+    with bound.begin() as conn:
+        run = _get(conn, run_id)
+        started_by = conn.execute(
+            sa.select(store.scenario_runs.c.token_id).where(store.scenario_runs.c.run_id == run_id)
+        ).scalar()
+    if not runs.may_cancel(who, started_by):
+        raise Forbidden(
+            "only the caller who started a run, the specialist unit or admin may cancel it"
+        )
+    if run.status not in (*leases.ACTIVE, "cancelled"):
+        raise ApiProblem(
+            409, f"scenario run {run_id} is {run.status}; nothing to cancel", kind="run-finished"
+        )
+    leases.request_cancel(bound, store.scenario_runs, run_id)
+    with bound.begin() as conn:
+        store.append_audit(
+            conn, who, "POST", request.url.path, str(run_id), before={"status": run.status}
+        )
+        return _get(conn, run_id)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import Connection, Engine
 
 from api import runs
-from api.schemas import Decision, DecisionIn, RowId, SolveRun, SolveRunIn
+from api.runs import SolveRun
+from api.schemas import Decision, DecisionIn, RowId, SolveRunIn
 from api.security import Principal, Role, connection, engine, principal, require
 
 router = APIRouter(prefix="/v1/solve-runs", tags=["solve runs"])
@@ -38,14 +39,19 @@ def start_solve_run(
 
     Below the async threshold (patients in the solve) the finished run comes back (200);
     at or above it the run is queued (202, ``Location: /v1/solve-runs/{id}``) and solved by a
-    background worker: poll it until ``status`` is ``done`` (or ``failed``).
+    background worker: poll it until ``status`` is ``done`` (or ``failed``, ``cancelled``,
+    ``interrupted``). A chair's solve is of their collaboration (403 for another); a token
+    may have a few runs queued or running at once (429 beyond, ``max_active_solve_runs``).
     """
-    if runs.patient_count(bound, body) < request.app.state.settings.async_threshold:
+    settings = request.app.state.settings
+    run = runs.queue_run(
+        bound, who, body, request.url.path, max_active=settings.max_active_solve_runs
+    )
+    if run.patients is not None and run.patients < settings.async_threshold:
         # At most run_workers solves at once: more would only share the CPUs (and the GIL)
-        # and finish all of them later; the rest wait their turn here.
+        # and finish all of them later; the rest wait their turn here, counted as queued.
         with request.app.state.solve_slots:
-            return runs.start_run(bound, who, body, request.url.path)
-    run = runs.queue_run(bound, who, body, request.url.path)
+            return runs.execute_run(bound, run.run_id, raise_errors=True)
     request.app.state.run_executor.submit(runs.execute_run, bound, run.run_id)
     response.status_code = 202
     response.headers["Location"] = f"{router.prefix}/{run.run_id}"
@@ -83,3 +89,20 @@ def decide(
 ) -> Decision:
     """Accept (book it), reject (never propose the pair again) or hold one proposal."""
     return runs.decide(conn, who, run_id, patient_id, body, request.url.path)
+
+
+@router.post("/{run_id}/cancel", response_model=SolveRun)
+def cancel_solve_run(
+    run_id: RowId,
+    request: Request,
+    who: Principal = Depends(
+        require(Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
+    ),
+    bound: Engine = Depends(engine),
+) -> SolveRun:
+    """Cancel a queued or running solve run: the caller who started it, the unit or admin.
+
+    A queued run comes back ``cancelled``; a running one stops at its next phase (its
+    ``cancel_requested_at`` is set; poll it). 409 for a run that already ended.
+    """
+    return runs.cancel_run(bound, who, run_id, request.url.path)

@@ -1,0 +1,306 @@
+"""Run leases: which process executes a solve or scenario run, and how runs are told to stop.
+
+Several API processes (and command-line solves) may share one store. A process that queues or
+executes a run holds its lease: ``lease_owner`` (this process's :data:`PROCESS_ID`) and
+``lease_expires_at``, extended every ``heartbeat`` seconds while the process lives. Another
+process recovers, as ``interrupted``, only runs whose lease has expired; a run with a live lease
+is never touched. A run is told to stop by a cancel request (``cancel_requested_at``, seen by
+its heartbeat) or by its process shutting down; it stops at its next :meth:`Lease.checkpoint`.
+Every final status is written only while the lease is still this process's, so a run another
+process recovered stays recovered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, Table
+
+from api import store
+
+#: This process, as the owner of the leases it holds: host, pid and a random part (a pid can
+#: be reused by a later process on the same host).
+PROCESS_ID = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+#: Statuses of a run that is not finished.
+ACTIVE = ("queued", "running")
+#: The error a recovered run records.
+INTERRUPTED = "the server stopped before the run finished; start it again"
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class Timing:
+    """How long a lease lasts and how often it is extended (the process's settings)."""
+
+    lease_seconds: float = 30.0
+    heartbeat_seconds: float = 5.0
+
+
+#: The timing of this process's leases (:func:`configure` sets it at app start-up).
+TIMING = Timing()
+
+
+#: Set while this process shuts down: no run starts any more (:func:`stop_all_local`).
+_closing = threading.Event()
+
+
+def configure(lease_seconds: float, heartbeat_seconds: float) -> None:
+    """Use these lease and heartbeat periods from now on; runs may start (an app's start-up)."""
+    TIMING.lease_seconds = lease_seconds
+    TIMING.heartbeat_seconds = heartbeat_seconds
+    _closing.clear()
+
+
+class RunStopped(Exception):
+    """A run was told to stop: ``status`` is ``cancelled`` (a caller) or ``interrupted``."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass
+class Lease:
+    """A run this process executes: tell it to stop, and let it check whether it must."""
+
+    table: Table
+    run_id: int
+    stopped: threading.Event = field(default_factory=threading.Event)
+    status: str = "cancelled"
+
+    def stop(self, status: str) -> None:
+        """Ask the run to stop at its next checkpoint, ending as ``status``."""
+        if not self.stopped.is_set():
+            self.status = status
+            self.stopped.set()
+
+    def checkpoint(self) -> None:
+        """Raise :class:`RunStopped` if the run was told to stop."""
+        if self.stopped.is_set():
+            raise RunStopped(self.status)
+
+
+_held: dict[tuple[str, int], Lease] = {}
+_held_lock = threading.Lock()
+
+
+def lease_values() -> dict[str, Any]:
+    """The columns that give a run to this process until the lease period from now."""
+    expires = store.now() + dt.timedelta(seconds=TIMING.lease_seconds)
+    return {"lease_owner": PROCESS_ID, "lease_expires_at": expires}
+
+
+def stop_local(table: Table, run_id: int, status: str = "cancelled") -> bool:
+    """Tell a run executing in this process to stop now; False when it is not executing here."""
+    with _held_lock:
+        lease = _held.get((table.name, run_id))
+    if lease is not None:
+        lease.stop(status)
+    return lease is not None
+
+
+def stop_all_local(status: str = "interrupted") -> int:
+    """Tell every run executing in this process to stop, and start no more (shut-down): how
+    many were executing."""
+    _closing.set()
+    with _held_lock:
+        leases = list(_held.values())
+    for lease in leases:
+        lease.stop(status)
+    return len(leases)
+
+
+def executing_locally() -> int:
+    """How many runs this process is executing now."""
+    with _held_lock:
+        return len(_held)
+
+
+@contextmanager
+def executing(bound: Engine, table: Table, run_id: int) -> Iterator[Lease | None]:
+    """Claim a queued run for this process and keep its lease alive while inside.
+
+    Yields None when the run is no longer queued (cancelled, or recovered as interrupted, while
+    it waited) and when this process is shutting down (the run is then ``interrupted``).
+    Inside, a heartbeat thread extends the lease and stops the run when a cancel is requested
+    or when the lease was lost.
+    """
+    c = table.c
+    queued = (c.run_id == run_id) & (c.status == "queued") & c.cancel_requested_at.is_(None)
+    with bound.begin() as conn:
+        if _closing.is_set():
+            conn.execute(
+                table.update()
+                .where(queued)
+                .values(status="interrupted", finished_at=store.now(), error=INTERRUPTED)
+            )
+            claimed = 0
+        else:
+            claimed = conn.execute(
+                table.update().where(queued).values(status="running", **lease_values())
+            ).rowcount
+    if claimed != 1:
+        yield None
+        return
+    lease = Lease(table, run_id)
+    with _held_lock:
+        _held[(table.name, run_id)] = lease
+    done = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat, args=(bound, lease, done), name=f"lease-{table.name}-{run_id}"
+    )
+    beat.daemon = True
+    beat.start()
+    try:
+        yield lease
+    finally:
+        done.set()
+        with _held_lock:
+            _held.pop((table.name, run_id), None)
+
+
+def _heartbeat(bound: Engine, lease: Lease, done: threading.Event) -> None:
+    """Extend the lease every heartbeat until ``done``; stop the run on a cancel or a lost lease."""
+    c = lease.table.c
+    while not done.wait(TIMING.heartbeat_seconds):
+        try:
+            with bound.begin() as conn:
+                row = conn.execute(
+                    lease.table.update()
+                    .where(
+                        c.run_id == lease.run_id,
+                        c.status == "running",
+                        c.lease_owner == PROCESS_ID,
+                    )
+                    .values(**lease_values())
+                    .returning(c.cancel_requested_at)
+                ).first()
+        except Exception:  # the store is briefly unreachable: try again at the next beat
+            _log.warning("could not extend the lease of run %s", lease.run_id, exc_info=True)
+            continue
+        if row is None:
+            lease.stop("interrupted")  # recovered by another process: stop, write nothing
+        elif row.cancel_requested_at is not None:
+            lease.stop("cancelled")
+
+
+def finish(conn: Connection, table: Table, run_id: int, **values: Any) -> bool:
+    """Write a run's final columns if this process still holds its lease: whether it did."""
+    c = table.c
+    written = conn.execute(
+        table.update()
+        .where(c.run_id == run_id, c.status == "running", c.lease_owner == PROCESS_ID)
+        .values(**values, finished_at=store.now(), lease_expires_at=None)
+    ).rowcount
+    return bool(written == 1)
+
+
+def request_cancel(bound: Engine, table: Table, run_id: int) -> None:
+    """Cancel a run: a queued one at once, a running one at its next checkpoint; a finished
+    run is left as it is."""
+    c = table.c
+    now = store.now()
+    with bound.begin() as conn:
+        cancelled = conn.execute(
+            table.update()
+            .where(c.run_id == run_id, c.status == "queued")
+            .values(status="cancelled", cancel_requested_at=now, finished_at=now)
+        ).rowcount
+        if cancelled:
+            return
+        conn.execute(
+            table.update()
+            .where(c.run_id == run_id, c.status == "running", c.cancel_requested_at.is_(None))
+            .values(cancel_requested_at=now)
+        )
+    stop_local(table, run_id, "cancelled")
+
+
+def renew_queued(bound: Engine) -> None:
+    """Extend the leases of the runs this process has queued (its workers will claim them)."""
+    with bound.begin() as conn:
+        for table in (store.solve_runs, store.scenario_runs):
+            conn.execute(
+                table.update()
+                .where(table.c.status == "queued", table.c.lease_owner == PROCESS_ID)
+                .values(**lease_values())
+            )
+
+
+def recover_expired(bound: Engine) -> int:
+    """Mark runs whose lease expired (their process is gone) ``interrupted``: how many.
+
+    A run with a live lease, this process's or another's, is left alone.
+    """
+    recovered = 0
+    now = store.now()
+    with bound.begin() as conn:
+        for table in (store.solve_runs, store.scenario_runs):
+            c = table.c
+            recovered += conn.execute(
+                table.update()
+                .where(
+                    c.status.in_(ACTIVE),
+                    sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+                )
+                .values(
+                    status="interrupted", finished_at=now, error=INTERRUPTED, lease_expires_at=None
+                )
+            ).rowcount
+    return recovered
+
+
+def interrupt_own(bound: Engine) -> int:
+    """Mark every unfinished run this process holds ``interrupted`` (the end of a shut-down)."""
+    interrupted = 0
+    now = store.now()
+    with bound.begin() as conn:
+        for table in (store.solve_runs, store.scenario_runs):
+            c = table.c
+            interrupted += conn.execute(
+                table.update()
+                .where(c.status.in_(ACTIVE), c.lease_owner == PROCESS_ID)
+                .values(
+                    status="interrupted", finished_at=now, error=INTERRUPTED, lease_expires_at=None
+                )
+            ).rowcount
+    return interrupted
+
+
+class Keeper:
+    """The app's lease keeper: a thread that renews this process's queued runs and recovers
+    expired ones every heartbeat, from start-up to shut-down."""
+
+    def __init__(self, bound: Engine) -> None:
+        self.bound = bound
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="kapacitet-leases", daemon=True)
+
+    def start(self) -> None:
+        """Recover the runs a stopped process left, then keep going in the background."""
+        recover_expired(self.bound)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing (the leases then expire unless the runs were finished)."""
+        self.done.set()
+        self.thread.join(TIMING.heartbeat_seconds + 5)
+
+    def _run(self) -> None:
+        while not self.done.wait(TIMING.heartbeat_seconds):
+            try:
+                renew_queued(self.bound)
+                recover_expired(self.bound)
+            except Exception:  # the store is briefly unreachable: try again at the next beat
+                _log.warning("lease keeper could not reach the store", exc_info=True)
