@@ -26,6 +26,9 @@ GIVEN: Final = "given"
 #: The clock-date columns a limit may count from.
 CLOCKS: Final[tuple[str, ...]] = tuple(c for c in frames.PATIENT_CLOCKS if c != "deadline_rule")
 BUNDLED_RULES: Final = "maximum_waiting_times.yaml"
+#: The kinds of recorded pathway (capacity.pathways) and the events their clocks count from.
+PATHWAY_TYPES: Final = ("investigation", "primary", "follow_on")
+PATHWAY_CLOCKS: Final = ("referral_received", "consent", "followon_referral")
 
 
 class RulesError(ValueError):
@@ -42,6 +45,8 @@ class Limit:
     enabled: bool = True
     confirmed: bool = True
     source: str = ""
+    #: Counted only when no other enabled limit of its group has its clock date.
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,10 @@ class Rules:
     groups: tuple[RuleGroup, ...]
     paused_statuses: tuple[str, ...]
     source: str = ""
+    #: Deadlines of recorded pathways (capacity.pathways): per pathway type (investigation,
+    #: primary, follow_on), limits whose clocks are pathway events (referral_received, consent,
+    #: followon_referral); the earliest enabled limit with its event recorded wins.
+    pathways: tuple[RuleGroup, ...] = ()
 
     def label(self, group: RuleGroup, limit: Limit) -> str:
         """The ``deadline_rule`` naming a limit, e.g. ``pre_examination.referral_14d@2024-02``."""
@@ -110,6 +119,10 @@ def _rules_from(document: dict[str, Any], where: str) -> Rules:
         if status not in DEADLINE_STATUSES:
             raise RulesError(f"{where}: paused_statuses: unknown deadline_status {status!r}")
     groups = tuple(_group_from(entry, f"{where}: rules[{i}]") for i, entry in enumerate(entries))
+    pathways = tuple(
+        _group_from(entry, f"{where}: pathways[{i}]", PATHWAY_TYPES, PATHWAY_CLOCKS)
+        for i, entry in enumerate(document.get("pathways") or ())
+    )
     return Rules(
         version=version,
         title=str(document.get("title", "")),
@@ -117,10 +130,18 @@ def _rules_from(document: dict[str, Any], where: str) -> Rules:
         groups=groups,
         paused_statuses=paused,
         source=where,
+        pathways=pathways,
     )
 
 
-def _group_from(entry: dict[str, Any], where: str) -> RuleGroup:
+def _group_from(
+    entry: dict[str, Any],
+    where: str,
+    kinds: tuple[str, ...] = PROCEDURES,
+    clocks: tuple[str, ...] = CLOCKS,
+) -> RuleGroup:
+    """One rule group: limits for some procedures (or pathway types) from clock columns (or
+    pathway events)."""
     try:
         name = str(entry["name"])
         procedures = tuple(str(p) for p in entry.get("procedures") or ())
@@ -132,19 +153,20 @@ def _group_from(entry: dict[str, Any], where: str) -> RuleGroup:
                 enabled=bool(limit.get("enabled", True)),
                 confirmed=bool(limit.get("confirmed", True)),
                 source=str(limit.get("source", "")),
+                fallback=bool(limit.get("fallback", False)),
             )
             for limit in entry["limits"]
         )
     except (KeyError, TypeError, ValueError) as error:
         raise RulesError(f"{where}: missing or malformed {error}") from error
     for procedure in procedures:
-        if procedure not in PROCEDURES:
+        if procedure not in kinds:
             raise RulesError(f"{where} ({name}): unknown procedure {procedure!r}")
     for limit in limits:
-        if limit.clock not in CLOCKS:
+        if limit.clock not in clocks:
             raise RulesError(
                 f"{where} ({name}.{limit.name}): unknown clock {limit.clock!r};"
-                f" expected one of {', '.join(CLOCKS)}"
+                f" expected one of {', '.join(clocks)}"
             )
         if limit.days < 0:
             raise RulesError(f"{where} ({name}.{limit.name}): days must be >= 0")
