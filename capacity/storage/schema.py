@@ -333,3 +333,24 @@ web_sessions = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
 )
+
+# Pathway events (capacity.pathways): append-only facts per patient and pathway. ``event_key``
+# is a hash of the event's content, so re-importing the same file adds nothing.
+pathway_events = Table(
+    "pathway_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("event_key", String(64), nullable=False, unique=True),
+    Column("patient_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("collaboration", String(ID_LENGTH), nullable=False),
+    Column("procedure", String(ID_LENGTH), nullable=False),
+    Column("home_region", String(ID_LENGTH), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("department_id", String(ID_LENGTH)),
+    Column("detail", String(1000)),
+    Column("pathway", String(16)),
+    Column("source", String(1000), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("token_id", Integer),
+)
