@@ -11,6 +11,7 @@ from kapacitet.cli import (
     api_commands,
     data_commands,
     fhir_commands,
+    pathway_commands,
     reference_commands,
     report_commands,
     scenario_commands,
@@ -40,6 +41,7 @@ scenario_commands.register(app)
 api_commands.register(app)
 report_commands.register(app)
 fhir_commands.register(app)
+pathway_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,51 @@
+"""`kapacitet pathways import|show` on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from capacity.storage import pathways as stored
+from kapacitet.cli import app
+from tests.capacity.pathway_data import write_events
+
+
+def test_import_is_idempotent_and_a_bad_file_stores_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    write_events(tmp_path / "events.csv", 400, seed=2)
+    runner = CliRunner()
+    first = runner.invoke(
+        app, ["pathways", "import", str(tmp_path / "events.csv"), "--db", database_url]
+    )
+    assert first.exit_code == 0, first.output
+    stored_once = len(stored.read_events(database_url))
+    again = runner.invoke(
+        app, ["pathways", "import", str(tmp_path / "events.csv"), "--db", database_url]
+    )
+    assert again.exit_code == 0 and f"0 new, {stored_once} already stored" in again.output
+    bad = tmp_path / "bad.csv"
+    text = (tmp_path / "events.csv").read_text().replace("started", "begun", 1)
+    bad.write_text(text.replace("q0000000", "q9999999"))
+    refused = runner.invoke(app, ["pathways", "import", str(bad), "--db", database_url])
+    assert refused.exit_code == 1 and "bad.csv:" in refused.output and ":event:" in refused.output
+    assert len(stored.read_events(database_url)) == stored_once
+
+
+def test_lpr3_markers_import_and_show_a_timeline(database_url: str, tmp_path: Path) -> None:
+    markers = tmp_path / "lpr3.csv"
+    markers.write_text(
+        "patient_id,collaboration,home_region,code,date,procedure,department_id\n"
+        "m1,breast,Sjælland,AFV01A1A,2026-08-03,,\n"
+        "m1,breast,Sjælland,AFV01B,2026-08-20,,SUH-BRK\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["pathways", "import", str(markers), "--db", database_url])
+    assert result.exit_code == 0 and "(lpr3)" in result.output and "not_complied 1" in result.output
+    shown = runner.invoke(app, ["pathways", "show", "m1", "--db", database_url])
+    assert "started at SUH-BRK" in shown.output
+    assert "pathway pre_examination (investigation): deadline 2026-08-17, not_complied" in (
+        shown.output
+    )
