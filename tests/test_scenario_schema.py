@@ -163,10 +163,7 @@ def test_broken_scenario_names_path_and_problem(path: str, value: Any, expected:
 def test_unknown_department_suggests_the_closest() -> None:
     """A misspelt department id is checked against the reference data, with a hint."""
     message = _problems(_broken("capacity.changes.0.department", "AUH-KIX"))
-    assert (
-        "capacity.changes[0].department: unknown department; did you mean 'AUH-KIR'"
-        in (message)
-    )
+    assert "capacity.changes[0].department: unknown department; did you mean 'AUH-KIR'" in (message)
 
 
 def test_department_must_offer_the_service() -> None:
