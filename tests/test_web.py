@@ -5,55 +5,43 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from api import store
 from capacity.storage import create_database_engine, schema
-from tests.http_server import serve
 from tests.web_support import (
     TODAY,
     WEEK,
-    Tokens,
+    Site,
     artifacts_dir,
+    browser_like,
     browser_page,
+    form_csrf,
     proposal_ids,
-    seed_store,
+    running_site,
+    session_csrf,
     sign_in,
     start_run,
+    watch_csp,
 )
-
-
-@dataclass(frozen=True)
-class Site:
-    """The app serving a seeded store, and the tokens to sign in with."""
-
-    base: str
-    tokens: Tokens
-    database_url: str
-
-
-def _site(database_url: str) -> Iterator[Site]:
-    tokens = seed_store(database_url)
-    with serve(database_url) as base:
-        yield Site(base=base, tokens=tokens, database_url=database_url)
 
 
 @pytest.fixture
 def site(database_url: str) -> Iterator[Site]:
     """The generated week (small scale) stored and served on a free loopback port."""
-    yield from _site(database_url)
+    with running_site(database_url) as running:
+        yield running
 
 
 @pytest.fixture
 def browser_site(tmp_path: Path) -> Iterator[Site]:
     """As ``site``, on SQLite only: the browser tests are the slow ones, the store is the same."""
-    yield from _site(f"sqlite:///{(tmp_path / 'web.sqlite').as_posix()}")
+    with running_site(f"sqlite:///{(tmp_path / 'web.sqlite').as_posix()}") as running:
+        yield running
 
 
 def _audit(database_url: str) -> list[dict[str, Any]]:
@@ -72,6 +60,7 @@ def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(browser_site
     """Done-when path in Chromium: log in, filter, accept two, reject one, re-solve, audit."""
     shots = artifacts_dir()
     with browser_page(viewport={"width": 1440, "height": 900}, locale="da-DK") as page:
+        refused = watch_csp(page)
         page.goto(f"{browser_site.base}/web/review?collaboration=lung&week={WEEK}")
         assert "/web/login" in page.url
         page.get_by_label("Adgangstoken").fill(browser_site.tokens.chair)
@@ -124,6 +113,7 @@ def test_chair_filters_accepts_rejects_and_the_next_run_respects_it(browser_site
             assert row.locator("td").nth(4).inner_text().split()[0] == proposed[pid]
         again = page.locator(f"#p-{rejected} td").nth(4).inner_text().split()
         assert not again or again[0] != proposed[rejected]
+        assert refused == [], "the pages and their forms work under the security policy"
 
     decisions = [e for e in _audit(browser_site.database_url) if e["path"].endswith("/decision")]
     assert [(e["resource_id"], e["after"]["decision"]) for e in decisions] == [
@@ -140,6 +130,7 @@ def test_pages_are_keyboard_usable_labelled_and_screenshotted(browser_site: Site
     """Skip link first, every control labelled, focus visible; each page screenshotted."""
     shots = artifacts_dir()
     with browser_page(viewport={"width": 1366, "height": 800}, locale="da-DK") as page:
+        refused = watch_csp(page)
         page.goto(f"{browser_site.base}/web/review?collaboration=lung&week={WEEK}")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip-link"
@@ -175,6 +166,10 @@ def test_pages_are_keyboard_usable_labelled_and_screenshotted(browser_site: Site
         page.goto(f"{browser_site.base}/web/capacity")
         assert page.locator("html").get_attribute("lang") == "en", "language is remembered"
         assert page.locator("h1").inner_text().startswith("Free slots against demand")
+        page.goto(f"{browser_site.base}/web/pack")
+        page.wait_for_selector("h1")
+        page.screenshot(path=str(shots / "pack-page.png"))
+        assert refused == [], "the pages, the pack included, work under the security policy"
 
 
 # ---- over HTTP -----------------------------------------------------------------------------
@@ -182,19 +177,25 @@ def test_pages_are_keyboard_usable_labelled_and_screenshotted(browser_site: Site
 
 def test_login_sets_a_strict_httponly_session_and_rejects_unknown_tokens(site: Site) -> None:
     """The session cookie is HttpOnly and SameSite=Strict; an unknown token gets no session."""
-    client = httpx.Client(base_url=site.base, timeout=60)
-    client.get("/web/login")
-    csrf = client.cookies["kapacitet_csrf"]
-    bad = client.post("/web/login", data={"token": "not-a-token", "csrf": csrf})
+    client = browser_like(site.base)
+    client.follow_redirects = False
+    bad = client.post(
+        "/web/login",
+        data={"token": "not-a-token", "csrf": form_csrf(client.get("/web/login").text)},
+    )
     assert bad.status_code == 401 and "kapacitet_session" not in bad.headers.get("set-cookie", "")
-    good = client.post("/web/login", data={"token": site.tokens.chair, "csrf": csrf})
+    good = client.post(
+        "/web/login",
+        data={"token": site.tokens.chair, "csrf": form_csrf(bad.text)},
+    )
     assert good.status_code == 303
     session = next(
         h for h in good.headers.get_list("set-cookie") if h.startswith("kapacitet_session=")
     )
     assert "HttpOnly" in session and "SameSite=strict" in session and "Path=/web" in session
-    no_csrf = httpx.post(f"{site.base}/web/login", data={"token": site.tokens.chair})
-    assert no_csrf.status_code == 400
+    assert site.tokens.chair not in session, "the cookie holds a session id, not the token"
+    no_csrf = browser_like(site.base).post("/web/login", data={"token": site.tokens.chair})
+    assert no_csrf.status_code == 403 and "kapacitet_session" not in str(no_csrf.cookies)
 
 
 def test_a_decision_without_the_csrf_token_is_refused(site: Site) -> None:
@@ -206,7 +207,7 @@ def test_a_decision_without_the_csrf_token_is_refused(site: Site) -> None:
     patient = proposal_ids(page)[0]
     url = f"/web/runs/{run_id[1]}/proposals/{patient}/decision"
     answer = client.post(url, data={"decision": "hold", "csrf": "forged"})
-    assert "Formularen er udløbet" in answer.text
+    assert answer.status_code == 403 and "Formularen er udløbet" in answer.text
     assert not [e for e in _audit(site.database_url) if e["path"] == url]
 
 
@@ -220,14 +221,12 @@ def test_reject_needs_a_reason_and_viewers_cannot_decide(site: Site) -> None:
         pid for pid in proposal_ids(page) if 'class="new' in page.split(f'<tr id="p-{pid}"')[1][:40]
     )
     url = f"/web/runs/{run_id[1]}/proposals/{patient}/decision"
-    answer = chair.post(url, data={"decision": "reject", "csrf": chair.cookies["kapacitet_csrf"]})
+    answer = chair.post(url, data={"decision": "reject", "csrf": form_csrf(page)})
     assert "En afvisning kræver en begrundelse" in answer.text
     specialist = sign_in(site.base, site.tokens.specialist)
     seen = specialist.get("/web/review", params={"collaboration": "lung", "week": WEEK}).text
     assert proposal_ids(seen) and 'class="decide' not in seen
-    refused = specialist.post(
-        url, data={"decision": "hold", "csrf": specialist.cookies["kapacitet_csrf"]}
-    )
+    refused = specialist.post(url, data={"decision": "hold", "csrf": form_csrf(seen)})
     assert "Din rolle må ikke træffe beslutninger" in refused.text
 
 
@@ -312,7 +311,7 @@ def _level(free: int, demand: int) -> str:
 
 
 def test_a_stale_run_says_why_and_logout_ends_the_session(site: Site) -> None:
-    """Deciding on a run that is no longer the newest shows the API's 409 reason; logout works."""
+    """Deciding on a run that is no longer the newest says why (a newer run); logout works."""
     chair = sign_in(site.base, site.tokens.chair)
     page = start_run(chair).text
     first = re.search(r'<option value="(\d+)" selected', page)
@@ -321,14 +320,14 @@ def test_a_stale_run_says_why_and_logout_ends_the_session(site: Site) -> None:
     patient = proposal_ids(page)[0]
     answer = chair.post(
         f"/web/runs/{first[1]}/proposals/{patient}/decision",
-        data={"decision": "hold", "csrf": chair.cookies["kapacitet_csrf"]},
+        data={"decision": "hold", "csrf": form_csrf(page)},
     )
-    assert 'role="alert"' in answer.text and "not the newest solve run" in answer.text
+    assert 'role="alert"' in answer.text and "en nyere kørsel dækker patienten" in answer.text
     stale = chair.get(
         "/web/review", params={"collaboration": "lung", "week": WEEK, "run": first[1]}
     )
     assert 'class="decide' not in stale.text
-    chair.post("/web/logout", data={"csrf": chair.cookies["kapacitet_csrf"]})
+    chair.post("/web/logout", data={"csrf": session_csrf(chair)})
     assert "/web/login" in str(chair.get("/web/review").url)
 
 

@@ -21,6 +21,7 @@ import pytest
 from api.security import Role, create_token
 from capacity.generate import generate_week
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
+from tests.http_server import serve
 
 WEEK = "2026-W48"
 TODAY = "2026-11-23"
@@ -55,20 +56,52 @@ def seed_store(database_url: str, scale: float = SCALE) -> Tokens:
     return Tokens(chair=chair, region=region, admin=admin, specialist=specialist)
 
 
+def browser_like(base: str) -> httpx.Client:
+    """An HTTP client that sends ``Origin`` as a browser does with the page's form posts."""
+    return httpx.Client(base_url=base, timeout=60, follow_redirects=True, headers={"Origin": base})
+
+
+@dataclass(frozen=True)
+class Site:
+    """The app serving a seeded store, and the tokens to sign in with."""
+
+    base: str
+    tokens: Tokens
+    database_url: str
+
+
+@contextmanager
+def running_site(database_url: str) -> Iterator[Site]:
+    """The generated week (small scale) stored and served on a free loopback port."""
+    tokens = seed_store(database_url)
+    with serve(database_url) as base:
+        yield Site(base=base, tokens=tokens, database_url=database_url)
+
+
 def sign_in(base: str, token: str) -> httpx.Client:
     """An HTTP client signed in to the review page through its login form (cookies kept)."""
-    client = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
-    client.get("/web/login")
-    response = client.post(
-        "/web/login", data={"token": token, "csrf": client.cookies["kapacitet_csrf"]}
-    )
+    client = browser_like(base)
+    login = client.get("/web/login")
+    response = client.post("/web/login", data={"token": token, "csrf": form_csrf(login.text)})
     assert response.status_code == 200, response.text
     return client
 
 
+def form_csrf(page_html: str) -> str:
+    """The CSRF token the page's forms carry (the session's secret once signed in)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page_html)
+    assert found is not None, "the page has no form with a CSRF token"
+    return found[1]
+
+
+def session_csrf(client: httpx.Client) -> str:
+    """The CSRF token of ``client``'s session, read from the review page's forms."""
+    return form_csrf(client.get("/web/review").text)
+
+
 def start_run(client: httpx.Client, collaboration: str = "lung") -> httpx.Response:
     """Start a solve run from the page's form; the answer is the review page of the run."""
-    data = {"csrf": client.cookies["kapacitet_csrf"], "week": WEEK, "today": TODAY}
+    data = {"csrf": session_csrf(client), "week": WEEK, "today": TODAY}
     response = client.post("/web/runs", data=data | {"collaboration": collaboration})
     assert response.status_code == 200, response.text
     return response
@@ -101,6 +134,18 @@ def browser_page(**context: Any) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+def watch_csp(page: Any) -> list[str]:
+    """A list that collects the page's content-security-policy violations from now on."""
+    refused: list[str] = []
+
+    def collect(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", collect)
+    return refused
 
 
 def artifacts_dir() -> Path:

@@ -1,23 +1,26 @@
 """The review web page for collaboration meetings (server-rendered HTML under ``/web``).
 
-Opened with a bearer token pasted into a login form; the token lives in an HttpOnly,
-SameSite=Strict cookie and is checked with :func:`api.security.principal` on every request.
-Every form posts a CSRF token that must match a second cookie (double submit). Runs, proposals
-and decisions go through :mod:`api.runs`, so a decision here is the same write, with the same
-checks and audit entry, as one over the JSON API. The content itself is built by
-:mod:`reports.meeting`, which the printed meeting pack renders too.
+Opened with a bearer token pasted into a login form, which opens a server-side session
+(:mod:`api.web_sessions`): the HttpOnly, SameSite=Strict cookie holds only the session's random
+id, and every request looks the session and its token up anew, so logout or a revoked token ends
+it at once. Every form post must come from this site (Origin, else Referer) and carry its
+session's CSRF secret. Notices and errors are named by code in the redirect (``?notice=accept``)
+and worded here, never taken from the query string. Runs, proposals and decisions go through
+:mod:`api.runs`, so a decision here is the same write, with the same checks and audit entry, as
+one over the JSON API. The content itself is built by :mod:`reports.meeting`, which the printed
+meeting pack renders too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import io
+import logging
 import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,26 +29,59 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from api import runs, store
+from api.headers import policy_for_inline_styles
 from api.problems import ApiProblem
 from api.schemas import DecisionIn, SolveRun, SolveRunIn
 from api.security import Principal, Role, engine, principal
+from api.web_sessions import (
+    WebSession,
+    csrf_matches,
+    end_session,
+    find_session,
+    open_session,
+    same_origin,
+    session_lifetime,
+)
+from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
 from capacity.vocabulary import COLLABORATIONS
 from reports import meeting
 from reports.meeting import Filters, week_monday
 from reports.meeting_pack import meeting_workbook
+from workflow.access import Action, allowed
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATIC = Path(__file__).resolve().parents[1] / "static"
+#: The files under /web/static: the page's own stylesheet and the meeting's (shared with the pack).
+STATIC_FILES = {
+    "web.css": STATIC / "web.css",
+    "meeting.css": meeting.TEMPLATES / "meeting" / "meeting.css",
+}
 SESSION_COOKIE = "kapacitet_session"
+#: The login form's CSRF token (double submit, before there is a session); after login it holds
+#: a copy of the session's secret, but posts are checked against the session, never the cookie.
 CSRF_COOKIE = "kapacitet_csrf"
 LANG_COOKIE = "kapacitet_lang"
 DISPLAY_COOKIE = "kapacitet_display"
 WEEK = re.compile(r"^\d{4}-W\d{2}$")
-#: Roles that may decide on proposals and roles that may start runs (as in the JSON API).
-DECIDERS = (Role.REGION, Role.COLLABORATION_CHAIR)
-STARTERS = (Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
+#: Notices a redirect may name (``?notice=...``): a finished run and the three decisions.
+NOTICES = ("run", "accept", "reject", "hold")
+#: Errors a redirect may name (``?error=...``); each is a key of :data:`UI`.
+ERRORS = (
+    "bad_form",
+    "not_allowed",
+    "not_allowed_run",
+    "reject_needs_reason",
+    "invalid",
+    "not_found",
+    "conflict",
+    "quota",
+    "busy",
+    "failed",
+)
+
+logger = logging.getLogger(__name__)
 
 _env = meeting.template_environment(TEMPLATES)
 #: A text field of a posted form (missing fields are blank, checked by the route).
@@ -62,6 +98,18 @@ UI: dict[str, dict[str, str]] = {
         "logout": "Log ud",
         "bad_token": "Tokenet kendes ikke. Tjek at hele tokenet er indsat.",
         "bad_form": "Formularen er udløbet. Prøv igen.",
+        "bad_origin": "Formularen kom ikke fra denne side og er afvist.",
+        "refused": "Afvist",
+        "back_to_review": "Tilbage til oversigten",
+        "invalid": "Værdierne blev ikke godtaget. Tjek dato og uge, og prøv igen.",
+        "not_found": "Forslaget eller kørslen findes ikke, eller du må ikke se den.",
+        "conflict": "Det kunne ikke gennemføres: forslaget er allerede besluttet, patientens "
+        "booking er ændret, eller en nyere kørsel dækker patienten. Genindlæs siden og beslut på "
+        "den nyeste kørsel.",
+        "quota": "Du har nået grænsen for kørsler i kø. Vent til en er færdig, og prøv igen.",
+        "busy": "Databasen var optaget. Prøv igen om lidt.",
+        "failed": "Det lykkedes ikke. Prøv igen, eller kontakt den, der driver kapacitet.",
+        "done_saved": "Beslutningen er gemt.",
         "signed_in_as": "Logget ind som",
         "show": "Vis",
         "filters": "Filtre",
@@ -103,6 +151,18 @@ UI: dict[str, dict[str, str]] = {
         "logout": "Sign out",
         "bad_token": "The token is not known. Check that the whole token was pasted.",
         "bad_form": "The form has expired. Please try again.",
+        "bad_origin": "The form did not come from this site and was refused.",
+        "refused": "Refused",
+        "back_to_review": "Back to the overview",
+        "invalid": "The values were not accepted. Check the date and week and try again.",
+        "not_found": "The proposal or run does not exist, or you may not see it.",
+        "conflict": "This could not be done: the proposal was already decided, the patient's "
+        "booking has changed, or a newer run covers the patient. Reload the page and decide on "
+        "the newest run.",
+        "quota": "You have reached the limit of queued runs. Wait for one to finish, then retry.",
+        "busy": "The database was busy. Try again in a moment.",
+        "failed": "That did not work. Try again, or contact whoever runs kapacitet.",
+        "done_saved": "The decision is saved.",
         "signed_in_as": "Signed in as",
         "show": "Show",
         "filters": "Filters",
@@ -151,10 +211,13 @@ def _display(request: Request) -> str:
     return "large" if chosen == "large" else "normal"
 
 
-def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+def _set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int | None = None
+) -> None:
     response.set_cookie(
         name,
         value,
+        max_age=max_age,
         path="/web",
         httponly=True,
         samesite="strict",
@@ -171,9 +234,13 @@ def _remember(request: Request, response: Response) -> Response:
     return response
 
 
-def _signed_in(request: Request, bound: Engine) -> Principal | None:
-    """The principal named by the session cookie's token (checked anew), or None."""
-    return _principal_of(request.cookies.get(SESSION_COOKIE) or "", bound)
+def _session(request: Request, bound: Engine) -> WebSession | None:
+    """The live session the cookie names (looked up, with its token, on every request)."""
+    session_id = request.cookies.get(SESSION_COOKIE) or ""
+    if not session_id:
+        return None
+    with bound.begin() as conn:
+        return find_session(conn, session_id)
 
 
 def _principal_of(token: str, bound: Engine) -> Principal | None:
@@ -182,19 +249,25 @@ def _principal_of(token: str, bound: Engine) -> Principal | None:
         return None
     try:
         return principal(HTTPAuthorizationCredentials(scheme="Bearer", credentials=token), bound)
-    except ApiProblem:
+    except (ApiProblem, KapacitetError):
         return None
 
 
-def _csrf_ok(request: Request, sent: str) -> bool:
-    """Double submit: the form's CSRF token equals the CSRF cookie."""
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), sent.encode())
+def _refused(request: Request, code: str, csrf: str = "") -> HTMLResponse:
+    """403: a form post that changed nothing (foreign origin or a CSRF token not its
+    session's), with the server's message and a way back."""
+    context = {"error": UI[_lang(request)][code], "next": "/web/review"}
+    return _render(request, "web/refused.html", context, csrf=csrf, status_code=403)
 
 
 def _to_login(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/web/login?" + urlencode({"next": target}), status_code=303)
+    target = "/web/review"
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse("/web/login?" + urlencode({"next": target}), status_code=303)
+    if request.cookies.get(SESSION_COOKIE):
+        response.delete_cookie(SESSION_COOKIE, path="/web")
+    return response
 
 
 def _safe_back(value: str, default: str = "/web/review") -> str:
@@ -207,10 +280,14 @@ def _with_params(url: str, **params: str) -> str:
 
 
 def _render(
-    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    csrf: str,
+    status_code: int = 200,
 ) -> HTMLResponse:
     lang = _lang(request)
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     page = _env.get_template(name).render(
         lang=lang,
         t=meeting.TEXT[lang],
@@ -218,15 +295,33 @@ def _render(
         display=_display(request),
         csrf=csrf,
         path=request.url.path,
-        query=dict(request.query_params),
         **context,
     )
     response = HTMLResponse(page, status_code=status_code)
-    if not request.cookies.get(CSRF_COOKIE):
-        _set_cookie(request, response, CSRF_COOKIE, csrf)
     response.headers["Cache-Control"] = "no-store"
     _remember(request, response)
     return response
+
+
+def _problem_code(exc: Exception) -> str:
+    """The page's error code for what the workflow or the API refused (the detail is logged)."""
+    logger.info("review page refused a form: %s", exc)
+    if isinstance(exc, QuotaExceeded):
+        return "quota"
+    if isinstance(exc, NotFound):
+        return "not_found"
+    if isinstance(exc, Forbidden):
+        return "not_allowed"
+    if isinstance(exc, Conflict):
+        return "conflict"
+    if isinstance(exc, Invalid | ValidationError | ValueError):
+        return "invalid"
+    if isinstance(exc, ApiProblem):
+        by_status = {403: "not_allowed", 404: "not_found", 409: "conflict", 429: "quota"}
+        if exc.status in (400, 422):
+            return "invalid"
+        return by_status.get(exc.status, "busy" if exc.status == 503 else "failed")
+    return "failed"
 
 
 # ---- login and logout ----------------------------------------------------------------------
@@ -238,10 +333,21 @@ def web_home() -> RedirectResponse:
     return RedirectResponse("/web/review", status_code=303)
 
 
+def _login_page(
+    request: Request, next: str, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The login form with a fresh double-submit CSRF token (cookie and hidden field)."""
+    csrf = secrets.token_urlsafe(32)
+    context = {"next": _safe_back(next), "error": error}
+    response = _render(request, "web/login.html", context, csrf=csrf, status_code=status_code)
+    _set_cookie(request, response, CSRF_COOKIE, csrf)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/web/review") -> HTMLResponse:
     """The login form: paste a bearer token."""
-    return _render(request, "web/login.html", {"next": _safe_back(next), "error": None})
+    return _login_page(request, next)
 
 
 # The form posts are plain (sync) routes: FastAPI reads the form first and runs them in its
@@ -256,27 +362,38 @@ def login(
     next: FormText = "/web/review",
     bound: Engine = Depends(engine),
 ) -> Response:
-    """Check the pasted token; on success keep it in an HttpOnly session cookie."""
-    lang = _lang(request)
+    """Check the pasted token; on success open a server-side session and set its cookie."""
+    ui = UI[_lang(request)]
     target = _safe_back(next or "/web/review")
-    if not _csrf_ok(request, csrf):
-        context = {"next": target, "error": UI[lang]["bad_form"]}
-        return _render(request, "web/login.html", context, status_code=400)
-    token = token.strip()
-    if _principal_of(token, bound) is None:
-        context = {"next": target, "error": UI[lang]["bad_token"]}
-        return _render(request, "web/login.html", context, status_code=401)
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    if not same_origin(request.headers, request.url):
+        return _login_page(request, target, ui["bad_origin"], status_code=403)
+    if not cookie or not secrets.compare_digest(cookie.encode(), csrf.encode()):
+        return _login_page(request, target, ui["bad_form"], status_code=403)
+    who = _principal_of(token.strip(), bound)
+    if who is None:
+        return _login_page(request, target, ui["bad_token"], status_code=401)
+    with bound.begin() as conn:
+        end_session(conn, request.cookies.get(SESSION_COOKIE) or "")
+        session_id, session = open_session(conn, who)
     response = RedirectResponse(target, status_code=303)
-    _set_cookie(request, response, SESSION_COOKIE, token)
-    _set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe(32))
+    lifetime = int(session_lifetime().total_seconds())
+    _set_cookie(request, response, SESSION_COOKIE, session_id, max_age=lifetime)
+    _set_cookie(request, response, CSRF_COOKIE, session.csrf, max_age=lifetime)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: FormText = "") -> Response:
-    """Forget the session (both cookies)."""
-    if not _csrf_ok(request, csrf):
-        return RedirectResponse("/web/review", status_code=303)
+def logout(request: Request, csrf: FormText = "", bound: Engine = Depends(engine)) -> Response:
+    """End the session on the server (its cookie no longer signs in) and forget the cookies."""
+    if not same_origin(request.headers, request.url):
+        return _refused(request, "bad_origin")
+    session_id = request.cookies.get(SESSION_COOKIE) or ""
+    with bound.begin() as conn:
+        session = find_session(conn, session_id)
+        if session is not None and not csrf_matches(session, csrf):
+            return _refused(request, "bad_form", session.csrf)
+        end_session(conn, session_id)
     response = RedirectResponse("/web/login", status_code=303)
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(name, path="/web")
@@ -285,9 +402,9 @@ def logout(request: Request, csrf: FormText = "") -> Response:
 
 @router.get("/static/{name}")
 def static_file(name: str) -> Response:
-    """The page's stylesheet (and any other file in api/static)."""
-    path = STATIC / name
-    if "/" in name or name.startswith(".") or not path.is_file():
+    """The page's stylesheets (:data:`STATIC_FILES`)."""
+    path = STATIC_FILES.get(name)
+    if path is None:
         return Response(status_code=404)
     media = {".css": "text/css", ".js": "text/javascript"}.get(path.suffix, "text/plain")
     return Response(path.read_bytes(), media_type=media)
@@ -332,7 +449,7 @@ def _choose(request: Request, who: Principal, bound: Engine) -> dict[str, Any]:
         "run": run,
         "newest_id": newest_id,
         "default_today": _default_today(week).isoformat(),
-        "can_start": who.role in STARTERS,
+        "can_start": allowed(who, Action.START_SOLVE),
     }
 
 
@@ -356,10 +473,34 @@ def _days(request: Request) -> int:
     return int(value) if value.isdigit() and 0 <= int(value) <= 365 else meeting.AT_RISK_DAYS
 
 
+def _messages(
+    request: Request, run: SolveRun | None, built: meeting.Meeting | None
+) -> dict[str, str | None]:
+    """The notice and error a redirect named by code, worded by the server.
+
+    A notice names its run or patient only when the page confirms it (the run shown, a row
+    with that decision); arbitrary text in the query string is never shown.
+    """
+    ui = UI[_lang(request)]
+    code = request.query_params.get("error")
+    error = ui[code] if code in ERRORS else None
+    notice = None
+    code = request.query_params.get("notice")
+    if code == "run" and run is not None and request.query_params.get("run") == str(run.run_id):
+        notice = ui["done_run"].format(run=run.run_id)
+    elif code in NOTICES and code != "run":
+        patient = request.query_params.get("patient")
+        rows = built.rows if built is not None else ()
+        confirmed = any(r.patient_id == patient and r.decision == code for r in rows)
+        notice = ui[f"done_{code}"].format(patient=patient) if confirmed else ui["done_saved"]
+    return {"notice": notice, "error": error}
+
+
 def _page(request: Request, bound: Engine, template: str) -> Response:
-    who = _signed_in(request, bound)
-    if who is None:
+    session = _session(request, bound)
+    if session is None:
         return _to_login(request)
+    who = session.who
     chosen = _choose(request, who, bound)
     filters = Filters.parse(request.query_params)
     built = None
@@ -403,14 +544,13 @@ def _page(request: Request, bound: Engine, template: str) -> Response:
         "decision_url": decision_url,
         "back": url(request.url.path, **here),
         "interactive": True,
-        "can_decide": who.role in DECIDERS
+        "can_decide": allowed(who, Action.DECIDE)
         and run is not None
         and run.run_id == chosen["newest_id"],
-        "notice": request.query_params.get("notice"),
-        "error": request.query_params.get("error"),
+        **_messages(request, run, built),
         "days": _days(request),
     }
-    return _render(request, template, context)
+    return _render(request, template, context, csrf=session.csrf)
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -432,10 +572,11 @@ def at_risk_page(request: Request, bound: Engine = Depends(engine)) -> Response:
 
 
 def _pack_meeting(request: Request, bound: Engine) -> meeting.Meeting | Response:
-    """The whole meeting (no filters) of the chosen run as ``who`` may see it."""
-    who = _signed_in(request, bound)
-    if who is None:
+    """The whole meeting (no filters) of the chosen run as the session's caller may see it."""
+    session = _session(request, bound)
+    if session is None:
         return _to_login(request)
+    who = session.who
     chosen = _choose(request, who, bound)
     if chosen["run"] is None:
         return RedirectResponse(
@@ -459,8 +600,11 @@ def pack_page(request: Request, bound: Engine = Depends(engine)) -> Response:
     built = _pack_meeting(request, bound)
     if isinstance(built, Response):
         return built
-    response = HTMLResponse(meeting.render_pack_html(built))
+    page = meeting.render_pack_html(built)
+    response = HTMLResponse(page)
     response.headers["Cache-Control"] = "no-store"
+    # self-contained for printing and saving: its inline stylesheet is allowed by its hash
+    response.headers["Content-Security-Policy"] = policy_for_inline_styles(page)
     return response
 
 
@@ -483,6 +627,19 @@ def pack_workbook(request: Request, bound: Engine = Depends(engine)) -> Response
     )
 
 
+def _form_session(request: Request, bound: Engine, csrf: str) -> WebSession | Response:
+    """The session a form post acts in, or the answer refusing it: 403 for a foreign origin or
+    a CSRF token that is not this session's, the login form when there is no session."""
+    if not same_origin(request.headers, request.url):
+        return _refused(request, "bad_origin")
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    if not csrf_matches(session, csrf):
+        return _refused(request, "bad_form", session.csrf)
+    return session
+
+
 @router.post("/runs")
 def start_run(
     request: Request,
@@ -493,31 +650,25 @@ def start_run(
     bound: Engine = Depends(engine),
 ) -> Response:
     """Start a solve run for the chosen collaboration and week, then show its proposals."""
-    who = _signed_in(request, bound)
-    if who is None:
-        return _to_login(request)
-    lang = _lang(request)
+    session = _form_session(request, bound, csrf)
+    if isinstance(session, Response):
+        return session
+    who = session.who
     if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
         collaboration = who.collaboration
     back = "/web/review?" + urlencode({"collaboration": collaboration, "week": week})
-    if not _csrf_ok(request, csrf):
-        return RedirectResponse(_with_params(back, error=UI[lang]["bad_form"]), status_code=303)
-    if who.role not in STARTERS:
-        error = UI[lang]["not_allowed_run"]
-        return RedirectResponse(_with_params(back, error=error), status_code=303)
+    if not allowed(who, Action.START_SOLVE):
+        return RedirectResponse(_with_params(back, error="not_allowed_run"), status_code=303)
     try:
         body = SolveRunIn.model_validate(
             {"today": today, "week": week, "collaboration": collaboration}
         )
         run = runs.start_run(bound, who, body, request.url.path)
-    except ValidationError as exc:
-        error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    except (ValidationError, ApiProblem, KapacitetError, ValueError) as exc:
+        error = _problem_code(exc)
         return RedirectResponse(_with_params(back, error=error), status_code=303)
-    except (ApiProblem, ValueError) as exc:
-        return RedirectResponse(_with_params(back, error=str(exc)), status_code=303)
-    target = _with_params(back, run=str(run.run_id))
-    notice = UI[lang]["done_run"].format(run=run.run_id)
-    return RedirectResponse(_with_params(target, notice=notice), status_code=303)
+    target = _with_params(back, run=str(run.run_id), notice="run")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/runs/{run_id}/proposals/{patient_id}/decision")
@@ -532,28 +683,25 @@ def decide(
     bound: Engine = Depends(engine),
 ) -> Response:
     """Accept, reject (with a reason) or hold one proposal, then return to the same view."""
-    who = _signed_in(request, bound)
-    if who is None:
-        return _to_login(request)
-    lang = _lang(request)
+    session = _form_session(request, bound, csrf)
+    if isinstance(session, Response):
+        return session
+    who = session.who
     back = _safe_back(back or "/web/review")
 
     def answer(**params: str) -> RedirectResponse:
-        return RedirectResponse(_with_params(back, **params) + f"#p-{patient_id}", status_code=303)
+        anchor = "#p-" + quote(patient_id, safe="")
+        return RedirectResponse(_with_params(back, **params) + anchor, status_code=303)
 
-    if not _csrf_ok(request, csrf):
-        return answer(error=UI[lang]["bad_form"])
-    if who.role not in DECIDERS:
-        return answer(error=UI[lang]["not_allowed"])
+    if not allowed(who, Action.DECIDE):
+        return answer(error="not_allowed")
     why = reason.strip() or None
     if decision == "reject" and why is None:
-        return answer(error=UI[lang]["reject_needs_reason"])
+        return answer(error="reject_needs_reason")
     try:
         body = DecisionIn.model_validate({"decision": decision, "reason": why})
         with bound.begin() as conn:
             runs.decide(conn, who, run_id, patient_id, body, request.url.path)
-    except ValidationError as exc:
-        return answer(error="; ".join(e["msg"] for e in exc.errors()))
-    except ApiProblem as exc:
-        return answer(error=exc.detail)
-    return answer(notice=UI[lang][f"done_{decision}"].format(patient=patient_id))
+    except (ValidationError, ApiProblem, KapacitetError) as exc:
+        return answer(error=_problem_code(exc))
+    return answer(notice=decision, patient=patient_id)
