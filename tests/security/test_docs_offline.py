@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.http_server import serve
-from tests.web_support import browser_page, watch_csp
+from tests.web_support import artifacts_dir, browser_page, watch_csp
 
 
 @pytest.fixture
@@ -53,5 +53,6 @@ def test_docs_render_offline_under_the_content_security_policy(base: str) -> Non
         page.wait_for_selector(".opblock-summary-path")
         assert "kapacitet" in page.locator(".info .title").inner_text()
         assert page.locator(".opblock").count() > 10
+        page.screenshot(path=str(artifacts_dir() / "docs.png"))
     outside = [url for url in requested if urlsplit(url).netloc not in (host, "")]
     assert outside == [] and refused == []

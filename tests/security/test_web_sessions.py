@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -124,3 +125,17 @@ def test_a_post_from_a_foreign_origin_is_refused(site: Site) -> None:
     assert _decisions(site.database_url) == 0
     same_site = chair.post(url, data=data)
     assert same_site.status_code == 200 and _decisions(site.database_url) == 1
+
+
+def test_an_expired_session_goes_to_the_login_form(site: Site) -> None:
+    """A session past its expiry no longer signs in, though its cookie is still sent."""
+    chair = sign_in(site.base, site.tokens.chair)
+    cookie = chair.cookies["kapacitet_session"]
+    engine = create_database_engine(site.database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            schema.web_sessions.update().values(expires_at=store.now() - dt.timedelta(minutes=1))
+        )
+    engine.dispose()
+    replay = _replay(site, cookie)
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/web/login")
