@@ -31,9 +31,15 @@ RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class PatientRecord(BaseModel):
-    """One waiting patient as in patients.csv; a missing deadline is computed by the rules."""
+    """One waiting patient as in patients.csv; a missing deadline is computed by the rules.
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_PATIENT]})
+    Checked by the contract validator as a patients file is (dates within 2000-2100, ids never
+    CPR-like); numbers must be finite.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [EXAMPLE_PATIENT]}
+    )
 
     patient_id: str
     collaboration: Collaboration
@@ -65,10 +71,16 @@ class PatientsIn(BaseModel):
 
 
 class PatientPatch(BaseModel):
-    """Fields a region may change on one of its patients."""
+    """Fields a region may change on one of its patients.
+
+    The stored record with these changes applied is validated as a whole, as a patients file
+    row is: ``null`` clears a field only where the contract allows it empty (``deadline``:
+    computed again from the clock dates; ``max_travel_km``: no limit).
+    """
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"deadline_status": "paused_health"}]},
     )
 
@@ -79,13 +91,34 @@ class PatientPatch(BaseModel):
     accepts_private: bool | None = None
     accepts_foreign: bool | None = None
 
+    @field_validator("deadline_status", "earliest_date", "accepts_private", "accepts_foreign")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("needs a value; null cannot be stored here")
+        return value
 
-class LoadSummary(BaseModel):
-    """What a post of patients changed."""
+
+class FieldProblem(BaseModel):
+    """One field's problem or conflict: its path (``patients[3].booked_department_id``)."""
+
+    field: str
+    message: str
+
+
+class UpsertSummary(BaseModel):
+    """Rows of one table a write inserted, updated or found identical."""
 
     inserted: int
     updated: int
     unchanged: int
+
+
+class LoadSummary(UpsertSummary):
+    """What a post of patients changed; ``conflicts`` lists values kept as stored (a booking
+    made by a decision stays until a decision changes it), one per patient."""
+
+    conflicts: list[FieldProblem] = []
 
 
 class SolveRunIn(BaseModel):

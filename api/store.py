@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from capacity.pseudonym import redact, redact_json
 from capacity.storage import schema
 
 api_tokens = schema.api_tokens
@@ -52,18 +53,22 @@ def append_audit(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    """Append one audit entry: who (a principal or None), what, and the before/after JSON."""
+    """Append one audit entry: who (a principal or None), what, and the before/after JSON.
+
+    CPR-like runs in the path, the resource id and the JSON are redacted before they are
+    stored (:mod:`capacity.pseudonym`): the audit log never holds one, whatever was sent.
+    """
     connection.execute(
         audit_log.insert().values(
             at=now(),
             token_id=getattr(who, "token_id", None),
-            token_name=getattr(who, "name", None),
+            token_name=redact_json(getattr(who, "name", None)),
             role=getattr(who, "role", None),
             method=method,
-            path=path,
-            resource_id=resource_id,
-            before=before,
-            after=after,
+            path=redact(path),
+            resource_id=redact(resource_id) if resource_id is not None else None,
+            before=redact_json(before),
+            after=redact_json(after),
         )
     )
 

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Engine
 
 from api import store
-from api.problems import ApiProblem
-from api.routers.patients import store_dataset, validated_records
-from api.schemas import LoadSummary
+from api.schemas import UpsertSummary
 from api.security import Principal, Role, engine, principal, require
 from capacity.storage import declaration_history
+from capacity.validation import MAX_COUNT
 from capacity.vocabulary import Collaboration, Procedure
+from workflow.capacity import declare_capacity
 
 router = APIRouter(prefix="/v1/capacity", tags=["capacity"])
 
@@ -30,7 +30,7 @@ class CapacityRecord(BaseModel):
     collaboration: Collaboration
     procedure: Procedure
     date: dt.date
-    free_slots: int = Field(ge=0)
+    free_slots: int = Field(ge=0, le=MAX_COUNT)
 
 
 class WeeklyCapRecord(BaseModel):
@@ -98,7 +98,7 @@ class DeclarationSummary(BaseModel):
     new: int
     superseded: int
     unchanged: int
-    weekly_caps: LoadSummary | None = None
+    weekly_caps: UpsertSummary | None = None
 
 
 @router.post("", response_model=DeclarationSummary, response_model_exclude_none=True)
@@ -110,29 +110,14 @@ def post_capacity(
 ) -> DeclarationSummary:
     """Declare the department's free slots (versioned per department and ISO week) and its
     weekly caps; 403 for another department's rows, 422 naming the field for invalid ones."""
-    departments = {
-        "capacity": [row.department_id for row in body.capacity],
-        "weekly_caps": [row.department_id for row in body.weekly_caps],
-    }
-    foreign = [
-        {"field": f"{table}[{i}].department_id", "message": "not your department"}
-        for table, ids in departments.items()
-        for i, department_id in enumerate(ids)
-        if department_id != who.department_id
-    ]
-    if foreign:
-        raise ApiProblem(403, "a department may declare only its own capacity", errors=foreign)
     records = [row.model_dump(mode="json") for row in body.capacity]
     caps = [row.model_dump(mode="json") for row in body.weekly_caps]
-    given = {}
-    if records:
-        given["capacity"] = validated_records(bound, "capacity", records)
-    if caps:
-        given["weekly_caps"] = validated_records(bound, "weekly_caps", caps)
-    report = store_dataset(bound, who, **given)
+    report = declare_capacity(
+        bound, who.department_id, f"api: {who.name}", capacity=records, weekly_caps=caps
+    )
     summary = DeclarationSummary(
         **asdict(report.declarations),
-        weekly_caps=LoadSummary(**asdict(report.weekly_caps)) if caps else None,
+        weekly_caps=UpsertSummary(**asdict(report.weekly_caps)) if caps else None,
     )
     with bound.begin() as conn:
         store.append_audit(

@@ -18,17 +18,21 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcomeIssue
 from fhir.resources.R4B.resource import Resource
 from sqlalchemy import Connection, Engine
 
 from api import runs, store
-from api.problems import RESPONSES, ApiProblem
-from api.routers.patients import store_dataset, validated_records
+from api.problems import RESPONSES, ApiProblem, domain_status
 from api.security import Principal, Role, connection, engine, principal, require
+from capacity.errors import KapacitetError
+from capacity.storage.repository import LoadReport
 from interop.fhir.exports import appointments_bundle
 from interop.fhir.imports import ImportedBundle, read_bundle
 from interop.fhir.mapping import FHIR_JSON
 from interop.fhir.outcome import BundleRejected, FhirIssue, information, operation_outcome
+from workflow.capacity import declare_capacity
+from workflow.patients import store_patients
 
 router = APIRouter(prefix="/v1/fhir", tags=["fhir"])
 
@@ -129,11 +133,11 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
             422, [FhirIssue("Bundle.entry", f"holds no {table} rows to import", "required")]
         )
     try:
-        typed = validated_records(bound, table, records)
-        report = store_dataset(bound, who, **{table: typed})
-    except ApiProblem as problem:
-        return outcome_response(problem.status, _issues(imported, table, problem))
+        report = _store(bound, who, table, records)
+    except KapacitetError as error:
+        return outcome_response(domain_status(error), _issues(imported, table, error))
     counts = asdict(report.declarations if table == "capacity" else report.patients)
+    conflicts = [asdict(conflict) for conflict in report.conflicts]
     with bound.begin() as conn:
         store.append_audit(
             conn,
@@ -141,49 +145,68 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
             "POST",
             path,
             str(who.department_id if table == "capacity" else who.region),
-            after={"fhir": imported.kind, table: records, "counts": counts},
+            after={"fhir": imported.kind, table: records, "counts": counts, "conflicts": conflicts},
         )
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     what = "capacity rows" if table == "capacity" else "patients"
     kind = "capacity declarations" if table == "capacity" else "patients"
-    return fhir_response(
-        information(f"stored {len(records)} {what} from the Bundle; {kind}: {summary}")
-    )
+    stored = information(f"stored {len(records)} {what} from the Bundle; {kind}: {summary}")
+    for conflict in report.conflicts:
+        stored.issue.append(_kept(imported, conflict.field, conflict.message))
+    return fhir_response(stored)
+
+
+def _store(bound: Engine, who: Principal, table: str, records: list[Any]) -> LoadReport:
+    """The Bundle's records stored through the one write path of their kind."""
+    source = f"api: {who.name}"
+    if table == "capacity":
+        return declare_capacity(bound, who.department_id, source, capacity=records)
+    return store_patients(bound, str(who.region), records, source)
 
 
 def _not_yours(imported: ImportedBundle, who: Principal) -> list[FhirIssue]:
-    """403 issues: capacity only from its department, referrals only from their region."""
+    """403 issues: capacity only from a department, referrals only from a region (which rows
+    are theirs the write path checks)."""
     if imported.kind == "capacity":
         if who.role is not Role.DEPARTMENT:
             return [FhirIssue("Bundle", "only a department may declare capacity", "forbidden")]
-        column, own, what = "department_id", who.department_id, "not your department"
-        table = "capacity"
-    else:
-        if who.role is not Role.REGION:
-            return [FhirIssue("Bundle", "only a region may send referrals", "forbidden")]
-        column, own, what = "home_region", who.region, f"not your region ({who.region})"
-        table = "patients"
-    return [
-        FhirIssue(imported.expression(table, i, column), what, "forbidden")
-        for i, record in enumerate(imported.records[table])
-        if record[column] != own
-    ]
+    elif who.role is not Role.REGION:
+        return [FhirIssue("Bundle", "only a region may send referrals", "forbidden")]
+    return []
 
 
-def _issues(imported: ImportedBundle, table: str, problem: ApiProblem) -> list[FhirIssue]:
-    """The JSON route's field errors (``capacity[3].date``) at the FHIRPath of each value."""
-    if not problem.errors:
-        return [FhirIssue("Bundle", problem.detail, "business-rule")]
+def _issues(imported: ImportedBundle, table: str, error: KapacitetError) -> list[FhirIssue]:
+    """The write path's field errors (``capacity[3].date``) at the FHIRPath of each value."""
+    if not error.errors:
+        return [FhirIssue("Bundle", error.message, "business-rule")]
+    code = "forbidden" if domain_status(error) == 403 else None
     issues = []
-    for error in problem.errors:
-        found = _FIELD.match(str(error.get("field", "")))
+    for found_error in error.errors:
+        found = _FIELD.match(str(found_error.get("field", "")))
+        message = str(found_error["message"])
         if found is None or found["table"] != table:
-            issues.append(FhirIssue("Bundle", str(error["message"]), "business-rule"))
+            issues.append(FhirIssue("Bundle", message, code or "business-rule"))
             continue
         where = imported.expression(table, int(found["row"]), found["column"])
-        code = "security" if "CPR" in str(error["message"]) else "value"
-        issues.append(FhirIssue(where, str(error["message"]), code))
+        issues.append(FhirIssue(where, message, code or _value_code(message)))
     return issues
+
+
+def _value_code(message: str) -> str:
+    return "security" if "CPR" in message else "value"
+
+
+def _kept(imported: ImportedBundle, field: str, message: str) -> OperationOutcomeIssue:
+    """A warning issue for a loaded value the store kept as it was (a decided booking)."""
+    found = _FIELD.match(field)
+    where = (
+        imported.expression(found["table"], int(found["row"]), found["column"])
+        if found is not None
+        else "Bundle"
+    )
+    return OperationOutcomeIssue(
+        severity="warning", code="conflict", diagnostics=message, expression=[where]
+    )
 
 
 @router.get(

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Connection,
@@ -32,10 +33,14 @@ from sqlalchemy import (
 )
 
 from capacity import frames
+from capacity.errors import Invalid
 from capacity.frames import Dataset
 from capacity.io import read_folder
+from capacity.pseudonym import redact
+from capacity.rules import load_rules
 from capacity.storage import schema
 from capacity.storage.database import engine_for, upgrade_database
+from capacity.validation import FIRST_DATE, LAST_DATE, text_table, validate_tables
 
 #: Weeks of capacity a snapshot filtered by week returns: the week itself and the five after it.
 HORIZON_WEEKS: Final = 6
@@ -75,8 +80,21 @@ class DeclarationCounts:
 
 
 @dataclass(frozen=True)
+class LoadConflict:
+    """A value of the load that was not stored because the store's value stands (a booking
+    made by a decision); ``field`` is its path, e.g. ``patients[3].booked_department_id``."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
 class LoadReport:
-    """What one load did; ``load_id`` is None when nothing changed (and nothing was recorded)."""
+    """What one load did; ``load_id`` is None when nothing changed (and nothing was recorded).
+
+    ``conflicts`` lists the loaded values kept out because a stored value stands (bookings
+    made by a decision: only a decision changes them).
+    """
 
     source: str
     load_id: int | None
@@ -85,6 +103,7 @@ class LoadReport:
     patients: UpsertCounts
     weekly_caps: UpsertCounts
     declarations: DeclarationCounts
+    conflicts: tuple[LoadConflict, ...] = field(default=())
 
     @property
     def changed(self) -> bool:
@@ -138,11 +157,24 @@ def load_folder(url_or_engine: str | Engine | None, folder: str | Path) -> LoadR
     return load_dataset(url_or_engine, read_folder(folder))
 
 
-def load_dataset(url_or_engine: str | Engine | None, dataset: Dataset) -> LoadReport:
+#: Called inside a load's transaction before anything is written: checks the dataset against
+#: the stored rows (who owns them) and returns the dataset to store (perhaps completed from them).
+Admission = Callable[[Connection, Dataset], Dataset]
+
+
+def load_dataset(
+    url_or_engine: str | Engine | None, dataset: Dataset, *, admit: Admission | None = None
+) -> LoadReport:
     """Store a validated dataset in one transaction and report what changed.
 
+    ``admit`` (the workflow's ownership and validation rules for one caller) runs inside the
+    transaction, after the load lock, so what it read cannot change before the write. A
+    patient's booking made by a decision is kept whatever the dataset says about it (each such
+    row is reported in ``conflicts``).
+
     Raises :class:`LoadRejected` (and stores nothing) when the dataset refers to departments or
-    services unknown to both the dataset and the database; any other error also rolls back.
+    services unknown to both the dataset and the database; any other error (one ``admit``
+    raises included) also rolls back.
     """
     loaded_at = dt.datetime.now(dt.UTC)
     source = dataset.source[:1000]
@@ -156,11 +188,14 @@ def load_dataset(url_or_engine: str | Engine | None, dataset: Dataset) -> LoadRe
                 .values(loaded_at=loaded_at, source=source)
                 .returning(schema.loads.c.load_id)
             ).scalar_one()
+            if admit is not None:
+                dataset = admit(connection, dataset)
             departments = _upsert(connection, _DEPARTMENTS, dataset.departments, load_id)
             _check_references(connection, dataset)
             services = _upsert(connection, _SERVICES, dataset.services, load_id)
             declarations = _store_declarations(connection, dataset.capacity, load_id, loaded_at)
-            patients = _upsert(connection, _PATIENTS, dataset.patients, load_id)
+            incoming, conflicts = _keep_decided_bookings(connection, dataset.patients)
+            patients = _upsert(connection, _PATIENTS, incoming, load_id)
             weekly_caps = _upsert(connection, _WEEKLY_CAPS, dataset.weekly_caps, load_id)
             report = LoadReport(
                 source=source,
@@ -170,6 +205,7 @@ def load_dataset(url_or_engine: str | Engine | None, dataset: Dataset) -> LoadRe
                 patients=patients,
                 weekly_caps=weekly_caps,
                 declarations=declarations,
+                conflicts=conflicts,
             )
             if not report.changed:
                 transaction.rollback()
@@ -201,12 +237,17 @@ def read_snapshot(
             if connection.dialect.name == "postgresql":
                 connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
-                capacity = _read(connection, _capacity_query(as_of, weeks, collaboration))
-                tables = {
-                    keyed.name: _read(connection, _keyed_query(keyed, collaboration, weeks))
+                capacity = _rows(connection, _capacity_query(as_of, weeks, collaboration))
+                rows = {
+                    keyed.name: _rows(connection, _keyed_query(keyed, collaboration, weeks))
                     for keyed in (_DEPARTMENTS, _SERVICES, _PATIENTS, _WEEKLY_CAPS)
                 }
         source = engine.url.render_as_string(hide_password=True)
+    check_stored(rows["patients"], capacity, rows["weekly_caps"])
+    capacity = frames.conform(capacity, _spec_of(list(capacity.columns)))
+    tables = {
+        name: frames.conform(frame, _spec_of(list(frame.columns))) for name, frame in rows.items()
+    }
     departments = tables["departments"]
     if collaboration is not None:
         patients = tables["patients"]
@@ -353,12 +394,78 @@ def _keyed_query(
     return query
 
 
-def _read(connection: Connection, query: Select[Any]) -> pd.DataFrame:
-    """The query's rows as a frame conformed to the spec its columns form."""
+def check_stored(patients: pd.DataFrame, capacity: pd.DataFrame, weekly_caps: pd.DataFrame) -> None:
+    """Raise :class:`~capacity.errors.Invalid` naming each stored row a solve cannot use.
+
+    The stored rows (as read, Python values) are checked by the contract validator, exactly as
+    a folder is, so a row written around it (by hand, or before a check existed) gives a
+    message naming the patient or department and the field, never a crash in the solve.
+    """
+    tables = {
+        name: text_table(name, frame)
+        for name, frame in (
+            ("patients", patients),
+            ("capacity", capacity),
+            ("weekly_caps", weekly_caps),
+        )
+    }
+    _, problems = validate_tables(tables, load_rules())
+    if not problems:
+        return
+    errors = [
+        _stored_problem(problem.file, problem.row, problem.column, problem.message, tables)
+        for problem in problems
+    ]
+    more = f" (and {len(errors) - 1} more problem(s) in the stored data)" if len(errors) > 1 else ""
+    raise Invalid(errors[0]["message"] + more, errors=errors)
+
+
+def _stored_problem(
+    table: str, row: int | str | None, column: str | None, message: str, tables: dict[str, Any]
+) -> dict[str, str]:
+    """A stored row's problem as a field error naming the row by its key."""
+    frame = tables[table].frame
+    position = int(row[2:-1]) if isinstance(row, str) and row.startswith("$[") else None
+    if position is None:
+        return {"field": table, "message": f"stored {table}: {message}"}
+    field_name = f"{table}[{position}].{column}" if column else f"{table}[{position}]"
+    if table == "patients":
+        patient_id = redact(str(frame["patient_id"].iloc[position]))
+        text_ = (
+            f"stored patient {patient_id!r}: {message}; correct it with "
+            f"PATCH /v1/patients/{patient_id} or upload the patient again"
+        )
+    else:
+        department_id = redact(str(frame["department_id"].iloc[position]))
+        text_ = f"stored {table} of department {department_id!r}: {message}; declare it again"
+    return {"field": field_name, "message": text_}
+
+
+def _rows(connection: Connection, query: Select[Any]) -> pd.DataFrame:
+    """The query's rows as a frame of the values the driver returned (not yet conformed)."""
     result = connection.execute(query)
-    columns = list(result.keys())
-    frame = pd.DataFrame(result.all(), columns=columns)
-    return frames.conform(frame, _spec_of(columns))
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _read(connection: Connection, query: Select[Any]) -> pd.DataFrame:
+    """The query's rows as a frame conformed to the spec its columns form.
+
+    A stored date outside the calendar kapacitet accepts (written around the validator) reads
+    as missing here, so a load can still overwrite it; :func:`check_stored` reports it.
+    """
+    frame = _rows(connection, query)
+    spec = _spec_of(list(frame.columns))
+    for name, dtype in spec.items():
+        if dtype == frames.DATE:
+            frame[name] = frame[name].map(_calendar_date, na_action="ignore")
+    return frames.conform(frame, spec)
+
+
+def _calendar_date(value: object) -> object:
+    """The date if within :data:`FIRST_DATE`..:data:`LAST_DATE`, else None."""
+    if isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
+        return None
+    return value
 
 
 def _spec_of(columns: list[str]) -> dict[str, str]:
@@ -381,6 +488,75 @@ def _records(frame: pd.DataFrame, spec: dict[str, str]) -> list[dict[str, Any]]:
         values = series.dt.date.astype(object) if dtype == frames.DATE else series.astype(object)
         columns[name] = values.where(series.notna(), None)
     return cast(list[dict[str, Any]], pd.DataFrame(columns, index=frame.index).to_dict("records"))
+
+
+def decided_bookings(connection: Connection) -> pd.DataFrame:
+    """Stored bookings made by a decision: the patient's latest accept names its department
+    and date. Columns patient_id, decision_id, booked_department_id, booked_date."""
+    d, p = schema.decisions.c, schema.patients.c
+    latest = (
+        select(func.max(d.decision_id).label("decision_id"))
+        .where(d.decision == "accept")
+        .group_by(d.patient_id)
+        .subquery()
+    )
+    query = (
+        select(d.patient_id, d.decision_id, p.booked_department_id, p.booked_date)
+        .join(latest, latest.c.decision_id == d.decision_id)
+        .join(
+            schema.patients,
+            and_(
+                p.patient_id == d.patient_id,
+                p.booked_department_id == d.department_id,
+                p.booked_date == d.date,
+            ),
+        )
+    )
+    booked = _rows(connection, query)
+    booked["booked_date"] = pd.to_datetime(booked["booked_date"])
+    return booked.astype({"patient_id": frames.STR, "booked_department_id": frames.STR})
+
+
+def _keep_decided_bookings(
+    connection: Connection, patients: pd.DataFrame
+) -> tuple[pd.DataFrame, tuple[LoadConflict, ...]]:
+    """The incoming patients with each booking made by a decision restored where the load
+    omits or contradicts it, and one conflict per such patient."""
+    if patients.empty:
+        return patients, ()
+    decided = decided_bookings(connection)
+    if decided.empty:
+        return patients, ()
+    incoming = patients.reset_index(drop=True)
+    merged = incoming[["patient_id", "booked_department_id", "booked_date"]].merge(
+        decided, on="patient_id", how="left", suffixes=("", "_decided")
+    )
+    has_decision = merged["decision_id"].notna().to_numpy()
+    same = (
+        merged["booked_department_id"].eq(merged["booked_department_id_decided"]).fillna(False)
+        & merged["booked_date"].eq(merged["booked_date_decided"]).fillna(False)
+    ).to_numpy(dtype=bool)
+    differs = np.flatnonzero(has_decision & ~same)
+    if not len(differs):
+        return patients, ()
+    kept = incoming.copy()
+    for column in ("booked_department_id", "booked_date"):
+        kept.loc[differs, column] = merged.loc[differs, f"{column}_decided"].to_numpy()
+    conflicts = tuple(
+        LoadConflict(f"patients[{position}].booked_department_id", _kept_message(row))
+        for position, row in zip(differs, merged.iloc[differs].itertuples(), strict=True)
+    )
+    return kept, conflicts
+
+
+def _kept_message(row: Any) -> str:
+    """Why a patient's loaded booking was not stored: a decision made the stored one."""
+    given = "has no booking" if pd.isna(row.booked_department_id) else "books another slot"
+    return (
+        f"kept the booking made by decision {int(row.decision_id)} at "
+        f"{row.booked_department_id_decided} on {row.booked_date_decided:%Y-%m-%d} (the upload"
+        f" {given}); change it with a decision"
+    )
 
 
 def _upsert(

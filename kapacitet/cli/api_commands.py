@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from api.app import create_app
+        from api.logging import install_redaction
 
+        install_redaction()  # uvicorn's access log never holds a CPR-like run
         uvicorn.run(create_app(db), host=host, port=port)
 
     @token_app.command("create")

@@ -64,7 +64,11 @@ def register(app: typer.Typer) -> None:
         folder: Annotated[Path, typer.Argument(help="A contract folder (four CSV files).")],
         db: DatabaseOption = None,
     ) -> None:
-        """Validate a contract folder and store it; exit 1 listing the problems if it is invalid."""
+        """Validate a contract folder and store it; exit 1 listing the problems if it is invalid.
+
+        An operator's load: every region's patients. A booking made by a decision (in the
+        meeting) is kept whatever the folder says; each such patient is listed as kept.
+        """
         from capacity import storage
 
         try:
@@ -74,6 +78,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         typer.echo(f"{folder} -> {_shown(db)}")
         typer.echo(report_table(report))
+        for conflict in report.conflicts:
+            typer.echo(f"kept: {conflict.field}: {conflict.message}")
         if report.load_id is None:
             typer.echo("nothing changed: the database already holds exactly this data")
         else:
