@@ -25,8 +25,8 @@ from sqlalchemy import Connection
 from starlette.datastructures import URL, Headers
 
 from api import store
-from api.security import Principal, Role
 from capacity.storage import schema
+from workflow.access import Principal, Role
 
 #: How long a review-page session lasts after login unless ``$KAPACITET_WEB_SESSION_HOURS``
 #: says otherwise (the token's own expiry or revocation ends it sooner).
