@@ -253,11 +253,11 @@ def _principal_of(token: str, bound: Engine) -> Principal | None:
         return None
 
 
-def _refused(request: Request, code: str, csrf: str = "") -> HTMLResponse:
+def _refused(request: Request, code: str) -> HTMLResponse:
     """403: a form post that changed nothing (foreign origin or a CSRF token not its
     session's), with the server's message and a way back."""
     context = {"error": UI[_lang(request)][code], "next": "/web/review"}
-    return _render(request, "web/refused.html", context, csrf=csrf, status_code=403)
+    return _render(request, "web/refused.html", context, csrf="", status_code=403)
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -392,7 +392,7 @@ def logout(request: Request, csrf: FormText = "", bound: Engine = Depends(engine
     with bound.begin() as conn:
         session = find_session(conn, session_id)
         if session is not None and not csrf_matches(session, csrf):
-            return _refused(request, "bad_form", session.csrf)
+            return _refused(request, "bad_form")
         end_session(conn, session_id)
     response = RedirectResponse("/web/login", status_code=303)
     for name in (SESSION_COOKIE, CSRF_COOKIE):
@@ -636,7 +636,7 @@ def _form_session(request: Request, bound: Engine, csrf: str) -> WebSession | Re
     if session is None:
         return _to_login(request)
     if not csrf_matches(session, csrf):
-        return _refused(request, "bad_form", session.csrf)
+        return _refused(request, "bad_form")
     return session
 
 
