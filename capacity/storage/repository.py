@@ -47,6 +47,11 @@ HORIZON_WEEKS: Final = 6
 #: Problems listed in a :class:`LoadRejected` message before the rest are only counted.
 PROBLEMS_SHOWN: Final = 20
 _LOAD_LOCK: Final = 7_340_101  # PostgreSQL advisory lock id that serialises loads
+#: PostgreSQL advisory lock a decision's transaction holds (api.store.DECISION_LOCK): a load of
+#: patients takes it too, so a booking accepted meanwhile cannot be overwritten unseen.
+_DECISION_LOCK: Final = 7_340_200
+_FIRST_DAY: Final = pd.Timestamp(FIRST_DATE)
+_LAST_DAY: Final = pd.Timestamp(LAST_DATE)
 _WEEK: Final = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -183,6 +188,10 @@ def load_dataset(
         with engine.connect() as connection, connection.begin() as transaction:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOAD_LOCK})
+                if admit is not None or not dataset.patients.empty:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _DECISION_LOCK}
+                    )
             load_id = connection.execute(
                 insert(schema.loads)
                 .values(loaded_at=loaded_at, source=source)
@@ -431,14 +440,14 @@ def _stored_problem(
     field_name = f"{table}[{position}].{column}" if column else f"{table}[{position}]"
     if table == "patients":
         patient_id = redact(str(frame["patient_id"].iloc[position]))
-        text_ = (
+        described = (
             f"stored patient {patient_id!r}: {message}; correct it with "
             f"PATCH /v1/patients/{patient_id} or upload the patient again"
         )
     else:
         department_id = redact(str(frame["department_id"].iloc[position]))
-        text_ = f"stored {table} of department {department_id!r}: {message}; declare it again"
-    return {"field": field_name, "message": text_}
+        described = f"stored {table} of department {department_id!r}: {message}; declare it again"
+    return {"field": field_name, "message": described}
 
 
 def _rows(connection: Connection, query: Select[Any]) -> pd.DataFrame:
@@ -450,22 +459,17 @@ def _rows(connection: Connection, query: Select[Any]) -> pd.DataFrame:
 def _read(connection: Connection, query: Select[Any]) -> pd.DataFrame:
     """The query's rows as a frame conformed to the spec its columns form.
 
-    A stored date outside the calendar kapacitet accepts (written around the validator) reads
-    as missing here, so a load can still overwrite it; :func:`check_stored` reports it.
+    A stored date outside the calendar kapacitet accepts (written around the validator, e.g.
+    9999-12-31) reads as missing here, so a load can still overwrite it; :func:`check_stored`
+    reports it.
     """
     frame = _rows(connection, query)
     spec = _spec_of(list(frame.columns))
     for name, dtype in spec.items():
         if dtype == frames.DATE:
-            frame[name] = frame[name].map(_calendar_date, na_action="ignore")
+            dates = pd.to_datetime(frame[name], errors="coerce")
+            frame[name] = dates.where(dates.between(_FIRST_DAY, _LAST_DAY))
     return frames.conform(frame, spec)
-
-
-def _calendar_date(value: object) -> object:
-    """The date if within :data:`FIRST_DATE`..:data:`LAST_DATE`, else None."""
-    if isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
-        return None
-    return value
 
 
 def _spec_of(columns: list[str]) -> dict[str, str]:
