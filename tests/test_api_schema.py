@@ -5,11 +5,17 @@ with a token of a role allowed to call it; each response must be documented (sta
 type, headers) and match its schema. Unknown query parameters are ignored, as HTTP APIs
 commonly do, so schemathesis's negative_data_rejection check is not used. Bounded: a few
 examples per operation and mode.
+
+A stateful run chains a region's session through OpenAPI links (list or create → patch →
+solve → read or cancel the run), so a write that makes a later solve fail is found too (it
+found PATCH-then-solve 500s before patches were validated as whole records).
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -102,3 +108,94 @@ def test_live_server_conforms_to_its_openapi_schema(
             headers = {"Authorization": f"Bearer {tokens[role]}"}
             _exercise(operation, schemathesis.GenerationMode.POSITIVE, base, headers)
             _exercise(operation, schemathesis.GenerationMode.NEGATIVE, base, headers)
+
+
+#: The operations of a region's working session, in the order links chain them.
+WORKFLOW_PATHS = (
+    "/v1/patients",
+    "/v1/patients/{patient_id}",
+    "/v1/solve-runs",
+    "/v1/solve-runs/{run_id}",
+    "/v1/solve-runs/{run_id}/proposals",
+    "/v1/solve-runs/{run_id}/cancel",
+)
+#: Steps per generated sequence and sequences in all: about a minute at most.
+WORKFLOW_STEPS = 6
+WORKFLOWS = 12
+
+
+def _workflow_document(raw: dict[str, Any]) -> dict[str, Any]:
+    """The served OpenAPI document cut to a region's session, with OpenAPI links chaining
+    create or list → patch → solve → read or cancel, so generated sequences reach a solve
+    after a patch (the class of bug: a PATCH stores a value that makes later solves fail)."""
+    document = copy.deepcopy(raw)
+    document["paths"] = {p: document["paths"][p] for p in WORKFLOW_PATHS}
+    paths = document["paths"]
+
+    def operation_id(path: str, method: str) -> str:
+        return str(paths[path][method]["operationId"])
+
+    def link(path: str, method: str, status: str, name: str, target: dict[str, Any]) -> None:
+        response = paths[path][method]["responses"].setdefault(status, {"description": status})
+        response.setdefault("links", {})[name] = target
+
+    patch = operation_id("/v1/patients/{patient_id}", "patch")
+    solve = operation_id("/v1/solve-runs", "post")
+    link("/v1/patients", "get", "200", "PatchListed", {
+        "operationId": patch, "parameters": {"patient_id": "$response.body#/0/patient_id"}
+    })  # fmt: skip
+    link("/v1/patients", "post", "200", "PatchPosted", {
+        "operationId": patch,
+        "parameters": {"patient_id": "$request.body#/patients/0/patient_id"},
+    })  # fmt: skip
+    link("/v1/patients/{patient_id}", "patch", "200", "SolveAfterPatch", {
+        "operationId": solve, "requestBody": {"today": TODAY}
+    })  # fmt: skip
+    for status in ("200", "202"):
+        for target, name in (
+            ("/v1/solve-runs/{run_id}", "ReadRun"),
+            ("/v1/solve-runs/{run_id}/proposals", "ReadProposals"),
+            ("/v1/solve-runs/{run_id}/cancel", "CancelRun"),
+        ):
+            method = "post" if target.endswith("cancel") else "get"
+            link("/v1/solve-runs", "post", status, name, {
+                "operationId": operation_id(target, method),
+                "parameters": {"run_id": "$response.body#/run_id"},
+            })  # fmt: skip
+    return document
+
+
+def test_stateful_patch_then_solve_never_fails(database_url: str, shared_dir: Path) -> None:
+    """Generated sequences of a region's session (list or create → patch → solve → read or
+    cancel the run), linked by OpenAPI links: never a 5xx, always a documented response.
+
+    A patch storing a value the contract refuses (a deadline of 9999-12-31, an infinite
+    max_travel_km) must be 422, or the solve after it names the patient and field: a 500 on
+    either step fails this test."""
+    records = load_example_without_region(database_url, shared_dir)
+    token = make_token(database_url, Role.REGION, "nord", region=REGION)
+    with serve(database_url, max_body_bytes=200_000) as base:
+        with client(base, token) as region:
+            region.post("/v1/patients", json={"patients": records}).raise_for_status()
+            raw = region.get("/openapi.json").json()
+        schema = schemathesis.openapi.from_dict(_workflow_document(raw))
+        headers = {"Authorization": f"Bearer {token}"}
+
+        class RegionSession(schema.as_state_machine()):  # type: ignore[misc]
+            def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+                return {"base_url": base, "headers": headers}
+
+            def validate_response(
+                self, response: Any, case: schemathesis.Case, **kwargs: Any
+            ) -> None:
+                case.validate_response(response, checks=CHECKS, headers=headers)
+
+        RegionSession.run(
+            settings=settings(
+                max_examples=WORKFLOWS,
+                stateful_step_count=WORKFLOW_STEPS,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
