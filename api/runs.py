@@ -251,7 +251,11 @@ def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> So
             with bound.begin() as conn:
                 run = get_run(conn, run_id)
             if raise_errors:
-                raise ApiProblem(409, f"solve run {run_id} is {run.status}", kind="run-stopped")
+                raise ApiProblem(
+                    503 if run.status == "interrupted" else 409,
+                    f"solve run {run_id} is {run.status}",
+                    kind="run-stopped",
+                )
             return run
         with bound.begin() as conn:
             run = get_run(conn, run_id)
