@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from typer.testing import CliRunner
 
 from capacity.io import read_folder
 from capacity.storage import load_dataset
+from kapacitet import cli
 from tests.test_api import TODAY, Api, running_api
 
 
@@ -71,3 +73,16 @@ def test_weekly_load_contradicting_the_booking_keeps_it(
         report = load_dataset(database_url, replace(dataset, patients=patients))
         assert _booking(api, chosen["patient_id"]) == (chosen["department_id"], chosen["date"])
         assert [c.field for c in report.conflicts] == [f"patients[{row}].booked_department_id"]
+
+
+def test_cli_load_prints_the_kept_booking(database_url: str, shared_dir: Path) -> None:
+    """`kapacitet load` of the week's folder after the meeting keeps the accepted booking and
+    lists the patient as kept."""
+    with running_api(database_url, shared_dir) as api:
+        chosen = _accept_one(api)
+        folder = shared_dir / "contract" / "example"
+        result = CliRunner().invoke(cli.app, ["load", str(folder), "--db", database_url])
+        assert result.exit_code == 0, result.output
+        kept = [line for line in result.stdout.splitlines() if line.startswith("kept:")]
+        assert len(kept) == 1 and chosen["department_id"] in kept[0], result.stdout
+        assert _booking(api, chosen["patient_id"]) == (chosen["department_id"], chosen["date"])

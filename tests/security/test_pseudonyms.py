@@ -9,9 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from api import store
+from capacity.io import read_folder
 from capacity.pseudonym import looks_like_cpr
 from capacity.storage import create_database_engine, upgrade_database
-from tests.test_api import running_api
+from interop.fhir.exports import referrals_bundle
+from tests.test_api import REGION, running_api
 
 EMBEDDED = ["pt0101901234", "x010190-1234"]
 
@@ -101,3 +103,24 @@ def test_access_log_holds_no_cpr_like_run(database_url: str, shared_dir: Path) -
     requests = [m for m in captured.messages if "/v1/patients" in m]
     assert len(requests) == 2, captured.messages
     assert not any(looks_like_cpr(message) for message in requests), requests
+
+
+@pytest.mark.parametrize("patient_id", EMBEDDED)
+def test_fhir_pseudonym_embedding_a_cpr_number_is_refused_unechoed(
+    database_url: str, shared_dir: Path, patient_id: str
+) -> None:
+    """A referral Bundle whose pseudonym embeds a CPR-like run is 422 at that identifier,
+    without repeating it; nothing is stored."""
+    patients = read_folder(shared_dir / "contract" / "example").patients
+    ours = patients[patients["home_region"] == REGION].head(1).reset_index(drop=True)
+    bundle = referrals_bundle(ours.assign(patient_id=patient_id))
+    with running_api(database_url, shared_dir, max_body_bytes=5_000_000) as api:
+        response = api.nord.post(
+            "/v1/fhir",
+            content=bundle.model_dump_json(exclude_none=True),
+            headers={"Content-Type": "application/fhir+json"},
+        )
+        assert response.status_code == 422, response.text
+        assert "identifier" in response.text and "CPR" in response.text
+        assert not looks_like_cpr(response.text), response.text
+        assert api.nord.get("/v1/patients").json() == []
