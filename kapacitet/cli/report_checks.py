@@ -70,7 +70,7 @@ def monitoring_command(
     collaboration and procedure, counts of 1-4 suppressed ("<5") with secondary suppression."""
     from capacity.validation import ValidationFailed
     from reports import monitoring
-    from reports.pdf import ChromiumMissing
+    from reports.render.pdf import ChromiumMissing
 
     started = time.perf_counter()
     if sum([input is not None, db is not None, simulate]) != 1:
@@ -162,12 +162,13 @@ def capacity_check_command(
     structural deficits, single points of failure (max-flow/min-cut) and where one more slot
     avoids the most breaches (shadow prices)."""
     from reports import capacity_check
-    from reports.pdf import ChromiumMissing
+    from reports.render.pdf import ChromiumMissing
+    from solver.capacity_flow import FlowEngine
 
     started = time.perf_counter()
     if db is not None and reference:
         raise _fail("give --db URL or --reference, not both")
-    if flow_engine not in ("scipy", "networkx"):
+    if flow_engine not in tuple(FlowEngine):
         raise _fail(f"--flow-engine {flow_engine!r}: expected scipy or networkx")
     try:
         with console.status("checking capacity ..."):

@@ -45,8 +45,8 @@ def register(app: typer.Typer) -> None:
         """
         from capacity.vocabulary import COLLABORATIONS, closest
         from reports.meeting import LANGUAGES
-        from reports.meeting_pack import meeting_from_store, write_pack
-        from reports.pdf import ChromiumMissing
+        from reports.meeting.pack import meeting_from_store, write_pack
+        from reports.render.pdf import ChromiumMissing
 
         if collaboration not in COLLABORATIONS:
             hint = closest(collaboration, COLLABORATIONS)

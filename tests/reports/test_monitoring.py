@@ -157,7 +157,7 @@ def quarter_of_pathways(seed: int = 1, n: int = 3000) -> pd.DataFrame:
         size=n,
         p=[0.9, 0.05, 0.035, 0.01, 0.005],
     )
-    return monitoring._normalised(
+    return monitoring.normalised(
         pd.DataFrame(
             {
                 "patient_id": [f"pt-{i:06d}" for i in range(n)],

@@ -18,15 +18,8 @@ from capacity import frames
 from capacity.geo import great_circle_km
 from kapacitet.cli import app
 from reports import capacity_check
-from reports.capacity_check import (
-    CapacityCheckError,
-    best_extra_slots,
-    compliant_network,
-    department_losses,
-    iso_weeks,
-    max_compliant_flow,
-    sample_weeks,
-)
+from reports.capacity_check import CapacityCheckError, best_extra_slots, iso_weeks, sample_weeks
+from solver.capacity_flow import compliant_network, department_losses, max_compliant_flow
 from solver.policy import Policy
 from solver.problem import Problem
 from solver.shadow import shadow_prices, shadow_prices_by_resolve

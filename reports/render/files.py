@@ -35,3 +35,15 @@ def staged_output(out: str | Path, stem: str) -> Iterator[Staged]:
             target = folder / file.name
             shutil.move(str(file), target)
             staged.written.append(target)
+
+
+def write_page(folder: Path, stem: str, html: str, pdf: bool) -> Path:
+    """Write ``html`` as ``<stem>.html`` into ``folder`` and, with ``pdf``, print it to
+    ``<stem>.pdf`` beside it (headless Chromium); the HTML file's path."""
+    page = folder / f"{stem}.html"
+    page.write_text(html, encoding="utf-8")
+    if pdf:
+        from reports.render.pdf import html_to_pdf
+
+        html_to_pdf(page, folder / f"{stem}.pdf")
+    return page

@@ -1,0 +1,239 @@
+"""The meeting's reads of the store: finished runs, the week to review, department names,
+decisions, the at-risk patients and the capacity heatmap, each scoped to what the caller may
+see.
+
+Runs, proposals and decisions come from :mod:`api.runs` and :mod:`api.store` (the same scoping
+and the same audit log as the JSON API); the queries here only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from api import runs, store
+from api.schemas import SolveRun
+from api.security import Principal, Role
+from capacity import calendar
+from capacity.storage import HORIZON_WEEKS, schema
+from capacity.vocabulary import is_foreign_region
+from reports.meeting.model import AtRiskRow, CapacityCell, CapacityRowView
+
+
+def horizon(week: str) -> tuple[str, ...]:
+    """``week`` and the weeks after it that a snapshot holds capacity for."""
+    return tuple(calendar.horizon(week, HORIZON_WEEKS))
+
+
+def meeting_runs(
+    conn: Connection, collaboration: str, week: str | None = None, limit: int = 50
+) -> list[SolveRun]:
+    """The finished runs that cover ``collaboration`` (national runs too) in ``week`` (any
+    week when None), newest first; queued, running and failed runs have no proposals."""
+    r = store.solve_runs.c
+    query = sa.select(r.run_id).where(
+        sa.or_(r.collaboration == collaboration, r.collaboration.is_(None))
+    )
+    if week is not None:
+        query = query.where(r.week == week)
+    ids = conn.execute(query.order_by(r.run_id.desc()).limit(limit)).scalars()
+    found = [runs.get_run(conn, run_id) for run_id in ids]
+    return [run for run in found if getattr(run, "status", "done") == "done"]
+
+
+def default_week(conn: Connection, collaboration: str, today: dt.date) -> str:
+    """The week a meeting most likely reviews: its newest finished run's, else the first week
+    from ``today`` on with declared capacity for the collaboration, else ``today``'s week."""
+    for run in meeting_runs(conn, collaboration, limit=20):
+        if run.week:
+            return run.week
+    d, c = schema.capacity_declarations.c, schema.capacity.c
+    current = calendar.week_of(today)
+    declared = conn.execute(
+        sa.select(sa.func.min(d.week))
+        .join(schema.capacity, c.declaration_id == d.declaration_id)
+        .where(d.superseded.is_(False), c.collaboration == collaboration, d.week >= current)
+    ).scalar()
+    return str(declared) if declared else current
+
+
+def department_names(conn: Connection) -> dict[str, str]:
+    """Each department's readable name: ``Afdeling, Hospital``."""
+    d = schema.departments.c
+    rows = conn.execute(sa.select(d.department_id, d.name, d.hospital))
+    return {
+        row.department_id: ", ".join(p for p in (row.name, row.hospital) if p) or row.department_id
+        for row in rows
+    }
+
+
+def latest_decisions(conn: Connection, run_id: int) -> dict[str, tuple[str, str | None]]:
+    """The newest decision per patient on one run: ``patient_id -> (decision, reason)``."""
+    d = store.decisions.c
+    rows = conn.execute(
+        sa.select(d.patient_id, d.decision, d.reason)
+        .where(d.run_id == run_id)
+        .order_by(d.decision_id)
+    )
+    return {row.patient_id: (row.decision, row.reason) for row in rows}
+
+
+def _scoped_patients(who: Principal, query: sa.Select[Any]) -> sa.Select[Any]:
+    """Limit a patients query to what ``who`` may see (the API's scoping of patients)."""
+    p = schema.patients.c
+    if who.role is Role.REGION:
+        return query.where(p.home_region == who.region)
+    if who.role is Role.COLLABORATION_CHAIR:
+        return query.where(p.collaboration == who.collaboration)
+    if who.role is Role.DEPARTMENT:
+        return query.where(
+            sa.or_(
+                p.home_department_id == who.department_id,
+                p.booked_department_id == who.department_id,
+            )
+        )
+    return query
+
+
+def _without_compliant_slot(
+    conn: Connection, who: Principal, collaboration: str
+) -> list[sa.Row[Any]]:
+    """Active patients of the collaboration who hold no booking on or before their deadline."""
+    p = schema.patients.c
+    query = sa.select(
+        p.patient_id,
+        p.procedure,
+        p.home_region,
+        p.home_department_id,
+        p.deadline,
+        p.booked_department_id,
+        p.booked_date,
+    ).where(
+        p.collaboration == collaboration,
+        p.deadline_status == "active",
+        p.deadline.is_not(None),
+        sa.or_(p.booked_date.is_(None), p.booked_date > p.deadline),
+    )
+    return list(conn.execute(_scoped_patients(who, query).order_by(p.deadline, p.patient_id)))
+
+
+def at_risk_patients(
+    conn: Connection,
+    who: Principal,
+    collaboration: str,
+    today: dt.date,
+    days: int,
+    proposals: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[AtRiskRow, ...]:
+    """The early warning: deadline within ``days`` of ``today`` and no compliant slot held.
+
+    Passed deadlines are included (negative days left). ``proposals`` (by patient) adds what
+    the run proposes for each of them.
+    """
+    horizon_end = today + dt.timedelta(days=days)
+    known = proposals or {}
+    rows = []
+    for patient in _without_compliant_slot(conn, who, collaboration):
+        deadline: dt.date = patient.deadline
+        if deadline > horizon_end:
+            continue
+        proposal = known.get(str(patient.patient_id), {})
+        booked: dt.date | None = patient.booked_date
+        rows.append(
+            AtRiskRow(
+                patient_id=str(patient.patient_id),
+                procedure=str(patient.procedure),
+                home_region=str(patient.home_region),
+                home_department_id=str(patient.home_department_id),
+                deadline=deadline.isoformat(),
+                days_left=(deadline - today).days,
+                booked_department_id=patient.booked_department_id or "",
+                booked_date=booked.isoformat() if booked else "",
+                proposed_department_id=proposal.get("department_id") or "",
+                proposed_date=proposal.get("date") or "",
+                proposed_action=proposal.get("action") or "",
+                proposed_days_late=int(proposal.get("days_late") or 0),
+            )
+        )
+    return tuple(rows)
+
+
+def capacity_overview(
+    conn: Connection, who: Principal, collaboration: str, week: str
+) -> tuple[tuple[str, ...], tuple[CapacityRowView, ...]]:
+    """The heatmap: per department and ISO week, declared free slots against demand.
+
+    Free slots are the current declarations' less the slots proposals accepted since then hold
+    (as the solve counts them). Demand is the patients holding no booking on or before their
+    deadline, by home department and the ISO week of the deadline (passed deadlines count in
+    the first week; deadlines after the horizon are left out). A department token sees its own
+    row only; every other role sees the collaboration (these are counts, not patients).
+    """
+    weeks = horizon(week)
+    c, d = schema.capacity.c, schema.capacity_declarations.c
+    declared = conn.execute(
+        sa.select(c.department_id, d.week, sa.func.sum(c.free_slots).label("free"))
+        .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
+        .where(d.superseded.is_(False), c.collaboration == collaboration, d.week.in_(weeks))
+        .group_by(c.department_id, d.week)
+    )
+    free: Counter[tuple[str, str]] = Counter(
+        {(row.department_id, row.week): int(row.free) for row in declared}
+    )
+    held = store.held_by_acceptances(conn)
+    for department_id, day, count in held.loc[
+        held["collaboration"] == collaboration, ["department_id", "date", "held"]
+    ].itertuples(index=False, name=None):
+        key = (str(department_id), calendar.week_of(pd.Timestamp(day).date()))
+        free[key] = max(free[key] - int(count), 0)
+    scope = who if who.role is Role.DEPARTMENT else _everyone(who)
+    first = calendar.week_monday(weeks[0])
+    demand: Counter[tuple[str, str]] = Counter(
+        (str(p.home_department_id), calendar.week_of(max(p.deadline, first)))
+        for p in _without_compliant_slot(conn, scope, collaboration)
+    )
+    s = schema.services.c
+    offering = set(
+        conn.execute(
+            sa.select(s.department_id).where(s.collaboration == collaboration).distinct()
+        ).scalars()
+    )
+    shown = offering | {department for department, _ in demand}
+    if who.role is Role.DEPARTMENT:
+        shown &= {who.department_id}
+    dep = schema.departments.c
+    departments = conn.execute(
+        sa.select(dep.department_id, dep.name, dep.hospital, dep.region).where(
+            dep.department_id.in_(sorted(shown))
+        )
+    ).all()
+    rows = [
+        CapacityRowView(
+            department_id=row.department_id,
+            name=", ".join(p for p in (row.name, row.hospital) if p),
+            region=row.region,
+            cells=tuple(
+                CapacityCell(
+                    free=free[(row.department_id, w)], demand=demand[(row.department_id, w)]
+                )
+                for w in weeks
+            ),
+        )
+        # Danish regions first, providers abroad last
+        for row in sorted(
+            departments,
+            key=lambda r: (is_foreign_region(r.region), r.region, r.department_id),
+        )
+    ]
+    return weeks, tuple(rows)
+
+
+def _everyone(who: Principal) -> Principal:
+    """``who`` widened to every patient, for counts that reveal no patient (the heatmap)."""
+    return Principal(token_id=who.token_id, name=who.name, role=Role.SPECIALIST_UNIT)

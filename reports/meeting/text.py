@@ -1,0 +1,204 @@
+"""The meeting's own words in Danish and English (the page's and the pack's), and how domain
+values are named: Danish labels by default, the code in English."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from capacity.vocabulary import DANISH_LABELS, Action
+
+LANGUAGES: Final = ("da", "en")
+
+#: The page's and the pack's own words; domain values come from ``DANISH_LABELS``.
+TEXT: dict[str, dict[str, str]] = {
+    "da": {
+        "title": "Forslag til samarbejdsmødet",
+        "review": "Forslag",
+        "capacity": "Kapacitet",
+        "at_risk": "I risiko",
+        "collaboration": "Samarbejde",
+        "week": "Uge",
+        "run": "Kørsel",
+        "today": "Dato",
+        "patient": "Pseudonym",
+        "procedure": "Ydelse",
+        "deadline": "Frist",
+        "booking": "Nuværende booking",
+        "proposed": "Foreslået tid",
+        "travel_km": "Afstand (km)",
+        "provider_type": "Udbyder",
+        "reason": "Begrundelse",
+        "action": "Handling",
+        "decision": "Beslutning",
+        "days_late": "Dage for sent",
+        "region": "Region",
+        "department": "Afdeling",
+        "sending": "Fra (hjemafdeling)",
+        "receiving": "Til (modtagende afdeling)",
+        "none": "ingen",
+        "all": "alle",
+        "unassigned_slot": "ingen ledig tid",
+        "proposals": "forslag",
+        "kpis": "Nøgletal",
+        "kpi_patients": "Patienter",
+        "kpi_unassigned": "Uden tid (niveau 1)",
+        "kpi_breaches": "Fristoverskridelser (niveau 2)",
+        "kpi_days_late": "Dage for sent (niveau 3)",
+        "kpi_actions": "Behold / flyt / ny",
+        "kpi_out_of_region": "Uden for regionen / privat / udland",
+        "kpi_travel": "Samlet afstand (km)",
+        "kpi_certificate": "Optimalitet niveau 1-3",
+        "kpi_decided": "Accepteret / afvist / afventer",
+        "kpi_at_risk": "I risiko inden for {days} dage",
+        "accept": "accepteret",
+        "reject": "afvist",
+        "hold": "afventer",
+        "capacity_title": "Ledige tider mod efterspørgsel pr. afdeling og uge",
+        "capacity_note": (
+            "Hver celle: ledige tider / efterspørgsel (patienter uden en booking inden fristen, "
+            "efter hjemafdeling og fristens uge; overskredne frister tælles i første uge)."
+        ),
+        "free": "ledige",
+        "demand": "efterspørgsel",
+        "legend": "Forklaring",
+        "scale_none": "ingen ledige tider og ingen efterspørgsel",
+        "scale_surplus": "overskud (mindst 1,5 × efterspørgsel)",
+        "scale_balanced": "dækket (1-1,5 ×)",
+        "scale_short": "underskud (0,5-1 ×)",
+        "scale_severe": "stort underskud (under 0,5 ×)",
+        "at_risk_title": "Patienter i risiko",
+        "at_risk_note": (
+            "Aktive frister inden for {days} dage fra {today}, uden booking på eller før fristen."
+        ),
+        "days_left": "Dage til frist",
+        "overdue": "overskredet",
+        "no_patients": "Ingen patienter.",
+        "generated": "Udskrevet",
+        "certificate": "certifikat",
+        "verified": "certifikat verificeret",
+    },
+    "en": {
+        "title": "Proposals for the collaboration meeting",
+        "review": "Proposals",
+        "capacity": "Capacity",
+        "at_risk": "At risk",
+        "collaboration": "Collaboration",
+        "week": "Week",
+        "run": "Run",
+        "today": "Date",
+        "patient": "Pseudonym",
+        "procedure": "Procedure",
+        "deadline": "Deadline",
+        "booking": "Current booking",
+        "proposed": "Proposed slot",
+        "travel_km": "Travel (km)",
+        "provider_type": "Provider type",
+        "reason": "Reason",
+        "action": "Action",
+        "decision": "Decision",
+        "days_late": "Days late",
+        "region": "Region",
+        "department": "Department",
+        "sending": "From (home department)",
+        "receiving": "To (receiving department)",
+        "none": "none",
+        "all": "all",
+        "unassigned_slot": "no free slot",
+        "proposals": "proposals",
+        "kpis": "Key figures",
+        "kpi_patients": "Patients",
+        "kpi_unassigned": "Unassigned (tier 1)",
+        "kpi_breaches": "Breaches (tier 2)",
+        "kpi_days_late": "Days late (tier 3)",
+        "kpi_actions": "Kept / moved / new",
+        "kpi_out_of_region": "Out of region / private / foreign",
+        "kpi_travel": "Total travel (km)",
+        "kpi_certificate": "Optimality of tiers 1-3",
+        "kpi_decided": "Accepted / rejected / on hold",
+        "kpi_at_risk": "At risk within {days} days",
+        "accept": "accepted",
+        "reject": "rejected",
+        "hold": "on hold",
+        "capacity_title": "Free slots against demand per department and week",
+        "capacity_note": (
+            "Each cell: free slots / demand (patients without a booking by their deadline, by "
+            "home department and the deadline's week; passed deadlines count in the first week)."
+        ),
+        "free": "free",
+        "demand": "demand",
+        "legend": "Legend",
+        "scale_none": "no free slots and no demand",
+        "scale_surplus": "surplus (at least 1.5 × demand)",
+        "scale_balanced": "covered (1-1.5 ×)",
+        "scale_short": "short (0.5-1 ×)",
+        "scale_severe": "severe shortage (under 0.5 ×)",
+        "at_risk_title": "Patients at risk",
+        "at_risk_note": (
+            "Active deadlines within {days} days of {today}, with no booking on or before the "
+            "deadline."
+        ),
+        "days_left": "Days to deadline",
+        "overdue": "overdue",
+        "no_patients": "No patients.",
+        "generated": "Printed",
+        "certificate": "certificate",
+        "verified": "certificate verified",
+    },
+}
+
+#: Danish words for the proposal actions (the vocabulary's DANISH_LABELS has no actions).
+ACTION_LABELS_DA: dict[str, str] = {
+    Action.KEEP: "behold",
+    Action.MOVE: "flyt",
+    Action.NEW: "ny",
+    Action.UNASSIGNED: "uden tid",
+}
+
+
+#: Words the workbook needs beyond the page's.
+SHEET_TEXT: dict[str, dict[str, str]] = {
+    "da": {
+        "kpis": "Nøgletal",
+        "proposals": "Forslag",
+        "capacity": "Kapacitet",
+        "at_risk": "I risiko",
+        "from": "Fra",
+        "sending_id": "Fra afdeling",
+        "receiving_id": "Til afdeling",
+        "name": "navn",
+        "booked_department": "Booket afdeling",
+        "booked_date": "Booket dato",
+        "proposed_department": "Foreslået afdeling",
+        "proposed_date": "Foreslået dato",
+        "decision_reason": "Begrundelse for beslutning",
+        "yes": "ja",
+        "run": "Kørsel",
+        "week": "Uge",
+    },
+    "en": {
+        "kpis": "Key figures",
+        "proposals": "Proposals",
+        "capacity": "Capacity",
+        "at_risk": "At risk",
+        "from": "From",
+        "sending_id": "From department",
+        "receiving_id": "To department",
+        "name": "name",
+        "booked_department": "Booked department",
+        "booked_date": "Booked date",
+        "proposed_department": "Proposed department",
+        "proposed_date": "Proposed date",
+        "decision_reason": "Reason for decision",
+        "yes": "yes",
+        "run": "Run",
+        "week": "Week",
+    },
+}
+
+
+def term(value: Any, lang: str) -> str:
+    """A domain value in the page's language: Danish labels by default, the code in English."""
+    text = "" if value is None else str(value)
+    if lang == "en":
+        return text.replace("_", " ")
+    return ACTION_LABELS_DA.get(text) or DANISH_LABELS.get(text, text)

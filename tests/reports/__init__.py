@@ -1,0 +1,1 @@
+"""Tests of the reports: capacity check, quarterly monitoring, meeting pack, scenario report."""
