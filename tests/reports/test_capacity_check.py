@@ -19,7 +19,13 @@ from capacity.geo import great_circle_km
 from kapacitet.cli import app
 from reports import capacity_check
 from reports.capacity_check import CapacityCheckError, best_extra_slots, iso_weeks, sample_weeks
-from solver.capacity_flow import compliant_network, department_losses, max_compliant_flow
+from solver.capacity_flow import (
+    ENGINES,
+    FlowEngine,
+    compliant_network,
+    department_losses,
+    max_compliant_flow,
+)
 from solver.policy import Policy
 from solver.problem import Problem
 from solver.shadow import shadow_prices, shadow_prices_by_resolve
@@ -289,6 +295,15 @@ def test_shadow_price_ranking_agrees_with_re_solving_on_random_weeks(problem):
     re-solving."""
     ranked = best_extra_slots(shadow_prices(problem, Policy()))
     pd.testing.assert_frame_equal(ranked, resolved_best(problem))
+
+
+def test_an_unknown_flow_engine_is_refused_naming_the_engines():
+    """The flow interface has one function per engine and names them for any other name."""
+    assert set(ENGINES) == {FlowEngine.NETWORKX, FlowEngine.SCIPY}
+    network = compliant_network(tight_week())
+    assert max_compliant_flow(network, "networkx").value == max_compliant_flow(network).value
+    with pytest.raises(ValueError, match="expected scipy or networkx"):
+        max_compliant_flow(network, engine="igraph")
 
 
 # ---- the period and the balance -----------------------------------------------------------------

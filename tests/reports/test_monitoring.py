@@ -242,6 +242,16 @@ def test_problems_in_a_pathways_file_name_file_row_and_column(tmp_path: Path):
     assert len(lines) == 6
 
 
+def test_a_pseudonym_holding_a_cpr_number_is_refused_unechoed(tmp_path: Path):
+    """A patient_id with a CPR-like run inside (capacity.pseudonym's rule) is refused at its
+    line, and the value is not repeated in the message."""
+    path = pathways_csv(tmp_path, ["pt0101901234,lung,surgery,Sjælland,2026-07-10,2026-07-09,"])
+    with pytest.raises(ValidationFailed) as failed:
+        read_pathways(path)
+    assert str(failed.value).startswith("pathways.csv:2:patient_id: looks like a CPR number")
+    assert "0101901234" not in str(failed.value)
+
+
 def test_a_missing_column_is_named(tmp_path: Path):
     """A file without start_date is refused with the columns a pathways file needs."""
     path = tmp_path / "p.csv"
