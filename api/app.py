@@ -95,7 +95,7 @@ class StreamedBodyLimit:
         await self.app(scope, counted, send)
 
 
-def _stop_runs_on_signal() -> Callable[[], None]:
+def _stop_runs_on_signal(bound: Engine) -> Callable[[], None]:
     """On SIGTERM or SIGINT tell this process's runs to stop, then let the server's own handler
     begin its graceful shut-down; returns what restores the handlers.
 
@@ -113,7 +113,7 @@ def _stop_runs_on_signal() -> Callable[[], None]:
             continue
 
         def stop_runs_then(signum: int, frame: Any, handler: Any = handler) -> None:
-            leases.stop_all_local("interrupted")
+            leases.shut_down(bound)
             handler(signum, frame)
 
         previous[number] = handler
@@ -163,12 +163,12 @@ def create_app(
         app.state.engine = engine
         app.state.run_executor = RunWorkers(settings.run_workers)
         app.state.solve_slots = threading.BoundedSemaphore(settings.run_workers)
-        restore_signals = _stop_runs_on_signal()
+        restore_signals = _stop_runs_on_signal(engine)
         try:
             yield
         finally:
             restore_signals()
-            leases.stop_all_local("interrupted")
+            leases.shut_down(engine)
             await asyncio.to_thread(app.state.run_executor.stop, settings.shutdown_grace_seconds)
             keeper.stop()
             # queued runs never started, and any still inside a long phase: not lost, but

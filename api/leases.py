@@ -18,6 +18,7 @@ import os
 import secrets
 import socket
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,15 +52,15 @@ class Timing:
 TIMING = Timing()
 
 
-#: Set while this process shuts down: no run starts any more (:func:`stop_all_local`).
-_closing = threading.Event()
+#: The stores whose app is shutting down in this process: no run of theirs starts any more
+#: (:func:`shut_down`). Per engine, so an app's shut-down never stops a command-line solve.
+_closing: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def configure(lease_seconds: float, heartbeat_seconds: float) -> None:
-    """Use these lease and heartbeat periods from now on; runs may start (an app's start-up)."""
+    """Use these lease and heartbeat periods for the leases this process takes from now on."""
     TIMING.lease_seconds = lease_seconds
     TIMING.heartbeat_seconds = heartbeat_seconds
-    _closing.clear()
 
 
 class RunStopped(Exception):
@@ -74,6 +75,7 @@ class RunStopped(Exception):
 class Lease:
     """A run this process executes: tell it to stop, and let it check whether it must."""
 
+    bound: Engine
     table: Table
     run_id: int
     stopped: threading.Event = field(default_factory=threading.Event)
@@ -110,21 +112,15 @@ def stop_local(table: Table, run_id: int, status: str = "cancelled") -> bool:
     return lease is not None
 
 
-def stop_all_local(status: str = "interrupted") -> int:
-    """Tell every run executing in this process to stop, and start no more (shut-down): how
-    many were executing."""
-    _closing.set()
+def shut_down(bound: Engine) -> int:
+    """Tell every run this process executes on ``bound`` to stop (``interrupted``), and start
+    no more there (an app's shut-down): how many were executing."""
+    _closing.add(bound)
     with _held_lock:
-        leases = list(_held.values())
+        leases = [lease for lease in _held.values() if lease.bound is bound]
     for lease in leases:
-        lease.stop(status)
+        lease.stop("interrupted")
     return len(leases)
-
-
-def executing_locally() -> int:
-    """How many runs this process is executing now."""
-    with _held_lock:
-        return len(_held)
 
 
 @contextmanager
@@ -139,7 +135,7 @@ def executing(bound: Engine, table: Table, run_id: int) -> Iterator[Lease | None
     c = table.c
     queued = (c.run_id == run_id) & (c.status == "queued") & c.cancel_requested_at.is_(None)
     with bound.begin() as conn:
-        if _closing.is_set():
+        if bound in _closing:
             conn.execute(
                 table.update()
                 .where(queued)
@@ -153,7 +149,7 @@ def executing(bound: Engine, table: Table, run_id: int) -> Iterator[Lease | None
     if claimed != 1:
         yield None
         return
-    lease = Lease(table, run_id)
+    lease = Lease(bound, table, run_id)
     with _held_lock:
         _held[(table.name, run_id)] = lease
     done = threading.Event()
