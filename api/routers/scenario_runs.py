@@ -117,8 +117,7 @@ def check_quota(scenario: Scenario, replications: int, who: Principal, settings:
     one worker simulates (:meth:`api.settings.Settings.scenario_work_quota`); the base's scale
     has a limit of its own (memory grows with it).
     """
-    assert isinstance(scenario.base, ReferenceBase)
-    scale = float(scenario.base.scale)
+    scale = float(scenario.base.scale) if isinstance(scenario.base, ReferenceBase) else 1.0
     if scale > settings.scenario_max_scale:
         raise ApiProblem(
             422,
