@@ -36,7 +36,8 @@ def monitoring_command(
     db: Annotated[
         str | None,
         typer.Option(
-            help="Replay the quarter from the stored snapshot of --week in this database."
+            help="Count the pathway events recorded in this database (kapacitet pathways "
+            "import); with none recorded, replay the quarter from the stored snapshot of --week."
         ),
     ] = None,
     simulate: Annotated[
@@ -87,6 +88,8 @@ def monitoring_command(
         elif input is not None:
             pathways = monitoring.read_pathways(input)
             source = monitoring.file_source(input)
+        elif db is not None and (recorded := monitoring.stored_pathways(db)) is not None:
+            pathways, source = recorded.pathways, recorded.source
         else:
             with console.status(f"simulating {period} ..."):
                 simulated = monitoring.simulate_quarter(

@@ -53,6 +53,7 @@ from reports.monitoring.sources import (
     file_source,
     run_source,
     simulate_quarter,
+    stored_pathways,
 )
 from reports.monitoring.text import ENGLISH_LABELS, LANGUAGES, TEXT, label
 
@@ -85,6 +86,7 @@ __all__ = [
     "render_html",
     "run_source",
     "simulate_quarter",
+    "stored_pathways",
     "write_excel",
     "write_report",
 ]

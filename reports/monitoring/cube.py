@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from capacity.rules import PATHWAY_TYPES
 from capacity.vocabulary import COLLABORATIONS, PROCEDURES, REGIONS
 from reports import suppression
 from reports.monitoring.period import Quarter
@@ -70,6 +71,11 @@ class MonitoringReport:
     ignored: int
     first_start: dt.date | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: National counts per pathway type (investigation, primary, follow-on; total ``all``),
+    #: published text, when the pathways say their type (recorded events do).
+    by_type: pd.DataFrame | None = None
+    #: National counts of this quarter and the previous one side by side, published text.
+    quarters: pd.DataFrame | None = None
 
     def published(self) -> pd.DataFrame:
         """The suppressed table: one row per region, collaboration and procedure (totals
@@ -95,14 +101,55 @@ def _days_text(value: object) -> str:
     return f"{number:.0f}" if number == round(number) else f"{number:.1f}"
 
 
+def _inside(pathways: pd.DataFrame, quarter: Quarter) -> npt.NDArray[np.bool_]:
+    start, end = pd.Timestamp(quarter.first), pd.Timestamp(quarter.last)
+    inside = (pathways["start_date"] >= start) & (pathways["start_date"] <= end)
+    return inside.to_numpy(dtype=bool)
+
+
+def national_table(
+    pathways: pd.DataFrame,
+    axis: str,
+    members: Sequence[str],
+    threshold: int = suppression.THRESHOLD,
+) -> pd.DataFrame:
+    """National counts per member of ``axis`` (first row the total ``all``) and category, with
+    the same primary and secondary suppression as the main table; published text."""
+    dims = (
+        Dimension.flat(axis, tuple(members), ALL),
+        Dimension("category", CATEGORIES, CATEGORY_EQUATIONS),
+    )
+    counts = np.zeros(tuple(len(d) for d in dims), dtype=np.int64)
+    row = _codes(pathways[axis], dims[0].members)
+    category = _codes(pathways["category"], dims[1].members)
+    np.add.at(counts, (row, category), 1)
+    counts[0] = counts[1:].sum(axis=0)
+    for total, parts in reversed(CATEGORY_EQUATIONS):
+        counts[..., total] = counts[..., list(parts)].sum(axis=-1)
+    status = suppression.suppress(counts, dims, threshold)
+    text = suppression.labels(counts, status)
+    return pd.DataFrame(text, index=pd.Index(dims[0].members, name=axis), columns=CATEGORIES)
+
+
 def build_report(
     pathways: pd.DataFrame, quarter: Quarter, source: Source, threshold: int = suppression.THRESHOLD
 ) -> MonitoringReport:
-    """Count a quarter's pathways (by start date) into the suppressed monitoring table."""
-    start = pd.Timestamp(quarter.first)
-    end = pd.Timestamp(quarter.last)
-    inside = (pathways["start_date"] >= start) & (pathways["start_date"] <= end)
-    counted = pathways[inside.to_numpy(dtype=bool)]
+    """Count a quarter's pathways (by start date: the start of the examination or treatment,
+    or the end of a pathway ended without one) into the suppressed monitoring table, with the
+    previous quarter's national counts beside it and, where known, the counts per pathway
+    type."""
+    inside = _inside(pathways, quarter)
+    counted = pathways[inside]
+    before = pathways[_inside(pathways, quarter.previous())]
+    both = pd.concat(
+        [counted.assign(quarter=str(quarter)), before.assign(quarter=str(quarter.previous()))]
+    )
+    quarters = national_table(both, "quarter", (str(quarter), str(quarter.previous())), threshold)
+    by_type = (
+        national_table(counted, "pathway_type", PATHWAY_TYPES, threshold)
+        if "pathway_type" in counted
+        else None
+    )
     dims = dimensions()
     counts = count_cube(counted, dims)
     status = suppression.suppress(counts, dims, threshold)
@@ -117,6 +164,8 @@ def build_report(
         counted=len(counted),
         ignored=int((~inside).sum()),
         first_start=None if pd.isna(first) else pd.Timestamp(first).date(),
+        by_type=by_type,
+        quarters=quarters.iloc[1:],
     )
 
 

@@ -94,6 +94,7 @@ def render_html(
                 "rows": rows,
             }
         )
+    sections[:0] = _national_sections(report, lang)
     notes = list(report.notes)
     if report.first_start and report.first_start > report.quarter.first + dt.timedelta(days=7):
         notes.append(words["partial"].format(first=report.first_start, start=report.quarter.first))
@@ -110,6 +111,62 @@ def render_html(
         primary=suppression.PRIMARY_LABEL,
         secondary=suppression.SECONDARY_LABEL,
     )
+
+
+def _type_label(value: str, lang: str) -> str:
+    """A pathway type (investigation, primary, follow_on, or the total) in ``lang``."""
+    return label(value, lang) if value == ALL else TEXT[lang][value]
+
+
+def _national_sections(report: MonitoringReport, lang: str) -> list[dict[str, Any]]:
+    """The quarter beside the previous one, and the counts per pathway type, as sections."""
+    words = TEXT[lang]
+    sections = []
+    blank = [""] * (len(DAYS_COLUMNS))
+    tables = [
+        (report.quarters, "quarters_title", "quarter_axis", lambda v: v),
+        (
+            report.by_type,
+            "types_title",
+            "pathway_type",
+            lambda v: label(v, lang) if v == ALL else words[v],
+        ),
+    ]
+    for table, title, axis, head in tables:
+        if table is None:
+            continue
+        rows = [
+            {
+                "head": head(str(key)),
+                "cells": [*(record[c] for c in CATEGORIES), _share(record), *blank],
+                "level": 0,
+                "total": key == ALL,
+            }
+            for key, record in table.iterrows()
+        ]
+        sections.append({"title": words[title], "axis": words[axis], "rows": rows})
+    return sections
+
+
+def national_frames(report: MonitoringReport, lang: str) -> dict[str, pd.DataFrame]:
+    """The national side tables as sheets: quarters compared, and by pathway type."""
+    words = TEXT[lang]
+    sheets = {}
+    for table, sheet, axis in (
+        (report.quarters, "quarters_sheet", "quarter_axis"),
+        (report.by_type, "types_sheet", "pathway_type"),
+    ):
+        if table is None:
+            continue
+        frame = table.reset_index()
+        first = frame.columns[0]
+        if axis == "pathway_type":
+            frame[first] = frame[first].map(lambda v: _type_label(v, lang))
+        frame = frame.rename(
+            columns={c: words.get(c, c) for c in CATEGORIES} | {first: words[axis]}
+        )
+        sheets[words[sheet]] = frame
+    return sheets
 
 
 def write_report(
@@ -150,4 +207,11 @@ def write_excel(report: MonitoringReport, path: Path, lang: str = "da") -> Path:
         }
     )
     notes_sheet = "notes" if lang == "en" else "noter"
-    return write_frames(path, {str(report.quarter): localised(report, lang), notes_sheet: notes})
+    return write_frames(
+        path,
+        {
+            str(report.quarter): localised(report, lang),
+            **national_frames(report, lang),
+            notes_sheet: notes,
+        },
+    )

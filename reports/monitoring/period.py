@@ -53,5 +53,11 @@ class Quarter:
             day += dt.timedelta(days=7)
         return out
 
+    def previous(self) -> Quarter:
+        """The quarter before this one."""
+        if self.number == 1:
+            return Quarter(self.year - 1, 4)
+        return Quarter(self.year, self.number - 1)
+
     def __str__(self) -> str:
         return f"{self.year}-Q{self.number}"

@@ -52,6 +52,27 @@ class SimulatedQuarter:
     source: Source
 
 
+def stored_pathways(database: str) -> SimulatedQuarter | None:
+    """The pathways the store's recorded events imply (:mod:`capacity.pathways`), or None when
+    no event is stored. Each closed pathway counts in the quarter its examination or treatment
+    started (or it ended without one), in the category its events imply."""
+    from capacity.pathways import derive_pathways, monitoring_pathways
+    from capacity.storage import pathways as stored
+
+    events = stored.read_events(database)
+    if events.empty:
+        return None
+    pathways = monitoring_pathways(derive_pathways(events))
+    where = _hide_password(database)
+    return SimulatedQuarter(
+        pathways,
+        Source(
+            f"{len(events)} recorded pathway events in {where}",
+            f"{len(events)} registrerede forløbshændelser i {where}",
+        ),
+    )
+
+
 def simulate_quarter(
     quarter: Quarter,
     *,

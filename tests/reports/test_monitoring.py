@@ -354,7 +354,7 @@ def test_the_command_writes_the_report_from_a_file_in_english(tmp_path: Path):
     published = pd.read_csv(out / "monitoring-2026-Q3.csv", dtype=str, keep_default_na=False)
     assert published.iloc[0]["pathways"] == "400"
     workbook = openpyxl.load_workbook(out / "monitoring-2026-Q3.xlsx")
-    assert workbook.sheetnames == ["2026-Q3", "notes"]
+    assert workbook.sheetnames == ["2026-Q3", "quarters", "notes"]
 
 
 def test_a_bad_file_writes_nothing(tmp_path: Path):
