@@ -49,3 +49,32 @@ def test_lpr3_markers_import_and_show_a_timeline(database_url: str, tmp_path: Pa
     assert "pathway pre_examination (investigation): deadline 2026-08-17, not_complied" in (
         shown.output
     )
+
+
+def test_monitoring_from_the_store_counts_what_the_events_imply(
+    database_url: str, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from capacity.pathways import derive_pathways, read_events
+
+    write_events(tmp_path / "events.csv", 3000, seed=4)
+    runner = CliRunner()
+    imported = runner.invoke(
+        app, ["pathways", "import", str(tmp_path / "events.csv"), "--db", database_url]
+    )
+    assert imported.exit_code == 0, imported.output
+    out = tmp_path / "out"
+    args = ["report", "monitoring", "--quarter", "2026-Q3", "--db", database_url, "--no-pdf"]
+    result = runner.invoke(app, [*args, "--out", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    pathways = derive_pathways(read_events(tmp_path / "events.csv"))
+    start = pd.to_datetime(pathways["start_date"])
+    in_q3 = pathways[(start >= "2026-07-01") & (start <= "2026-09-30")]
+    national = pd.read_csv(out / "monitoring-2026-Q3.csv", dtype=str).iloc[0]
+    for category in ("within", "health", "patient_wish", "capacity", "not_complied"):
+        assert int(national[category]) == int((in_q3["category"] == category).sum()), category
+    assert int(national["pathways"]) == len(in_q3)
+    html = (out / "monitoring-2026-Q3.html").read_text(encoding="utf-8")
+    assert "recorded pathway events" in html and "Denmark by pathway type" in html
+    assert "2026-Q2" in html  # the previous quarter beside this one
