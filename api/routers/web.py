@@ -46,7 +46,7 @@ from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFou
 from capacity.vocabulary import COLLABORATIONS
 from reports import meeting
 from reports.meeting import Filters, week_monday
-from reports.meeting_pack import meeting_workbook
+from reports.meeting.workbook import meeting_workbook
 from workflow.access import Action, allowed
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)

@@ -11,7 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reports.meeting_pack import meeting_from_store, write_workbook
+from reports.meeting.pack import meeting_from_store
+from reports.meeting.workbook import write_workbook
 from tests.web_support import WEEK, Site, form_csrf, proposal_ids, running_site, sign_in, start_run
 
 REASON = '=HYPERLINK("http://x","y")'
