@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import leases, problems
+from api import docs, headers, leases, problems
 from api.logging import install_redaction
 from api.routers import (
     audit,
@@ -182,6 +182,8 @@ def create_app(
         version="1",
         lifespan=lifespan,
         responses=problems.RESPONSES,
+        docs_url=None,  # served from the package by api.docs, never from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)
@@ -212,4 +214,6 @@ def create_app(
         web,
     ):
         app.include_router(module.router)
+    docs.install_docs(app)
+    headers.install(app)  # last: it wraps every other middleware, so 413s carry the headers too
     return app

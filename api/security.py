@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from api import store
 from api.problems import ApiProblem
+from api.web_sessions import end_token_sessions
 from workflow.access import Action, Principal, Role, check
 
 
@@ -105,6 +106,8 @@ def revoke_token(
             .where(store.api_tokens.c.token_id == token_id)
             .values(revoked_at=store.now())
         )
+        # Every lookup refuses a revoked token's sessions already; this records their end.
+        end_token_sessions(connection, token_id)
         after = token_info(connection, token_id)
         store.append_audit(
             connection,
