@@ -121,6 +121,7 @@ PATIENT_COLUMNS: Final = (
     "exceed_reason",
     "travel_km",
     "out_of_region",
+    "offered_in_time",
 )
 SOLVER_PATIENT_COLUMNS: Final = tuple(frames.PATIENTS | frames.PATIENT_CLOCKS)
 
@@ -457,6 +458,9 @@ class _Simulation:
         entries["pause_reason"] = reason.to_numpy(dtype=object)
         entries["declined"] = False
         entries["declined_in_time"] = False
+        # An offer of referral away from home made on or before the legal deadline: a later
+        # capacity exceedance is then "rules complied (capacity)", else "not complied".
+        entries["offered_in_time"] = False
         home = entries["home_department_id"].astype(str)
         position = self.department_position.reindex(home)
         entries["home_km"] = great_circle_km(
@@ -592,6 +596,10 @@ class _Simulation:
         bumped = asked.index[~placed & asked["booked_date"].notna().to_numpy(dtype=bool)]
         self._release(waiting.loc[bumped])
         waiting.loc[bumped, ["booked_department_id", "booked_date"]] = pd.NA
+        offered = elsewhere & (self.monday(week) <= asked["legal_deadline"]).fillna(False).to_numpy(
+            dtype=bool
+        )
+        waiting.loc[asked.index[offered], "offered_in_time"] = True
         decliner = asked.index[declines]
         waiting.loc[decliner, "declined"] = True
         # Declining an offer that met the deadline: no right to a new one within it (brief
@@ -735,6 +743,7 @@ class _Simulation:
                     offered["longitude"],
                 ).round(1),
                 "out_of_region": out_of_region,
+                "offered_in_time": treated["offered_in_time"].to_numpy(dtype=bool),
                 "price_dkk": offered["price_dkk"].to_numpy(dtype=np.float64),
             }
         )

@@ -220,3 +220,29 @@ def test_kpis_summarise_replications(
     ).all()
     used = utilisation(pd.concat([r.departments for r in runs]))
     assert used["utilisation"].between(0, 1).all()
+
+
+def test_a_capacity_breach_without_an_offer_in_time_is_not_complied() -> None:
+    """With AUH's lower-GI capacity gone and no sharing, some capacity exceedances had no
+    offer of referral by the deadline: the monitoring counts them as rules not complied, and
+    those that had one as capacity."""
+    import datetime as dt
+
+    from reports.monitoring import pathways_from_outcomes
+
+    alone = _scenario(capacity={"changes": AUH_LOSS}).with_changes(
+        policy={"allow_cross_region": False}
+    )
+    runs = _runs(alone)
+    patients = pd.concat([r.patients for r in runs], ignore_index=True)
+    capacity = patients[patients["exceed_reason"] == "capacity"]
+    assert len(capacity) and (~capacity["offered_in_time"]).any()
+    mondays = pd.Series(
+        [dt.date(2026, 11, 23) + dt.timedelta(weeks=w) for w in range(4)], index=range(1, 5)
+    )
+    category = pathways_from_outcomes(patients, mondays, cross_region=False)["category"]
+    expected = (
+        capacity["offered_in_time"].map({True: "capacity", False: "not_complied"}).value_counts()
+    )
+    assert category.value_counts().get("not_complied", 0) == expected.get("not_complied", 0)
+    assert category.value_counts().get("capacity", 0) == expected.get("capacity", 0)

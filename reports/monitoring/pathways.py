@@ -253,12 +253,21 @@ def pathways_from_run(run: Any, replication: int = 0) -> pd.DataFrame:
 def pathways_from_outcomes(
     patients: pd.DataFrame, monday_of_week: pd.Series, cross_region: bool
 ) -> pd.DataFrame:
-    """Simulated outcomes (``scenarios.simulate.PATIENT_COLUMNS``) as normalised pathways."""
+    """Simulated outcomes (``scenarios.simulate.PATIENT_COLUMNS``) as normalised pathways.
+
+    A capacity exceedance is *capacity, offered referral* when an offer of referral away from
+    home was made on or before the legal deadline (``offered_in_time``) and *rules not
+    complied* when none was. Outcomes saved before that column existed fall back to the run's
+    policy: offered when it shared capacity across regions, not complied when it did not.
+    """
     reason = patients["exceed_reason"].astype(str)
-    capacity = "capacity" if cross_region else "not_complied"
-    category = reason.map(
-        {"within": "within", "health": "health", "wish": "patient_wish", "capacity": capacity}
-    )
+    category = reason.map({"within": "within", "health": "health", "wish": "patient_wish"})
+    if "offered_in_time" in patients:
+        offered = patients["offered_in_time"].fillna(False).to_numpy(dtype=bool)
+        capacity = pd.Series(np.where(offered, "capacity", "not_complied"), index=reason.index)
+    else:
+        capacity = pd.Series("capacity" if cross_region else "not_complied", index=reason.index)
+    category = category.where(reason != "capacity", capacity)
     return normalised(
         pd.DataFrame(
             {
