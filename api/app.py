@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import docs, headers, leases, problems
+from api import docs, headers, problems
 from api.logging import install_redaction
 from api.routers import (
     audit,
@@ -32,8 +32,9 @@ from api.routers import (
     web,
 )
 from api.settings import Settings
-from api.workers import RunWorkers
 from capacity.storage import create_database_engine, upgrade_database
+from workflow import leases
+from workflow.workers import RunWorkers
 
 #: How long a SQLite writer waits for another's write lock before "database is locked" (ms).
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -142,7 +143,7 @@ def create_app(
     Smaller solves answer 200 when done, at most ``run_workers`` of them at a time.
     ``limits`` sets any other field of :class:`api.settings.Settings` (quotas, leases).
 
-    Runs are leased to this process (:mod:`api.leases`): start-up and a keeper thread recover
+    Runs are leased to this process (:mod:`workflow.leases`): start-up and a keeper thread recover
     only runs whose lease expired, so several processes can share one store. Shut-down (SIGTERM)
     tells runs in flight to stop, waits ``shutdown_grace_seconds`` and marks what is left
     ``interrupted``.
@@ -217,3 +218,11 @@ def create_app(
     docs.install_docs(app)
     headers.install(app)  # last: it wraps every other middleware, so 413s carry the headers too
     return app
+
+
+def serve(database_url: str | None, host: str, port: int) -> None:
+    """Run the API on ``host:port`` under uvicorn (``kapacitet serve``), its logs redacted."""
+    import uvicorn
+
+    install_redaction()  # uvicorn's access log never holds a CPR-like run
+    uvicorn.run(create_app(database_url), host=host, port=port)

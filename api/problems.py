@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
+from workflow.errors import InternalFailure, Unavailable
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://kapacitet.dk/problems/"
@@ -58,10 +59,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ApiProblem(Exception):
-    """An error a client can act on: its status, a short title and what went wrong.
+class ApiProblem(KapacitetError):
+    """An HTTP-only error a client can act on (401, 400): its status, title and what went wrong.
 
-    ``errors`` lists field problems as ``{"field": "patients[3].deadline", "message": ...}``.
+    The workflow never raises it (it raises :mod:`capacity.errors`); it is a domain error too
+    so that whatever catches those catches this. ``errors`` lists field problems as
+    ``{"field": "patients[3].deadline", "message": ...}``.
     """
 
     def __init__(
@@ -72,7 +75,7 @@ class ApiProblem(Exception):
         kind: str | None = None,
         errors: list[dict[str, Any]] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(detail, errors=errors)
         self.status = status
         self.detail = detail
         self.kind = kind or HTTPStatus(status).phrase.lower().replace(" ", "-")
@@ -106,17 +109,31 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def domain_status(error: KapacitetError) -> int:
-    """The HTTP status of a domain error (:mod:`capacity.errors`): 404, 403, 429, 409 or 422."""
+    """The HTTP status of a domain error (:mod:`capacity.errors`, :mod:`workflow.errors`):
+    404, 403, 429, 409, 422, 503 or 500."""
+    if isinstance(error, ApiProblem):
+        return error.status
     for kind, status in (
         (NotFound, 404),
         (Forbidden, 403),
         (QuotaExceeded, 429),
         (Conflict, 409),
         (Invalid, 422),
+        (Unavailable, 503),
+        (InternalFailure, 500),
     ):
         if isinstance(error, kind):
             return status
     return 422
+
+
+def domain_kind(error: KapacitetError) -> str | None:
+    """The problem type of a domain error: its own ``kind``, ``validation`` for any other
+    :class:`Invalid`, else the status's phrase (``None``)."""
+    kind: str | None = getattr(error, "kind", None)
+    if kind is None and isinstance(error, Invalid):
+        return "validation"
+    return kind
 
 
 def install(app: FastAPI) -> None:
@@ -129,10 +146,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(KapacitetError)
     async def _domain(request: Request, error: KapacitetError) -> JSONResponse:
         return problem_response(
-            domain_status(error),
-            error.message,
-            kind="validation" if isinstance(error, Invalid) else None,
-            errors=error.errors,
+            domain_status(error), error.message, kind=domain_kind(error), errors=error.errors
         )
 
     @app.exception_handler(RequestValidationError)

@@ -1,4 +1,8 @@
-"""Pydantic request and response bodies; field names are the contract's vocabulary."""
+"""Pydantic request and response bodies; field names are the contract's vocabulary.
+
+The workflow's records that a route returns as they are (:class:`SolveRun`, :class:`Decision`)
+are re-exported from :mod:`workflow`, so the OpenAPI document names them once.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,22 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure
+from workflow.decisions import Decision
+from workflow.runs import SolveRequest, SolveRun
+
+__all__ = [
+    "Decision",
+    "DecisionIn",
+    "FieldProblem",
+    "LoadSummary",
+    "PatientPatch",
+    "PatientRecord",
+    "PatientsIn",
+    "RowId",
+    "SolveRun",
+    "SolveRunIn",
+    "UpsertSummary",
+]
 
 EXAMPLE_PATIENT: dict[str, Any] = {
     "patient_id": "pt42x00003",
@@ -121,77 +141,13 @@ class LoadSummary(UpsertSummary):
     conflicts: list[FieldProblem] = []
 
 
-class SolveRunIn(BaseModel):
+class SolveRunIn(SolveRequest):
     """Start a solve on the store as it is now."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"today": "2026-11-23", "week": "2026-W48"}]},
     )
-
-    today: dt.date
-    week: str | None = Field(default=None, pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
-    collaboration: Collaboration | None = None
-
-    @field_validator("week")
-    @classmethod
-    def _existing_week(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                dt.date.fromisocalendar(int(value[:4]), int(value[6:]), 1)
-            except ValueError as error:
-                raise ValueError(f"{value} is not a week of the ISO calendar") from error
-        return value
-
-
-RunStatus = Literal["queued", "running", "done", "failed"]
-
-
-class SolveRun(BaseModel):
-    """A solve run: its status, the snapshot it read, and when done its tiers, KPIs and proof.
-
-    ``snapshot_id`` names the store's data version the solve read (``L<loads>-D<decisions>``:
-    every load and decision committed before it, none after); ``snapshot_at`` is when.
-    ``patients``: the waiting patients in scope when requested; once done, those it solved.
-    """
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "run_id": 7,
-                    "status": "queued",
-                    "requested_at": "2026-11-23T08:00:00Z",
-                    "snapshot_at": None,
-                    "snapshot_id": None,
-                    "finished_at": None,
-                    "today": "2026-11-23",
-                    "week": "2026-W48",
-                    "collaboration": None,
-                    "patients": 4855,
-                    "tiers": None,
-                    "kpis": None,
-                    "proof": None,
-                    "error": None,
-                }
-            ]
-        }
-    )
-
-    run_id: int
-    status: RunStatus = "done"
-    requested_at: dt.datetime | None = None
-    snapshot_at: dt.datetime | None
-    snapshot_id: str | None = None
-    finished_at: dt.datetime | None = None
-    today: dt.date
-    week: str | None
-    collaboration: str | None
-    patients: int | None = None
-    tiers: dict[str, Any] | None
-    kpis: dict[str, Any] | None
-    proof: dict[str, Any] | None
-    error: str | None = None
 
 
 class DecisionIn(BaseModel):
@@ -204,14 +160,3 @@ class DecisionIn(BaseModel):
 
     decision: Literal["accept", "reject", "hold"]
     reason: str | None = Field(default=None, max_length=2000)
-
-
-class Decision(BaseModel):
-    """A recorded decision."""
-
-    run_id: int
-    patient_id: str
-    department_id: str | None
-    date: dt.date | None
-    decision: str
-    reason: str | None

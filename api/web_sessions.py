@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from starlette.datastructures import URL, Headers
 
-from api import store
 from capacity.storage import schema
+from workflow import tables as store
 from workflow.access import Principal, Role
 
 #: How long a review-page session lasts after login unless ``$KAPACITET_WEB_SESSION_HOURS``
@@ -135,20 +135,6 @@ def end_session(connection: Connection, session_id: str) -> None:
             )
             .values(revoked_at=store.now())
         )
-
-
-def end_token_sessions(connection: Connection, token_id: int) -> int:
-    """Revoke every open session of token ``token_id``; how many there were.
-
-    :func:`find_session` already refuses sessions of a revoked token; this records the end in
-    the table too, for a token revocation to call.
-    """
-    result = connection.execute(
-        sessions.update()
-        .where(sessions.c.token_id == token_id, sessions.c.revoked_at.is_(None))
-        .values(revoked_at=store.now())
-    )
-    return int(result.rowcount or 0)
 
 
 def csrf_matches(session: WebSession, sent: str) -> bool:

@@ -17,13 +17,15 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from api import runs, store
 from api.problems import ApiProblem
-from api.security import Role, create_token, token_hash
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
 from kapacitet import cli
 from tests.http_server import serve
+from workflow import runs
+from workflow import tables as store
+from workflow.access import Role
+from workflow.tokens import create_token, token_hash
 
 TODAY = "2026-11-23"
 REGION = "Nordjylland"

@@ -13,12 +13,13 @@ import httpx
 import pandas as pd
 import pytest
 
-from api import runs, store
-from api.security import Role
 from capacity.io import read_folder
 from capacity.storage import create_database_engine
 from tests.http_server import serve
 from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
+from workflow import runs
+from workflow import tables as store
+from workflow.access import Role
 
 WRITERS, BATCHES, BATCH = 4, 3, 5
 DEPARTMENTS = ("H42-11", "H42-12")

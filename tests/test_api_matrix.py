@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from api import store
 from api.app import create_app
-from api.security import Role, create_token
 from capacity.storage import create_database_engine
 from tests.http_server import serve
 from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
+from workflow import tables as store
+from workflow.access import Role
+from workflow.tokens import create_token
 
 #: Routes left out of the matrix (none: FHIR has its rows below).
 TODO_ROUTES: tuple[str, ...] = ()

@@ -15,7 +15,6 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from typer.testing import CliRunner
 
-from api.security import Role, create_token
 from capacity.frames import Dataset
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
@@ -23,6 +22,8 @@ from interop.fhir import mapping as m
 from interop.fhir.exports import capacity_bundle, referrals_bundle
 from kapacitet import cli
 from tests.http_server import serve
+from workflow.access import Role
+from workflow.tokens import create_token
 
 TODAY = "2026-11-23"
 REGION = "Nordjylland"

@@ -14,20 +14,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("capacity", "solver", "scenarios", "workflow", "interop", "reports", "api", "kapacitet")
 
-#: Back-edges that exist today and are being removed (issue 12 moves the meeting pack's run
-#: queries out of api/); the test fails when one is gone, so the list only shrinks.
-KNOWN_BACK_EDGES = {("reports", "api")}
+#: Back-edges that exist today and are being removed; the test fails when one is gone, so the
+#: list only shrinks (issue 12 removed the last one, reports → api).
+KNOWN_BACK_EDGES: set[tuple[str, str]] = set()
+#: What the command line may import from the API: the app it serves (``kapacitet serve``).
+CLI_API_MODULES = {"api.app"}
 
 
-def _imports(path: Path) -> set[str]:
+def _modules(path: Path) -> set[str]:
+    """Every absolute module ``path`` imports (``from a.b import c`` counts as ``a.b``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
+
+
+def _imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _modules(path)}
 
 
 def _edges() -> dict[tuple[str, str], list[str]]:
@@ -53,3 +60,29 @@ def test_no_package_imports_a_layer_above_it() -> None:
 def test_known_back_edges_still_exist() -> None:
     """A removed back-edge must leave KNOWN_BACK_EDGES too, so it cannot come back unseen."""
     assert set(_edges()) >= KNOWN_BACK_EDGES
+
+
+def test_the_command_line_imports_only_the_app_from_api() -> None:
+    """kapacitet/ reaches the workflow directly; from api it imports only the app it serves."""
+    found = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for name in _modules(path)
+            if name.split(".")[0] == "api" and name not in CLI_API_MODULES
+        )
+        for path in sorted((ROOT / "kapacitet").rglob("*.py"))
+    }
+    assert {path: names for path, names in found.items() if names} == {}
+
+
+def test_no_router_imports_another_router() -> None:
+    """Shared route logic lives in the workflow or interop, never in another router."""
+    found = {
+        path.stem: sorted(
+            name
+            for name in _modules(path)
+            if name.startswith("api.routers.") and name != f"api.routers.{path.stem}"
+        )
+        for path in sorted((ROOT / "api" / "routers").glob("*.py"))
+    }
+    assert {router: names for router, names in found.items() if names} == {}

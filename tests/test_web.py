@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api import store
 from capacity.storage import create_database_engine, schema
 from tests.web_support import (
     TODAY,
@@ -28,6 +27,7 @@ from tests.web_support import (
     start_run,
     watch_csp,
 )
+from workflow import tables as store
 
 
 @pytest.fixture

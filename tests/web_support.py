@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from api.security import Role, create_token
 from capacity.generate import generate_week
 from capacity.storage import create_database_engine, load_dataset, upgrade_database
 from tests.http_server import serve
+from workflow.access import Role
+from workflow.tokens import create_token
 
 WEEK = "2026-W48"
 TODAY = "2026-11-23"

@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from capacity.errors import Forbidden
+
+if TYPE_CHECKING:
+    from workflow.proposals import Proposal
 
 
 class Role(StrEnum):
@@ -130,17 +134,44 @@ def may_see_patient(
     return True
 
 
+def may_see_proposal(who: Principal, proposal: Proposal) -> bool:
+    """Whether ``who`` may see a proposal: its patient in scope, or (a department) sent to it."""
+    return may_see_patient(
+        who,
+        home_region=proposal.home_region,
+        collaboration=proposal.collaboration,
+        home_department_id=proposal.home_department_id,
+        department_id=proposal.department_id,
+    )
+
+
+def may_cancel(who: Principal, started_by: int | None) -> bool:
+    """Whether ``who`` may cancel a run: the token that started it, the specialist unit, admin."""
+    return started_by == who.token_id or who.role in (Role.SPECIALIST_UNIT, Role.ADMIN)
+
+
 def solve_collaboration(who: Principal, requested: str | None) -> str | None:
     """The collaboration a solve started by ``who`` covers: a chair's is always their own.
 
-    A chair naming another collaboration is :class:`Forbidden`; naming none means theirs.
-    Every other role that may solve gets what it asked for (``None``: every collaboration).
+    A chair naming another collaboration is :class:`Forbidden` (a field error on
+    ``collaboration``), as is a chair whose token names none; naming none means theirs. Every
+    other role that may solve gets what it asked for (``None``: every collaboration).
     """
+    if who.role is Role.DEPARTMENT:
+        raise Forbidden("role department may not start solves")
     check(who, Action.START_SOLVE)
-    if who.role is Role.COLLABORATION_CHAIR:
-        if requested not in (None, who.collaboration):
-            raise Forbidden(
-                f"a chair of {who.collaboration} may start solves of that collaboration only"
-            )
-        return who.collaboration
-    return requested
+    if who.role is not Role.COLLABORATION_CHAIR:
+        return requested
+    if who.collaboration is None:
+        raise Forbidden("this chair's token names no collaboration; ask for a new token")
+    if requested not in (None, who.collaboration):
+        raise Forbidden(
+            f"a chair of {who.collaboration} may solve only that collaboration",
+            errors=[{"field": "collaboration", "message": f"only {who.collaboration}"}],
+        )
+    return who.collaboration
+
+
+#: The operator at the command line (``kapacitet report meeting``, ``fhir export``): sees
+#: everything, has no run quota (token 0), and is audited under its own name.
+COMMAND_LINE = Principal(token_id=0, name="command line", role=Role.ADMIN)

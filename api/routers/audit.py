@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import Connection
+from fastapi import APIRouter, Query
 
-from api import store
-from api.security import Principal, Role, connection, require
+from api.deps import Conn, ReadsAudit
+from workflow import tables as store
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 @router.get("")
 def list_audit(
+    who: ReadsAudit,
+    conn: Conn,
     limit: int = Query(default=1000, ge=1, le=100_000),
-    who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection, scope="function"),
 ) -> list[dict[str, Any]]:
     """The newest audit entries first: who, when, what, before and after."""
     query = sa.select(store.audit_log).order_by(store.audit_log.c.entry_id.desc()).limit(limit)

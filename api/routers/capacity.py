@@ -6,16 +6,15 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Engine
 
-from api import store
+from api.deps import Bound, Caller, DeclaresCapacity
 from api.schemas import UpsertSummary
-from api.security import Principal, Role, engine, principal, require
 from capacity.storage import declaration_history
 from capacity.validation import MAX_COUNT
 from capacity.vocabulary import Collaboration, Procedure
+from workflow import tables as store
 from workflow.capacity import declare_capacity
 
 router = APIRouter(prefix="/v1/capacity", tags=["capacity"])
@@ -105,8 +104,8 @@ class DeclarationSummary(BaseModel):
 def post_capacity(
     body: CapacityIn,
     request: Request,
-    who: Principal = Depends(require(Role.DEPARTMENT)),
-    bound: Engine = Depends(engine),
+    who: DeclaresCapacity,
+    bound: Bound,
 ) -> DeclarationSummary:
     """Declare the department's free slots (versioned per department and ISO week) and its
     weekly caps; 403 for another department's rows, 422 naming the field for invalid ones."""
@@ -137,9 +136,9 @@ def post_capacity(
 
 @router.get("/history")
 def capacity_history(
+    who: Caller,
+    bound: Bound,
     department_id: str | None = None,
-    who: Principal = Depends(principal),
-    bound: Engine = Depends(engine),
 ) -> list[dict[str, Any]]:
     """Every declaration version (oldest first per department and week), any role may read."""
     del who  # any valid token: declared free capacity is shared across regions

@@ -14,23 +14,22 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcomeIssue
 from fhir.resources.R4B.resource import Resource
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from api import runs, store
-from api.problems import RESPONSES, ApiProblem, domain_status
-from api.security import Principal, Role, connection, engine, principal, require
+from api.deps import Bound, Caller, Conn, ImportsFhir
+from api.problems import RESPONSES, domain_status
 from capacity.errors import KapacitetError
 from capacity.storage.repository import LoadReport
-from interop.fhir.exports import appointments_bundle
 from interop.fhir.imports import ImportedBundle, read_bundle
 from interop.fhir.mapping import FHIR_JSON
 from interop.fhir.outcome import BundleRejected, FhirIssue, information, operation_outcome
+from interop.fhir.runs import run_appointments
+from workflow import tables as store
+from workflow.access import Principal, Role
 from workflow.capacity import declare_capacity
 from workflow.patients import store_patients
 
@@ -97,8 +96,8 @@ def outcome_response(status_code: int, issues: Sequence[FhirIssue]) -> Response:
 )
 async def post_bundle(
     request: Request,
-    who: Principal = Depends(require(Role.DEPARTMENT, Role.REGION)),
-    bound: Engine = Depends(engine),
+    who: ImportsFhir,
+    bound: Bound,
 ) -> Response:
     """Import a capacity Bundle (departments: their own Slots) or a referral Bundle (regions:
     their own patients); every problem comes back in an OperationOutcome at its FHIRPath."""
@@ -219,9 +218,9 @@ def _kept(imported: ImportedBundle, field: str, message: str) -> OperationOutcom
     },
 )
 def search_appointments(
+    who: Caller,
+    conn: Conn,
     run: int | None = None,
-    who: Principal = Depends(principal),
-    conn: Connection = Depends(connection, scope="function"),
 ) -> Response:
     """The run's proposals the caller may see, as Appointments (``proposed``, or ``booked`` /
     ``cancelled`` with an AppointmentResponse once decided), in a searchset Bundle."""
@@ -231,30 +230,8 @@ def search_appointments(
         )
     try:
         bundle = run_appointments(conn, who, run)
-    except ApiProblem as problem:
+    except KapacitetError as problem:
         return outcome_response(
-            problem.status, [FhirIssue("Appointment", problem.detail, "not-found")]
+            domain_status(problem), [FhirIssue("Appointment", problem.message, "not-found")]
         )
     return fhir_response(bundle)
-
-
-def run_appointments(conn: Connection, who: Principal, run_id: int) -> Bundle:
-    """The run's visible proposals, with their latest decisions, as a Bundle of Appointments."""
-    proposals = runs.visible_proposals(conn, who, run_id)
-    return appointments_bundle(run_id, proposals, latest_decisions(conn, run_id))
-
-
-def latest_decisions(conn: Connection, run_id: int) -> dict[str, dict[str, Any]]:
-    """Per patient of the run, the decision that stands: the last accept/reject, else a hold."""
-    d = store.decisions.c
-    rows = conn.execute(
-        sa.select(d.patient_id, d.decision, d.reason)
-        .where(d.run_id == run_id)
-        .order_by(d.decided_at, d.decision_id)
-    )
-    latest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        standing = latest.get(row.patient_id)
-        if standing is None or standing["decision"] == "hold" or row.decision != "hold":
-            latest[row.patient_id] = {"decision": row.decision, "reason": row.reason}
-    return latest

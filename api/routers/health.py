@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
-from sqlalchemy import Engine, inspect
+from fastapi import APIRouter
+from sqlalchemy import inspect
 
-from api import store
+from api.deps import Bound
 from api.problems import ApiProblem
-from api.security import engine
+from workflow import tables as store
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +21,7 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(bound: Engine = Depends(engine)) -> dict[str, Any]:
+def readyz(bound: Bound) -> dict[str, Any]:
     """The database answers and holds the contract's and the API's tables."""
     try:
         with bound.connect() as conn:

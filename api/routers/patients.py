@@ -12,16 +12,17 @@ from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy import Connection, Engine
+from fastapi import APIRouter, Request
+from sqlalchemy import Connection
 
-from api import store
+from api.deps import Bound, Caller, Conn, PatchesPatient, PostsPatients
 from api.schemas import FieldProblem, LoadSummary, PatientPatch, PatientsIn
-from api.security import Principal, Role, connection, engine, principal, require
 from capacity.errors import NotFound
 from capacity.storage import UpsertCounts, schema
 from capacity.storage.repository import LoadConflict
 from workflow import patients
+from workflow import tables as store
+from workflow.access import Principal
 
 router = APIRouter(prefix="/v1/patients", tags=["patients"])
 
@@ -29,18 +30,8 @@ _PATIENT_COLUMNS = [c for c in schema.patients.c if c.name not in ("load_id", "p
 
 
 def visible(who: Principal) -> sa.ColumnElement[bool]:
-    """The patients ``who`` may see: a region its own, a chair its collaboration, and so on."""
-    p = schema.patients.c
-    if who.role is Role.REGION:
-        return p.home_region == who.region
-    if who.role is Role.COLLABORATION_CHAIR:
-        return p.collaboration == who.collaboration
-    if who.role is Role.DEPARTMENT:
-        return sa.or_(
-            p.home_department_id == who.department_id,
-            p.booked_department_id == who.department_id,
-        )
-    return sa.true()
+    """The patients ``who`` may see (:func:`workflow.tables.visible_patients`)."""
+    return store.visible_patients(who)
 
 
 def _plain(record: Mapping[Any, Any]) -> dict[str, Any]:
@@ -56,8 +47,8 @@ def load_summary(counts: UpsertCounts, conflicts: tuple[LoadConflict, ...]) -> L
 def post_patients(
     body: PatientsIn,
     request: Request,
-    who: Principal = Depends(require(Role.REGION)),
-    bound: Engine = Depends(engine),
+    who: PostsPatients,
+    bound: Bound,
 ) -> LoadSummary:
     """Validate and upsert the region's patients; a missing deadline is computed by the rules.
 
@@ -83,9 +74,7 @@ def post_patients(
 
 
 @router.get("")
-def list_patients(
-    who: Principal = Depends(principal), conn: Connection = Depends(connection, scope="function")
-) -> list[dict[str, Any]]:
+def list_patients(who: Caller, conn: Conn) -> list[dict[str, Any]]:
     """The patients the caller may see, by patient_id."""
     query = sa.select(*_PATIENT_COLUMNS).where(visible(who)).order_by(schema.patients.c.patient_id)
     return [_plain(row._mapping) for row in conn.execute(query)]
@@ -105,8 +94,8 @@ def _one(conn: Connection, who: Principal, patient_id: str) -> dict[str, Any]:
 @router.get("/{patient_id}")
 def get_patient(
     patient_id: str,
-    who: Principal = Depends(principal),
-    conn: Connection = Depends(connection, scope="function"),
+    who: Caller,
+    conn: Conn,
 ) -> dict[str, Any]:
     """One patient the caller may see."""
     return _one(conn, who, patient_id)
@@ -117,8 +106,8 @@ def patch_patient(
     patient_id: str,
     body: PatientPatch,
     request: Request,
-    who: Principal = Depends(require(Role.REGION)),
-    bound: Engine = Depends(engine),
+    who: PatchesPatient,
+    bound: Bound,
 ) -> dict[str, Any]:
     """Change a few fields of one of the region's patients (e.g. pause its deadline); the
     changed record is validated as a whole (422 naming the field), 404 for another's."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy import Connection
 
-from api.security import Principal, connection, principal
+from api.deps import Caller, Conn
 from capacity.storage import schema
 
 router = APIRouter(prefix="/v1", tags=["reference"])
@@ -21,16 +21,12 @@ def _rows(conn: Connection, table: sa.Table, order: list[str]) -> list[dict[str,
 
 
 @router.get("/departments")
-def list_departments(
-    who: Principal = Depends(principal), conn: Connection = Depends(connection, scope="function")
-) -> list[dict[str, Any]]:
+def list_departments(who: Caller, conn: Conn) -> list[dict[str, Any]]:
     """Every department: id, name, hospital, region, provider type and position."""
     return _rows(conn, schema.departments, ["department_id"])
 
 
 @router.get("/services")
-def list_services(
-    who: Principal = Depends(principal), conn: Connection = Depends(connection, scope="function")
-) -> list[dict[str, Any]]:
+def list_services(who: Caller, conn: Conn) -> list[dict[str, Any]]:
     """Every service (department, collaboration, procedure) with its price."""
     return _rows(conn, schema.services, ["department_id", "collaboration", "procedure"])

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import Connection, Engine
+from fastapi import APIRouter, Request, Response
 
-from api import runs
-from api.runs import SolveRun
-from api.schemas import Decision, DecisionIn, RowId, SolveRunIn
-from api.security import Principal, Role, connection, engine, principal, require
+from api.deps import Bound, Caller, CancelsRun, Conn, Decides, StartsSolve
+from api.schemas import Decision, DecisionIn, RowId, SolveRun, SolveRunIn
+from workflow import decisions, runs
 
 router = APIRouter(prefix="/v1/solve-runs", tags=["solve runs"])
 
@@ -30,10 +28,8 @@ def start_solve_run(
     body: SolveRunIn,
     request: Request,
     response: Response,
-    who: Principal = Depends(
-        require(Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
-    ),
-    bound: Engine = Depends(engine),
+    who: StartsSolve,
+    bound: Bound,
 ) -> SolveRun:
     """Solve the store as it is now, rejected pairs excluded, bookings kept.
 
@@ -61,8 +57,8 @@ def start_solve_run(
 @router.get("/{run_id}", response_model=SolveRun)
 def get_solve_run(
     run_id: RowId,
-    who: Principal = Depends(principal),
-    conn: Connection = Depends(connection, scope="function"),
+    who: Caller,
+    conn: Conn,
 ) -> SolveRun:
     """One solve run: status, snapshot (time and data version), tiers, KPIs and certificate."""
     return runs.get_run(conn, run_id)
@@ -71,11 +67,11 @@ def get_solve_run(
 @router.get("/{run_id}/proposals")
 def list_proposals(
     run_id: RowId,
-    who: Principal = Depends(principal),
-    conn: Connection = Depends(connection, scope="function"),
+    who: Caller,
+    conn: Conn,
 ) -> list[dict[str, Any]]:
     """The run's proposals the caller may see, each with its reason (409 until it is done)."""
-    return runs.visible_proposals(conn, who, run_id)
+    return [proposal.as_json() for proposal in runs.visible_proposals(conn, who, run_id)]
 
 
 @router.post("/{run_id}/proposals/{patient_id}/decision", response_model=Decision)
@@ -84,21 +80,21 @@ def decide(
     patient_id: str,
     body: DecisionIn,
     request: Request,
-    who: Principal = Depends(require(Role.REGION, Role.COLLABORATION_CHAIR)),
-    conn: Connection = Depends(connection, scope="function"),
+    who: Decides,
+    conn: Conn,
 ) -> Decision:
     """Accept (book it), reject (never propose the pair again) or hold one proposal."""
-    return runs.decide(conn, who, run_id, patient_id, body, request.url.path)
+    return decisions.decide(
+        conn, who, run_id, patient_id, body.decision, body.reason, request.url.path
+    )
 
 
 @router.post("/{run_id}/cancel", response_model=SolveRun)
 def cancel_solve_run(
     run_id: RowId,
     request: Request,
-    who: Principal = Depends(
-        require(Role.REGION, Role.COLLABORATION_CHAIR, Role.SPECIALIST_UNIT, Role.ADMIN)
-    ),
-    bound: Engine = Depends(engine),
+    who: CancelsRun,
+    bound: Bound,
 ) -> SolveRun:
     """Cancel a queued or running solve run: the caller who started it, the unit or admin.
 

@@ -5,27 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import Connection
 
-from api import store
-from api.problems import ApiProblem
+from api.deps import Conn, ManagesTokens
 from api.schemas import RowId
-from api.security import (
-    Principal,
-    Role,
-    connection,
+from capacity.vocabulary import Collaboration, Region
+from workflow import tables as store
+from workflow.access import Role
+from workflow.tokens import (
+    check_department,
     create_token,
     list_tokens,
     parse_duration,
-    require,
     revoke_token,
     token_info,
 )
-from capacity.storage import schema
-from capacity.vocabulary import Collaboration, Region
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -104,24 +99,12 @@ class TokenCreated(TokenOut):
 def post_token(
     body: TokenIn,
     request: Request,
-    who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection, scope="function"),
+    who: ManagesTokens,
+    conn: Conn,
 ) -> dict[str, Any]:
     """Create a token (admin); the response holds the token itself, shown only this once."""
     store.take_write_lock(conn)
-    if body.department_id is not None:
-        known = conn.execute(
-            sa.select(schema.departments.c.department_id).where(
-                schema.departments.c.department_id == body.department_id
-            )
-        ).first()
-        if known is None:
-            raise ApiProblem(
-                422,
-                f"no department {body.department_id!r}",
-                kind="validation",
-                errors=[{"field": "department_id", "message": "unknown department"}],
-            )
+    check_department(conn, body.department_id)
     expires_at = store.now() + parse_duration(body.expires_in) if body.expires_in else None
     token, token_id = create_token(
         conn,
@@ -139,8 +122,8 @@ def post_token(
 
 @router.get("", response_model=list[TokenOut])
 def get_tokens(
-    who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection, scope="function"),
+    who: ManagesTokens,
+    conn: Conn,
 ) -> list[dict[str, Any]]:
     """Every token, oldest first, with its expiry and revocation (admin)."""
     return list_tokens(conn)
@@ -150,8 +133,8 @@ def get_tokens(
 def delete_token(
     token_id: RowId,
     request: Request,
-    who: Principal = Depends(require(Role.ADMIN)),
-    conn: Connection = Depends(connection, scope="function"),
+    who: ManagesTokens,
+    conn: Conn,
 ) -> dict[str, Any]:
     """Revoke a token (admin): from now on it is 401. The row stays for the audit log."""
     store.take_write_lock(conn)

@@ -28,7 +28,6 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from api import runs, store
 from api.headers import policy_for_inline_styles
 from api.problems import ApiProblem
 from api.schemas import DecisionIn, SolveRun, SolveRunIn
@@ -47,7 +46,10 @@ from capacity.vocabulary import COLLABORATIONS
 from reports import meeting
 from reports.meeting import Filters, week_monday
 from reports.meeting.workbook import meeting_workbook
+from workflow import decisions, runs
+from workflow import tables as store
 from workflow.access import Action, allowed
+from workflow.errors import Unavailable
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)
 
@@ -316,6 +318,8 @@ def _problem_code(exc: Exception) -> str:
         return "conflict"
     if isinstance(exc, Invalid | ValidationError | ValueError):
         return "invalid"
+    if isinstance(exc, Unavailable):
+        return "busy"
     if isinstance(exc, ApiProblem):
         by_status = {403: "not_allowed", 404: "not_found", 409: "conflict", 429: "quota"}
         if exc.status in (400, 422):
@@ -701,7 +705,9 @@ def decide(
     try:
         body = DecisionIn.model_validate({"decision": decision, "reason": why})
         with bound.begin() as conn:
-            runs.decide(conn, who, run_id, patient_id, body, request.url.path)
+            decisions.decide(
+                conn, who, run_id, patient_id, body.decision, body.reason, request.url.path
+            )
     except (ValidationError, ApiProblem, KapacitetError) as exc:
         return answer(error=_problem_code(exc))
     return answer(notice=decision, patient=patient_id)

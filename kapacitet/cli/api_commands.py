@@ -23,13 +23,9 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     ) -> None:
         """Run the HTTP API (migrates the database first); docs at /docs."""
-        import uvicorn
+        from api.app import serve as serve_api
 
-        from api.app import create_app
-        from api.logging import install_redaction
-
-        install_redaction()  # uvicorn's access log never holds a CPR-like run
-        uvicorn.run(create_app(db), host=host, port=port)
+        serve_api(db, host, port)
 
     @token_app.command("create")
     def create(
@@ -48,10 +44,11 @@ def register(app: typer.Typer) -> None:
         db: DatabaseOption = None,
     ) -> None:
         """Print a new bearer token once; only its SHA-256 hash is stored."""
-        from api import store
-        from api.security import Role, create_token, parse_duration
         from capacity.storage import create_database_engine, upgrade_database
         from capacity.vocabulary import COLLABORATIONS, REGIONS
+        from workflow import tables as store
+        from workflow.access import Role
+        from workflow.tokens import create_token, parse_duration
 
         if role not in ROLES:
             raise typer.BadParameter(f"unknown role {role!r}; one of {', '.join(ROLES)}")
@@ -92,8 +89,8 @@ def register(app: typer.Typer) -> None:
     @token_app.command("list")
     def list_command(db: DatabaseOption = None) -> None:
         """Print every token (id, role, scope, name, created, expires, revoked); never a hash."""
-        from api.security import list_tokens
         from capacity.storage import create_database_engine, upgrade_database
+        from workflow.tokens import list_tokens
 
         engine = create_database_engine(db)
         try:
@@ -126,17 +123,17 @@ def register(app: typer.Typer) -> None:
         db: DatabaseOption = None,
     ) -> None:
         """Revoke a token now: from then on the API answers it with 401 (audited)."""
-        from api.problems import ApiProblem
-        from api.security import revoke_token
+        from capacity.errors import NotFound
         from capacity.storage import create_database_engine, upgrade_database
+        from workflow.tokens import revoke_token
 
         engine = create_database_engine(db)
         try:
             upgrade_database(engine)
             with engine.begin() as connection:
                 revoked = revoke_token(connection, token_id)
-        except ApiProblem as error:
-            typer.echo(f"error: {error.detail}", err=True)
+        except NotFound as error:
+            typer.echo(f"error: {error.message}", err=True)
             raise typer.Exit(1) from error
         finally:
             engine.dispose()

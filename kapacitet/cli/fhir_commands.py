@@ -39,12 +39,12 @@ def register(app: typer.Typer) -> None:
         An invalid Bundle stores nothing: exit 1, one line per problem at its FHIRPath.
         """
 
-        from api import store
         from capacity import frames, storage
         from capacity.frames import Dataset
         from interop.fhir.imports import read_bundle, validate_bundle
         from interop.fhir.outcome import BundleRejected
         from kapacitet.cli.storage_commands import _shown, report_table
+        from workflow import tables as store
 
         try:
             imported = read_bundle(file.read_bytes())
@@ -97,20 +97,19 @@ def register(app: typer.Typer) -> None:
 
         Decided proposals are booked or cancelled, each with an AppointmentResponse.
         """
-        from api.problems import ApiProblem
-        from api.routers.fhir import run_appointments
-        from api.security import Principal, Role
         from capacity import storage
+        from capacity.errors import KapacitetError
         from interop.fhir.exports import write_json
+        from interop.fhir.runs import run_appointments
+        from workflow.access import COMMAND_LINE
 
         engine = storage.create_database_engine(storage.resolve_url(db))
         try:
             storage.upgrade_database(engine)
             with engine.begin() as connection:
-                everyone = Principal(token_id=0, name="cli", role=Role.ADMIN)
-                bundle = run_appointments(connection, everyone, run)
-        except ApiProblem as problem:
-            typer.echo(problem.detail, err=True)
+                bundle = run_appointments(connection, COMMAND_LINE, run)
+        except KapacitetError as problem:
+            typer.echo(problem.message, err=True)
             raise typer.Exit(1) from None
         finally:
             engine.dispose()

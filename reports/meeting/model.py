@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from api.schemas import SolveRun
 from capacity.vocabulary import Action, ProviderType
+from workflow.runs import SolveRun
 
 #: Days ahead the at-risk list looks by default (the early warning's N).
 AT_RISK_DAYS: Final = 7

@@ -13,9 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from api import runs
-from api.schemas import SolveRun, SolveRunIn
-from api.security import Principal, Role
 from capacity import calendar
 from capacity.storage import create_database_engine, upgrade_database
 from reports.meeting.model import AT_RISK_DAYS, Meeting
@@ -24,6 +21,10 @@ from reports.meeting.render import render_pack_html
 from reports.meeting.views import build_meeting
 from reports.meeting.workbook import write_workbook
 from reports.render.files import staged_output, write_page
+from workflow import runs
+from workflow.access import Principal, Role
+from workflow.runs import SolveRequest, SolveRun
+from workflow.status import RunStatus
 
 #: Who the command line acts as: the specialist unit, which sees every proposal. Its runs and
 #: their audit entries carry token id 0 and this name (no bearer token is involved).
@@ -64,7 +65,7 @@ def meeting_from_store(
                 found = meeting_runs(conn, collaboration, week)
                 run = found[0] if found else None
         if run is None:
-            body = SolveRunIn.model_validate(
+            body = SolveRequest.model_validate(
                 {
                     "today": today or calendar.week_monday(week),
                     "week": week,
@@ -89,9 +90,8 @@ def meeting_from_store(
 
 def _usable_run(run: SolveRun, collaboration: str) -> SolveRun:
     """``run`` when it is finished and covers ``collaboration``; ValueError saying why not."""
-    status = getattr(run, "status", "done")
-    if status != "done":
-        raise ValueError(f"solve run {run.run_id} is {status}, not done; choose a finished run")
+    if run.status is not RunStatus.DONE:
+        raise ValueError(f"solve run {run.run_id} is {run.status}, not done; choose a finished run")
     if run.collaboration not in (None, collaboration):
         raise ValueError(f"solve run {run.run_id} solved {run.collaboration}, not {collaboration}")
     return run

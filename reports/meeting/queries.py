@@ -2,8 +2,8 @@
 decisions, the at-risk patients and the capacity heatmap, each scoped to what the caller may
 see.
 
-Runs, proposals and decisions come from :mod:`api.runs` and :mod:`api.store` (the same scoping
-and the same audit log as the JSON API); the queries here only read.
+Runs, proposals and decisions come from :mod:`workflow.runs` and :mod:`workflow.tables` (the
+same scoping and the same audit log as the JSON API); the queries here only read.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from api import runs, store
-from api.schemas import SolveRun
-from api.security import Principal, Role
 from capacity import calendar
 from capacity.storage import HORIZON_WEEKS, schema
 from capacity.vocabulary import is_foreign_region
 from reports.meeting.model import AtRiskRow, CapacityCell, CapacityRowView
+from workflow import runs
+from workflow import tables as store
+from workflow.access import Principal, Role
+from workflow.runs import SolveRun
+from workflow.status import RunStatus
 
 
 def horizon(week: str) -> tuple[str, ...]:
@@ -44,7 +46,7 @@ def meeting_runs(
         query = query.where(r.week == week)
     ids = conn.execute(query.order_by(r.run_id.desc()).limit(limit)).scalars()
     found = [runs.get_run(conn, run_id) for run_id in ids]
-    return [run for run in found if getattr(run, "status", "done") == "done"]
+    return [run for run in found if run.status is RunStatus.DONE]
 
 
 def default_week(conn: Connection, collaboration: str, today: dt.date) -> str:
@@ -86,19 +88,7 @@ def latest_decisions(conn: Connection, run_id: int) -> dict[str, tuple[str, str 
 
 def _scoped_patients(who: Principal, query: sa.Select[Any]) -> sa.Select[Any]:
     """Limit a patients query to what ``who`` may see (the API's scoping of patients)."""
-    p = schema.patients.c
-    if who.role is Role.REGION:
-        return query.where(p.home_region == who.region)
-    if who.role is Role.COLLABORATION_CHAIR:
-        return query.where(p.collaboration == who.collaboration)
-    if who.role is Role.DEPARTMENT:
-        return query.where(
-            sa.or_(
-                p.home_department_id == who.department_id,
-                p.booked_department_id == who.department_id,
-            )
-        )
-    return query
+    return query.where(store.visible_patients(who))
 
 
 def _without_compliant_slot(

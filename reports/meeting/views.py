@@ -10,9 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from api import runs
-from api.schemas import SolveRun
-from api.security import Principal
 from capacity.vocabulary import Action, ProviderType
 from reports.meeting.model import (
     AT_RISK_DAYS,
@@ -30,6 +27,9 @@ from reports.meeting.queries import (
     latest_decisions,
 )
 from reports.meeting.text import LANGUAGES, TEXT
+from workflow import runs
+from workflow.access import Principal
+from workflow.runs import SolveRun
 
 
 def _text(value: Any) -> str:
@@ -185,9 +185,9 @@ def build_meeting(
     lang = lang if lang in LANGUAGES else "da"
     today = today or run.today
     proposals = [
-        p
+        p.as_json()
         for p in runs.visible_proposals(conn, who, run.run_id)
-        if p.get("collaboration") == collaboration
+        if p.collaboration == collaboration
     ]
     by_patient = {str(p["patient_id"]): p for p in proposals}
     at_risk = at_risk_patients(conn, who, collaboration, today, at_risk_days, by_patient)

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from api import store
 from capacity.storage import create_database_engine
 from kapacitet import cli
 from tests.http_server import serve
@@ -25,6 +24,7 @@ from tests.web_support import (
     sign_in,
     start_run,
 )
+from workflow import tables as store
 
 
 def _pack(database_url: str, out: Path, *extra: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.security import Role
 from tests.test_api import TODAY, client, make_token, running_api
+from workflow.access import Role
 
 
 def test_chair_cannot_solve_another_collaboration(database_url: str, shared_dir: Path) -> None:

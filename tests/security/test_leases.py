@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api import runs, store
 from capacity.storage import create_database_engine
 from tests.security.server_process import server_process
 from tests.test_api import TODAY, running_api
+from workflow import runs
+from workflow import tables as store
 
 FAST_LEASES = {"heartbeat_seconds": 0.2, "lease_seconds": 2}
 FAST_ENV = {"KAPACITET_HEARTBEAT_SECONDS": "0.2", "KAPACITET_LEASE_SECONDS": "2"}

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from api import store
 from capacity.io import read_folder
 from capacity.pseudonym import looks_like_cpr
 from capacity.storage import create_database_engine, upgrade_database
 from interop.fhir.exports import referrals_bundle
 from tests.test_api import REGION, running_api
+from workflow import tables as store
 
 EMBEDDED = ["pt0101901234", "x010190-1234"]
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from api import runs
 from api.routers import scenario_runs
-from api.security import Role
 from tests.test_api import TODAY, client, make_token, running_api
+from workflow import runs
+from workflow.access import Role
 
 HUGE = "name: huge\nbase: {type: reference, scale: 200}\nhorizon_weeks: 104\nreplications: 50\n"
 SMALL = "name: small\nbase: {type: reference, scale: 0.05}\nhorizon_weeks: 1\nreplications: 1\n"

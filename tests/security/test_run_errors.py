@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from api import runs
-from api.security import Role
 from capacity.errors import Invalid
 from scenarios import runner
 from tests.test_api import TODAY, client, make_token, running_api
+from workflow import runs
+from workflow.access import Role
 
 INTERNALS = ("Traceback", "Error:", "Exception", "OutOfBoundsDatetime", "ZeroDivision", "File ")
 
@@ -59,7 +59,7 @@ def test_internal_solve_error_is_a_reference_to_the_log(
     assert "internal error" in synchronous.json()["detail"]
     for text in (run["error"], synchronous.text):
         assert not any(word in text for word in INTERNALS), text
-    logged = [r for r in caplog.records if r.name == "api.runs" and r.exc_info]
+    logged = [r for r in caplog.records if r.name == "workflow.runs" and r.exc_info]
     assert len(logged) == 2, "each traceback is logged"
 
 

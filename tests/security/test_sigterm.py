@@ -8,11 +8,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from api import store
-from api.security import Role
 from capacity.storage import create_database_engine
 from tests.security.server_process import server_process
 from tests.test_api import client, load_example_without_region, make_token
+from workflow import tables as store
+from workflow.access import Role
 
 #: A scenario run that simulates for minutes (104 weeks, 20 replications), so it is in flight.
 LONG = "name: long\nbase: {type: reference, scale: 0.05}\nhorizon_weeks: 104\nreplications: 20\n"

@@ -10,7 +10,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from api import store
 from capacity.storage import create_database_engine, schema
 from tests.test_api import client
 from tests.web_support import (
@@ -24,6 +23,7 @@ from tests.web_support import (
     sign_in,
     start_run,
 )
+from workflow import tables as store
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from api.security import Role
 from scenarios.schema import ScenarioError, load_scenario
 from tests.test_api import client, make_token, running_api
+from workflow.access import Role
 
 
 def alias_bomb(levels: int = 9, fan_out: int = 9) -> str:

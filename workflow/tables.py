@@ -1,7 +1,7 @@
-"""The API's own tables (tokens, audit log, solve runs, proposals, decisions) and their queries.
+"""The workflow's tables (tokens, audit log, solve runs, proposals, decisions) and their queries.
 
 The tables are declared in :mod:`capacity.storage.schema` beside the contract tables and
-created by migration 0002, like every other table; this module holds the API's queries.
+created by migration 0002, like every other table; this module holds their queries.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine
 
 from capacity.pseudonym import redact, redact_json
 from capacity.storage import schema
+from workflow.access import Principal, patient_scope
+from workflow.status import RunStatus
 
 api_tokens = schema.api_tokens
 audit_log = schema.audit_log
@@ -73,6 +75,42 @@ def append_audit(
     )
 
 
+def visible_patients(who: Principal) -> sa.ColumnElement[bool]:
+    """The SQL condition on ``patients`` for the patients ``who`` may see
+    (:func:`workflow.access.patient_scope`): a region its own, a chair its collaboration, a
+    department those sent from or booked at it, the specialist unit and admin every one."""
+    p = schema.patients.c
+    scope = patient_scope(who)
+    conditions: list[sa.ColumnElement[bool]] = []
+    if scope.region is not None:
+        conditions.append(p.home_region == scope.region)
+    if scope.collaboration is not None:
+        conditions.append(p.collaboration == scope.collaboration)
+    if scope.department_id is not None:
+        conditions.append(
+            sa.or_(
+                p.home_department_id == scope.department_id,
+                p.booked_department_id == scope.department_id,
+            )
+        )
+    return sa.and_(*conditions) if conditions else sa.true()
+
+
+def end_token_sessions(connection: Connection, token_id: int) -> int:
+    """Revoke every open session of token ``token_id``; how many there were.
+
+    The review page already refuses sessions of a revoked token when it looks them up; this
+    records the end in the table too, for a token revocation to call.
+    """
+    sessions = schema.web_sessions
+    result = connection.execute(
+        sessions.update()
+        .where(sessions.c.token_id == token_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return int(result.rowcount or 0)
+
+
 def rejected_pairs(connection: Connection) -> list[tuple[str, str]]:
     """Every (patient, department) pair a region or chair rejected: never proposed again."""
     rows = connection.execute(
@@ -86,7 +124,7 @@ def rejected_pairs(connection: Connection) -> list[tuple[str, str]]:
 def latest_run_id(connection: Connection) -> int | None:
     """The newest finished solve run's id (decisions are taken on it only)."""
     return connection.execute(
-        sa.select(sa.func.max(solve_runs.c.run_id)).where(solve_runs.c.status == "done")
+        sa.select(sa.func.max(solve_runs.c.run_id)).where(solve_runs.c.status == RunStatus.DONE)
     ).scalar()
 
 
@@ -112,7 +150,7 @@ def take_write_lock(connection: Connection) -> None:
     """
     if connection.dialect.name == "sqlite":
         connection.execute(
-            solve_runs.update().where(solve_runs.c.run_id == -1).values(status="done")
+            solve_runs.update().where(solve_runs.c.run_id == -1).values(status=RunStatus.DONE)
         )
 
 

@@ -27,13 +27,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, Table
 
-from api import store
+from capacity.errors import Forbidden
+from workflow import tables as store
+from workflow.access import Principal, may_cancel
+from workflow.errors import RunFinished
+from workflow.status import RunStatus
 
 #: This process, as the owner of the leases it holds: host, pid and a random part (a pid can
 #: be reused by a later process on the same host).
 PROCESS_ID = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 #: Statuses of a run that is not finished.
-ACTIVE = ("queued", "running")
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 #: The error a recovered run records.
 INTERRUPTED = "the server stopped before the run finished; start it again"
 
@@ -66,7 +70,7 @@ def configure(lease_seconds: float, heartbeat_seconds: float) -> None:
 class RunStopped(Exception):
     """A run was told to stop: ``status`` is ``cancelled`` (a caller) or ``interrupted``."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: RunStatus) -> None:
         super().__init__(status)
         self.status = status
 
@@ -79,9 +83,9 @@ class Lease:
     table: Table
     run_id: int
     stopped: threading.Event = field(default_factory=threading.Event)
-    status: str = "cancelled"
+    status: RunStatus = RunStatus.CANCELLED
 
-    def stop(self, status: str) -> None:
+    def stop(self, status: RunStatus) -> None:
         """Ask the run to stop at its next checkpoint, ending as ``status``."""
         if not self.stopped.is_set():
             self.status = status
@@ -103,7 +107,7 @@ def lease_values() -> dict[str, Any]:
     return {"lease_owner": PROCESS_ID, "lease_expires_at": expires}
 
 
-def stop_local(table: Table, run_id: int, status: str = "cancelled") -> bool:
+def stop_local(table: Table, run_id: int, status: RunStatus = RunStatus.CANCELLED) -> bool:
     """Tell a run executing in this process to stop now; False when it is not executing here."""
     with _held_lock:
         lease = _held.get((table.name, run_id))
@@ -119,7 +123,7 @@ def shut_down(bound: Engine) -> int:
     with _held_lock:
         leases = [lease for lease in _held.values() if lease.bound is bound]
     for lease in leases:
-        lease.stop("interrupted")
+        lease.stop(RunStatus.INTERRUPTED)
     return len(leases)
 
 
@@ -133,18 +137,18 @@ def executing(bound: Engine, table: Table, run_id: int) -> Iterator[Lease | None
     or when the lease was lost.
     """
     c = table.c
-    queued = (c.run_id == run_id) & (c.status == "queued") & c.cancel_requested_at.is_(None)
+    queued = (c.run_id == run_id) & (c.status == RunStatus.QUEUED) & c.cancel_requested_at.is_(None)
     with bound.begin() as conn:
         if bound in _closing:
             conn.execute(
                 table.update()
                 .where(queued)
-                .values(status="interrupted", finished_at=store.now(), error=INTERRUPTED)
+                .values(status=RunStatus.INTERRUPTED, finished_at=store.now(), error=INTERRUPTED)
             )
             claimed = 0
         else:
             claimed = conn.execute(
-                table.update().where(queued).values(status="running", **lease_values())
+                table.update().where(queued).values(status=RunStatus.RUNNING, **lease_values())
             ).rowcount
     if claimed != 1:
         yield None
@@ -176,7 +180,7 @@ def _heartbeat(bound: Engine, lease: Lease, done: threading.Event) -> None:
                     lease.table.update()
                     .where(
                         c.run_id == lease.run_id,
-                        c.status == "running",
+                        c.status == RunStatus.RUNNING,
                         c.lease_owner == PROCESS_ID,
                     )
                     .values(**lease_values())
@@ -186,9 +190,9 @@ def _heartbeat(bound: Engine, lease: Lease, done: threading.Event) -> None:
             _log.warning("could not extend the lease of run %s", lease.run_id, exc_info=True)
             continue
         if row is None:
-            lease.stop("interrupted")  # recovered by another process: stop, write nothing
+            lease.stop(RunStatus.INTERRUPTED)  # recovered by another process: stop, write nothing
         elif row.cancel_requested_at is not None:
-            lease.stop("cancelled")
+            lease.stop(RunStatus.CANCELLED)
 
 
 def finish(conn: Connection, table: Table, run_id: int, **values: Any) -> bool:
@@ -196,7 +200,7 @@ def finish(conn: Connection, table: Table, run_id: int, **values: Any) -> bool:
     c = table.c
     written = conn.execute(
         table.update()
-        .where(c.run_id == run_id, c.status == "running", c.lease_owner == PROCESS_ID)
+        .where(c.run_id == run_id, c.status == RunStatus.RUNNING, c.lease_owner == PROCESS_ID)
         .values(**values, finished_at=store.now(), lease_expires_at=None)
     ).rowcount
     return bool(written == 1)
@@ -210,17 +214,49 @@ def request_cancel(bound: Engine, table: Table, run_id: int) -> None:
     with bound.begin() as conn:
         cancelled = conn.execute(
             table.update()
-            .where(c.run_id == run_id, c.status == "queued")
-            .values(status="cancelled", cancel_requested_at=now, finished_at=now)
+            .where(c.run_id == run_id, c.status == RunStatus.QUEUED)
+            .values(status=RunStatus.CANCELLED, cancel_requested_at=now, finished_at=now)
         ).rowcount
         if cancelled:
             return
         conn.execute(
             table.update()
-            .where(c.run_id == run_id, c.status == "running", c.cancel_requested_at.is_(None))
+            .where(
+                c.run_id == run_id, c.status == RunStatus.RUNNING, c.cancel_requested_at.is_(None)
+            )
             .values(cancel_requested_at=now)
         )
-    stop_local(table, run_id, "cancelled")
+    stop_local(table, run_id, RunStatus.CANCELLED)
+
+
+def cancel(
+    bound: Engine,
+    table: Table,
+    who: Principal,
+    run_id: int,
+    status: RunStatus,
+    path: str,
+    *,
+    what: str,
+) -> None:
+    """Cancel the run ``what`` (``solve run``, ``scenario run``) now at ``status``, audited.
+
+    :class:`Forbidden` unless :func:`workflow.access.may_cancel`; :class:`RunFinished` for a
+    run that already ended (cancelling a cancelled run again is no error).
+    """
+    with bound.begin() as conn:
+        started_by = conn.execute(
+            sa.select(table.c.token_id).where(table.c.run_id == run_id)
+        ).scalar()
+    if not may_cancel(who, started_by):
+        raise Forbidden(
+            "only the caller who started a run, the specialist unit or admin may cancel it"
+        )
+    if status not in (*ACTIVE, RunStatus.CANCELLED):
+        raise RunFinished(f"{what} {run_id} is {status}; nothing to cancel")
+    request_cancel(bound, table, run_id)
+    with bound.begin() as conn:
+        store.append_audit(conn, who, "POST", path, str(run_id), before={"status": status})
 
 
 def renew_queued(bound: Engine) -> None:
@@ -229,7 +265,7 @@ def renew_queued(bound: Engine) -> None:
         for table in (store.solve_runs, store.scenario_runs):
             conn.execute(
                 table.update()
-                .where(table.c.status == "queued", table.c.lease_owner == PROCESS_ID)
+                .where(table.c.status == RunStatus.QUEUED, table.c.lease_owner == PROCESS_ID)
                 .values(**lease_values())
             )
 
@@ -251,7 +287,10 @@ def recover_expired(bound: Engine) -> int:
                     sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
                 )
                 .values(
-                    status="interrupted", finished_at=now, error=INTERRUPTED, lease_expires_at=None
+                    status=RunStatus.INTERRUPTED,
+                    finished_at=now,
+                    error=INTERRUPTED,
+                    lease_expires_at=None,
                 )
             ).rowcount
     return recovered
@@ -268,7 +307,10 @@ def interrupt_own(bound: Engine) -> int:
                 table.update()
                 .where(c.status.in_(ACTIVE), c.lease_owner == PROCESS_ID)
                 .values(
-                    status="interrupted", finished_at=now, error=INTERRUPTED, lease_expires_at=None
+                    status=RunStatus.INTERRUPTED,
+                    finished_at=now,
+                    error=INTERRUPTED,
+                    lease_expires_at=None,
                 )
             ).rowcount
     return interrupted

@@ -1,0 +1,216 @@
+"""Decisions on a solve run's proposals: accept (book it), reject (never propose the pair
+again) or hold, with the checks that keep two accepts of one slot from both winning.
+
+The JSON route and the review page both call :func:`decide`, so a decision made on the page is
+the same write, with the same checks and audit entry, as one made over the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy import Connection
+
+from capacity.errors import Conflict, NotFound
+from capacity.storage import schema
+from workflow import tables as store
+from workflow.access import Principal, Role, may_see_proposal
+from workflow.proposals import Proposal
+from workflow.runs import done_run
+from workflow.status import RunStatus
+
+
+class Verdict(StrEnum):
+    """A region's or chair's answer to one proposal."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    HOLD = "hold"
+
+
+class Decision(BaseModel):
+    """A recorded decision."""
+
+    run_id: int
+    patient_id: str
+    department_id: str | None
+    date: dt.date | None
+    decision: str
+    reason: str | None
+
+
+def decide(
+    conn: Connection,
+    who: Principal,
+    run_id: int,
+    patient_id: str,
+    verdict: Verdict | str,
+    reason: str | None,
+    path: str,
+) -> Decision:
+    """Accept (book it), reject (never propose the pair again) or hold one proposal.
+
+    Decisions are serialised (:func:`store.lock_decisions`), so of two accepts of the last free
+    slot exactly one wins and the other is :class:`Conflict`; a proposal ``who`` may not see
+    is :class:`NotFound`.
+    """
+    verdict = Verdict(verdict)
+    store.lock_decisions(conn)
+    done_run(conn, run_id)
+    stored = conn.execute(
+        sa.select(store.run_proposals.c.proposal).where(
+            store.run_proposals.c.run_id == run_id, store.run_proposals.c.patient_id == patient_id
+        )
+    ).scalar()
+    proposal = Proposal.model_validate(stored) if stored is not None else None
+    if proposal is None or not may_see_proposal(who, proposal):
+        raise NotFound(f"no proposal for {patient_id!r} in run {run_id} that you may see")
+    newer = _newer_run_for(conn, run_id, patient_id)
+    if newer is not None:
+        raise Conflict(
+            f"run {run_id} is not the newest solve run for {patient_id!r}; decide on run {newer}"
+        )
+    d = store.decisions.c
+    decided = conn.execute(
+        sa.select(d.decision).where(
+            d.run_id == run_id, d.patient_id == patient_id, d.decision != Verdict.HOLD
+        )
+    ).scalar()
+    if decided is not None:
+        raise Conflict(f"this proposal was already decided: {decided}")
+    if verdict is not Verdict.HOLD and proposal.action == "unassigned":
+        raise Conflict("the proposal has no slot to accept or reject")
+    day = _date(proposal.date)
+    patients = schema.patients.c
+    before = conn.execute(
+        sa.select(patients.booked_department_id, patients.booked_date).where(
+            patients.patient_id == patient_id
+        )
+    ).first()
+    if verdict is Verdict.ACCEPT and before is not None:
+        booked = (before.booked_department_id, before.booked_date)
+        if booked != (proposal.booked_department_id or None, _date(proposal.booked_date)):
+            raise Conflict("the patient's booking changed since this run; solve again")
+        if proposal.action != "keep" and day is not None:
+            _check_slot_free(conn, proposal, day)
+        conn.execute(
+            schema.patients.update()
+            .where(patients.patient_id == patient_id)
+            .values(booked_department_id=proposal.department_id, booked_date=day)
+        )
+    decision = Decision(
+        run_id=run_id,
+        patient_id=patient_id,
+        department_id=proposal.department_id or None,
+        date=day,
+        decision=verdict.value,
+        reason=reason,
+    )
+    conn.execute(
+        store.decisions.insert().values(
+            **decision.model_dump(), decided_at=store.now(), token_id=who.token_id
+        )
+    )
+    store.append_audit(
+        conn,
+        who,
+        "POST",
+        path,
+        patient_id,
+        before=None
+        if before is None
+        else {"booked_department_id": before[0], "booked_date": _iso(before[1])},
+        after=decision.model_dump(mode="json"),
+    )
+    return decision
+
+
+def _newer_run_for(conn: Connection, run_id: int, patient_id: str) -> int | None:
+    """The newest finished run after ``run_id`` that covers ``patient_id`` in at least this
+    run's scope, if any.
+
+    A run's scope is its collaboration (or all) and, when a region started it, that region's
+    patients (a region sees only its own). A decision is taken on the newest run for its
+    patient of the same or a wider scope: another collaboration's run, or one region's
+    whole-store solve, leaves a chair's meeting run decidable; the same chair's, a national or
+    (for the region's own runs) the same region's newer run with the patient makes it stale.
+    """
+    r, p, t = store.solve_runs.c, store.run_proposals.c, store.api_tokens.c
+    started_by_region = sa.case((t.role == Role.REGION.value, t.region), else_=None)
+    this = conn.execute(
+        sa.select(r.collaboration, started_by_region.label("region"))
+        .select_from(store.solve_runs)
+        .outerjoin(store.api_tokens, t.token_id == r.token_id)
+        .where(r.run_id == run_id)
+    ).one()
+    query = (
+        sa.select(sa.func.max(p.run_id))
+        .select_from(store.run_proposals)
+        .join(store.solve_runs, p.run_id == r.run_id)
+        .outerjoin(store.api_tokens, t.token_id == r.token_id)
+        .where(p.patient_id == patient_id, p.run_id > run_id, r.status == RunStatus.DONE)
+    )
+    if this.collaboration is None:
+        query = query.where(r.collaboration.is_(None))
+    else:
+        query = query.where(
+            sa.or_(r.collaboration.is_(None), r.collaboration == this.collaboration)
+        )
+    national = sa.or_(t.role.is_(None), t.role != Role.REGION.value)
+    if this.region is None:
+        query = query.where(national)
+    else:
+        query = query.where(
+            sa.or_(national, sa.and_(t.region == this.region, p.home_region == this.region))
+        )
+    newer: int | None = conn.execute(query).scalar()
+    return newer
+
+
+def _check_slot_free(conn: Connection, proposal: Proposal, day: dt.date) -> None:
+    """:class:`Conflict` when the declared free slots of the proposed day are all held by
+    accepted bookings."""
+    key = (str(proposal.department_id), str(proposal.collaboration), str(proposal.procedure))
+    declared = store.declared_free_slots(conn, *key, day)
+    held = store.held_by_acceptances(conn)
+    taken = held.loc[
+        (held["department_id"] == key[0])
+        & (held["collaboration"] == key[1])
+        & (held["procedure"] == key[2])
+        & (held["date"] == pd.Timestamp(day)),
+        "held",
+    ].sum()
+    if taken >= declared:
+        raise Conflict(
+            f"the slot at {key[0]} on {day.isoformat()} is no longer free "
+            f"({declared} declared, {int(taken)} already accepted); solve again",
+        )
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def latest_decisions(conn: Connection, run_id: int) -> dict[str, dict[str, Any]]:
+    """Per patient of the run, the decision that stands: the last accept/reject, else a hold."""
+    d = store.decisions.c
+    rows = conn.execute(
+        sa.select(d.patient_id, d.decision, d.reason)
+        .where(d.run_id == run_id)
+        .order_by(d.decided_at, d.decision_id)
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        standing = latest.get(row.patient_id)
+        if standing is None or standing["decision"] == "hold" or row.decision != "hold":
+            latest[row.patient_id] = {"decision": row.decision, "reason": row.reason}
+    return latest

@@ -1,0 +1,65 @@
+"""A solve run's proposals as typed records: one :class:`Proposal` per patient.
+
+Built straight from the solution's proposals frame (no JSON round trip), stored one row each
+in ``run_proposals`` (the record as JSON in its ``proposal`` column) and read back as records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+
+class Proposal(BaseModel):
+    """One patient's proposal with its reason: the contract's proposals.csv row and the
+    columns a reviewer needs (scope, booking, category, price).
+
+    Dates are ISO strings as in proposals.csv (``""`` where the patient is not placed).
+    Columns the solver adds later are kept as they come (``extra="allow"``).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    patient_id: str
+    department_id: str | None = None
+    date: str | None = None
+    deadline: str | None = None
+    days_late: int | None = None
+    provider_type: str | None = None
+    travel_km: float | None = None
+    action: str
+    reason: str | None = None
+    collaboration: str | None = None
+    procedure: str | None = None
+    home_region: str | None = None
+    home_department_id: str | None = None
+    region: str | None = None
+    category: str | None = None
+    breach: bool | None = None
+    deadline_status: str | None = None
+    booked_department_id: str | None = None
+    booked_date: str | None = None
+    price_dkk: float | None = None
+    eligible_departments: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as stored and as the API returns it (only the columns it came with)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as its Python value, NaN as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def proposals_of(frame: pd.DataFrame) -> list[Proposal]:
+    """One record per row of a solution's proposals frame (missing values as None)."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [Proposal.model_validate({str(k): plain(v) for k, v in row.items()}) for row in records]

@@ -1,0 +1,468 @@
+"""Solve runs: start one on a consistent snapshot of the store, queue, execute, cancel, read.
+
+The JSON routes, the review page and the command line all call these, so a run started on the
+page is the same write, with the same checks and audit entry, as one started over the API.
+Refusals are the domain errors of :mod:`capacity.errors` and :mod:`workflow.errors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Connection, Engine
+
+from capacity.errors import Invalid, KapacitetError, NotFound, QuotaExceeded
+from capacity.frames import Dataset
+from capacity.storage import read_snapshot, schema
+from capacity.vocabulary import Collaboration
+from solver.problem import Problem
+from solver.solve import Solution, solve
+from workflow import leases
+from workflow import tables as store
+from workflow.access import Principal, may_see_proposal, patient_scope, solve_collaboration
+from workflow.errors import (
+    InternalFailure,
+    RunCancelled,
+    RunFailed,
+    RunInterrupted,
+    RunNotDone,
+    Unavailable,
+)
+from workflow.leases import RunStopped
+from workflow.proposals import Proposal, plain, proposals_of
+from workflow.status import RunStatus
+
+#: Solve runs one token may have queued or running at once (the API passes its setting).
+MAX_ACTIVE_SOLVE_RUNS = 2
+#: PostgreSQL advisory lock (with the token id) serialising one token's run requests.
+RUN_QUOTA_LOCK = 7_340_300
+
+
+class SolveRequest(BaseModel):
+    """What a solve covers: the day it is solved on, the week, and one collaboration or all."""
+
+    today: dt.date
+    week: str | None = Field(default=None, pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+    collaboration: Collaboration | None = None
+
+    @field_validator("week")
+    @classmethod
+    def _existing_week(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.date.fromisocalendar(int(value[:4]), int(value[6:]), 1)
+            except ValueError as error:
+                raise ValueError(f"{value} is not a week of the ISO calendar") from error
+        return value
+
+
+class SolveRun(BaseModel):
+    """A solve run: its status, the snapshot it read, and when done its tiers, KPIs and proof.
+
+    ``snapshot_id`` names the store's data version the solve read (``L<loads>-D<decisions>``:
+    every load and decision committed before it, none after); ``snapshot_at`` is when.
+    ``patients``: the waiting patients in scope when requested; once done, those it solved.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "run_id": 7,
+                    "status": "queued",
+                    "requested_at": "2026-11-23T08:00:00Z",
+                    "snapshot_at": None,
+                    "snapshot_id": None,
+                    "finished_at": None,
+                    "today": "2026-11-23",
+                    "week": "2026-W48",
+                    "collaboration": None,
+                    "patients": 4855,
+                    "tiers": None,
+                    "kpis": None,
+                    "proof": None,
+                    "error": None,
+                }
+            ]
+        }
+    )
+
+    run_id: int
+    status: RunStatus = RunStatus.DONE
+    requested_at: dt.datetime | None = None
+    snapshot_at: dt.datetime | None
+    snapshot_id: str | None = None
+    finished_at: dt.datetime | None = None
+    today: dt.date
+    week: str | None
+    collaboration: str | None
+    patients: int | None = None
+    tiers: dict[str, Any] | None
+    kpis: dict[str, Any] | None
+    proof: dict[str, Any] | None
+    error: str | None = None
+    cancel_requested_at: dt.datetime | None = None
+
+
+def get_run(conn: Connection, run_id: int) -> SolveRun:
+    """The stored solve run (:class:`~capacity.errors.NotFound` for an unknown id)."""
+    row = conn.execute(
+        sa.select(store.solve_runs).where(store.solve_runs.c.run_id == run_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no solve run {run_id}")
+    return SolveRun(**{k: v for k, v in row._mapping.items() if k in SolveRun.model_fields})
+
+
+def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Declared capacity less the slots accepted bookings now hold (they count as bookings)."""
+    if held.empty:
+        return capacity
+    merged = capacity.merge(held, on=store.HELD_KEY, how="left")
+    free = (merged["free_slots"] - merged["held"].fillna(0).astype("int64")).clip(lower=0)
+    return capacity.assign(free_slots=free.to_numpy())
+
+
+_log = logging.getLogger(__name__)
+
+#: How often a solve re-reads its snapshot when a write landed during the read, before it
+#: pauses writes for one last read.
+SNAPSHOT_ATTEMPTS = 5
+
+
+def patient_count(bound: Engine, body: SolveRequest) -> int:
+    """How many waiting patients a solve of ``body`` would read (decides sync or async)."""
+    p = schema.patients.c
+    query = sa.select(sa.func.count()).select_from(schema.patients)
+    if body.collaboration is not None:
+        query = query.where(p.collaboration == body.collaboration.value)
+    with bound.begin() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def scoped_request(who: Principal, body: SolveRequest) -> SolveRequest:
+    """The solve ``who`` may start for ``body``: a chair's is always of their collaboration
+    (:func:`workflow.access.solve_collaboration`; :class:`Forbidden` otherwise).
+
+    Every entry point (JSON, page, command line) goes through :func:`queue_run`, so the rule
+    lives here once.
+    """
+    requested = body.collaboration.value if body.collaboration is not None else None
+    collaboration = solve_collaboration(who, requested)
+    if collaboration is None or collaboration == requested:
+        return body
+    return body.model_copy(update={"collaboration": Collaboration(collaboration)})
+
+
+def queue_run(
+    bound: Engine,
+    who: Principal,
+    body: SolveRequest,
+    path: str,
+    *,
+    max_active: int = MAX_ACTIVE_SOLVE_RUNS,
+) -> SolveRun:
+    """Record a requested solve run (audited, scoped by :func:`scoped_request`, leased to this
+    process); :func:`execute_run` solves it later.
+
+    :class:`Invalid` when no patient waits in its scope: there is nothing to solve;
+    :class:`QuotaExceeded` when the caller's token already has ``max_active`` runs queued or
+    running.
+    """
+    body = scoped_request(who, body)
+    waiting = patient_count(bound, body)
+    if waiting == 0:
+        scope = f"collaboration {body.collaboration.value}" if body.collaboration else "the store"
+        raise Invalid(
+            f"no waiting patients in {scope}: nothing to solve",
+            errors=[
+                {
+                    "field": "collaboration" if body.collaboration else "body",
+                    "message": "no patients",
+                }
+            ],
+        )
+    with bound.begin() as conn:
+        check_active_runs(conn, store.solve_runs, who, max_active, "solve")
+        run_id = conn.execute(
+            store.solve_runs.insert()
+            .values(
+                status=RunStatus.QUEUED,
+                requested_at=store.now(),
+                today=body.today,
+                week=body.week,
+                collaboration=body.collaboration and body.collaboration.value,
+                patients=waiting,
+                token_id=who.token_id,
+                **leases.lease_values(),
+            )
+            .returning(store.solve_runs.c.run_id)
+        ).scalar_one()
+        store.append_audit(
+            conn, who, "POST", path, str(run_id), after={"request": body.model_dump(mode="json")}
+        )
+        return get_run(conn, run_id)
+
+
+def check_active_runs(
+    conn: Connection, table: sa.Table, who: Principal, limit: int, kind: str
+) -> None:
+    """429 (:class:`QuotaExceeded`) when ``who``'s token has ``limit`` runs queued or running.
+
+    The first statement of the transaction that records the next run: one token's requests
+    are serialised (PostgreSQL advisory lock, SQLite write lock), so parallel ones cannot all
+    pass. The command line (token 0) has no quota.
+    """
+    if who.token_id <= 0:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:lock, :token)"),
+            {"lock": RUN_QUOTA_LOCK, "token": who.token_id},
+        )
+    else:
+        store.take_write_lock(conn)
+    active = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(table)
+        .where(table.c.token_id == who.token_id, table.c.status.in_(leases.ACTIVE))
+    ).scalar_one()
+    if active >= limit:
+        raise QuotaExceeded(
+            f"at most {limit} {kind} run(s) queued or running per token; wait for one to "
+            "finish or cancel one",
+            errors=[{"field": "token", "message": f"at most {limit} active {kind} run(s)"}],
+        )
+
+
+def start_run(
+    bound: Engine,
+    who: Principal,
+    body: SolveRequest,
+    path: str,
+    *,
+    max_active: int = MAX_ACTIVE_SOLVE_RUNS,
+) -> SolveRun:
+    """Solve the store as it is now (synchronously), rejected pairs excluded, bookings kept.
+
+    Returns the finished run; a solve that fails is recorded as failed and its error raised.
+    """
+    run = queue_run(bound, who, body, path, max_active=max_active)
+    return execute_run(bound, run.run_id, raise_errors=True)
+
+
+def run_error(error: Exception, what: str, reference: str) -> str:
+    """The message a failed run records: a domain error's own text, else a pointer to the log.
+
+    Exception classes and internals never reach the record; the caller logs the traceback.
+    """
+    if isinstance(error, KapacitetError):
+        return str(error)
+    return (
+        f"the {what} failed because of an internal error; it has been logged "
+        f"(reference {reference})"
+    )
+
+
+#: What a stopped run records, by its final status.
+STOPPED = {
+    RunStatus.CANCELLED: "cancelled on request",
+    RunStatus.INTERRUPTED: leases.INTERRUPTED,
+}
+
+
+def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> SolveRun:
+    """Solve a recorded (queued) run on one consistent snapshot and store its proposals.
+
+    The run is leased to this process while it runs (:mod:`workflow.leases`) and stops between
+    phases when cancelled (``cancelled``) or when the server shuts down (``interrupted``).
+    A failure marks the run ``failed`` with a message for the user (raised with
+    ``raise_errors``: the domain error itself, :class:`InternalFailure` for any other).
+    """
+    with leases.executing(bound, store.solve_runs, run_id) as lease:
+        if lease is None:  # cancelled or recovered while it waited
+            with bound.begin() as conn:
+                run = get_run(conn, run_id)
+            if raise_errors:
+                stopped_as = RunInterrupted if run.status is RunStatus.INTERRUPTED else RunCancelled
+                raise stopped_as(f"solve run {run_id} is {run.status}")
+            return run
+        with bound.begin() as conn:
+            run = get_run(conn, run_id)
+        try:
+            _solve_and_store(bound, run, lease)
+        except RunStopped as stopped:
+            _finish(bound, run_id, status=stopped.status, error=STOPPED[stopped.status])
+            if raise_errors:
+                stopped_as = (
+                    RunCancelled if stopped.status is RunStatus.CANCELLED else RunInterrupted
+                )
+                raise stopped_as(f"solve run {run_id}: {STOPPED[stopped.status]}") from None
+        except Exception as error:
+            domain = isinstance(error, KapacitetError)
+            if not domain:
+                _log.exception("solve run %s failed", run_id)
+            message = run_error(error, "solve", f"solve run {run_id}")
+            _finish(bound, run_id, status=RunStatus.FAILED, error=message[:2000])
+            if raise_errors:
+                if domain:
+                    raise
+                raise InternalFailure(message) from None
+    with bound.begin() as conn:
+        return get_run(conn, run_id)
+
+
+def _finish(bound: Engine, run_id: int, **values: Any) -> None:
+    with bound.begin() as conn:
+        leases.finish(conn, store.solve_runs, run_id, **values)
+
+
+def cancel_run(bound: Engine, who: Principal, run_id: int, path: str) -> SolveRun:
+    """Cancel a queued or running solve run (audited); see :func:`leases.cancel` for who may.
+
+    A queued run is ``cancelled`` at once; a running one stops at its next phase (poll it).
+    :class:`Forbidden` for anyone else, :class:`RunFinished` for a run that already ended
+    (cancelling twice is no error).
+    """
+    with bound.begin() as conn:
+        run = get_run(conn, run_id)
+    leases.cancel(bound, store.solve_runs, who, run_id, run.status, path, what="solve run")
+    with bound.begin() as conn:
+        return get_run(conn, run_id)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one solve reads: the dataset, rejected pairs and held slots of one data version."""
+
+    dataset: Dataset
+    rejected: list[tuple[str, str]]
+    held: pd.DataFrame
+    snapshot_id: str
+    snapshot_at: dt.datetime
+
+
+def read_consistent_snapshot(
+    bound: Engine, week: str | None, collaboration: str | None
+) -> Snapshot:
+    """The store at one data version (:func:`store.data_version`), read again if a write
+    committed while it was read; after a few such tries, read with writes paused."""
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        snapshot = _read_once(bound, week, collaboration)
+        if snapshot is not None:
+            return snapshot
+    with store.writes_paused(bound):
+        snapshot = _read_once(bound, week, collaboration)
+    if snapshot is None:  # cannot happen while writes are paused; never solve a torn read
+        raise Unavailable("the store changed while the snapshot was read; try again")
+    return snapshot
+
+
+def _read_once(bound: Engine, week: str | None, collaboration: str | None) -> Snapshot | None:
+    """One snapshot read, or None when a write committed during it."""
+    with bound.begin() as conn:
+        before = store.data_version(conn)
+        rejected = store.rejected_pairs(conn)
+        held = store.held_by_acceptances(conn)
+    snapshot_at = store.now()
+    dataset = read_snapshot(bound, week=week, collaboration=collaboration)
+    with bound.begin() as conn:
+        after = store.data_version(conn)
+    if after != before:
+        return None
+    return Snapshot(dataset, rejected, held, before, snapshot_at)
+
+
+def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
+    """Read, build, solve, store: the run stops between phases when told to (``lease``)."""
+    snapshot = read_consistent_snapshot(bound, run.week, run.collaboration)
+    lease.checkpoint()
+    excluded = pd.DataFrame(snapshot.rejected, columns=["patient_id", "department_id"])
+    dataset = replace(
+        snapshot.dataset, capacity=_without_held(snapshot.dataset.capacity, snapshot.held)
+    )
+    problem = Problem.from_dataset(dataset, run.today, excluded_pairs=excluded.astype("string"))
+    lease.checkpoint()
+    solution = solve(problem)
+    proposals = proposals_of(solution.proposals)
+    lease.checkpoint()
+    with bound.begin() as conn:
+        if proposals:
+            conn.execute(
+                store.run_proposals.insert(),
+                [
+                    {
+                        "run_id": run.run_id,
+                        "patient_id": p.patient_id,
+                        "home_region": p.home_region,
+                        "collaboration": p.collaboration,
+                        "proposal": p.as_json(),
+                    }
+                    for p in proposals
+                ],
+            )
+        written = leases.finish(
+            conn,
+            store.solve_runs,
+            run.run_id,
+            status=RunStatus.DONE,
+            snapshot_at=snapshot.snapshot_at,
+            snapshot_id=snapshot.snapshot_id,
+            patients=len(dataset.patients),
+            **solution_summary(solution),
+        )
+        if not written:  # another process recovered the run meanwhile: keep its verdict
+            raise RunStopped(RunStatus.INTERRUPTED)
+
+
+def done_run(conn: Connection, run_id: int) -> SolveRun:
+    """The run if it is done; :class:`RunFailed` or :class:`RunNotDone` naming its status
+    otherwise (:class:`~capacity.errors.NotFound` when unknown)."""
+    run = get_run(conn, run_id)
+    if run.status is RunStatus.FAILED:
+        raise RunFailed(f"solve run {run_id} failed: {run.error}")
+    if run.status is not RunStatus.DONE:
+        raise RunNotDone(
+            f"solve run {run_id} is {run.status}; poll GET /v1/solve-runs/{run_id} until done"
+        )
+    return run
+
+
+def visible_proposals(conn: Connection, who: Principal, run_id: int) -> list[Proposal]:
+    """The run's proposals ``who`` may see, each with its reason (:func:`done_run`'s errors)."""
+    done_run(conn, run_id)
+    p = store.run_proposals.c
+    query = sa.select(p.proposal).where(p.run_id == run_id)
+    scope = patient_scope(who)
+    if scope.region is not None:
+        query = query.where(p.home_region == scope.region)
+    if scope.collaboration is not None:
+        query = query.where(p.collaboration == scope.collaboration)
+    stored = conn.execute(query.order_by(p.patient_id)).scalars()
+    proposals = [Proposal.model_validate(proposal) for proposal in stored]
+    return [proposal for proposal in proposals if may_see_proposal(who, proposal)]
+
+
+def solution_summary(solution: Solution) -> dict[str, Any]:
+    """A solution's tiers, KPIs and proof as the run stores them (plain JSON values)."""
+    return {
+        "tiers": _jsonable(dataclasses.asdict(solution.tiers)),
+        "kpis": _jsonable(solution.kpis),
+        "proof": _jsonable(dataclasses.asdict(solution.proof)),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars as Python values and NaN as None, at any depth."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return plain(value)

@@ -1,0 +1,148 @@
+"""API tokens: create, list and revoke them (audited); only a token's SHA-256 hash is stored.
+
+``kapacitet token ...`` and the admin's ``/v1/tokens`` routes both call these; turning a bearer
+header into a :class:`~workflow.access.Principal` is the API's (:mod:`api.security`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from capacity.errors import Invalid, NotFound
+from capacity.storage import schema
+from workflow import tables as store
+from workflow.access import Principal, Role
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token: its SHA-256 hex digest (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    connection: Connection,
+    role: Role,
+    name: str,
+    *,
+    region: str | None = None,
+    department_id: str | None = None,
+    collaboration: str | None = None,
+    expires_at: dt.datetime | None = None,
+    who: Principal | None = None,
+    path: str = "token create",
+) -> tuple[str, int]:
+    """A new random token and its id; only the hash is stored, and the creation is audited.
+
+    ``expires_at`` (timezone-aware) ends it; ``who`` is the admin creating it over the API
+    (``None`` from the command line, audited as ``CLI``).
+    """
+    token = secrets.token_urlsafe(32)
+    token_id = connection.execute(
+        store.api_tokens.insert()
+        .values(
+            token_hash=token_hash(token),
+            name=name,
+            role=role.value,
+            region=region,
+            department_id=department_id,
+            collaboration=collaboration,
+            created_at=store.now(),
+            expires_at=expires_at,
+        )
+        .returning(store.api_tokens.c.token_id)
+    ).scalar_one()
+    store.append_audit(
+        connection,
+        who,
+        "CLI" if who is None else "POST",
+        path,
+        str(token_id),
+        after=token_info(connection, token_id),
+    )
+    return token, token_id
+
+
+def token_info(connection: Connection, token_id: int) -> dict[str, Any]:
+    """A stored token as JSON (never its hash): id, name, role, scope, created, expiry, revoked."""
+    row = connection.execute(
+        sa.select(store.api_tokens).where(store.api_tokens.c.token_id == token_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    return {
+        k: v.isoformat() if isinstance(v, dt.datetime) else v
+        for k, v in row._mapping.items()
+        if k != "token_hash"
+    }
+
+
+def list_tokens(connection: Connection) -> list[dict[str, Any]]:
+    """Every token (never its hash), oldest first."""
+    ids = connection.execute(
+        sa.select(store.api_tokens.c.token_id).order_by(store.api_tokens.c.token_id)
+    ).scalars()
+    return [token_info(connection, token_id) for token_id in ids]
+
+
+def revoke_token(
+    connection: Connection, token_id: int, *, who: Principal | None = None, path: str = ""
+) -> dict[str, Any]:
+    """Revoke a token now and end its review-page sessions (audited; revoking it again changes
+    nothing); :class:`~capacity.errors.NotFound` for an unknown id."""
+    before = token_info(connection, token_id)
+    if before["revoked_at"] is None:
+        connection.execute(
+            store.api_tokens.update()
+            .where(store.api_tokens.c.token_id == token_id)
+            .values(revoked_at=store.now())
+        )
+        # Every lookup refuses a revoked token's sessions already; this records their end.
+        store.end_token_sessions(connection, token_id)
+        after = token_info(connection, token_id)
+        store.append_audit(
+            connection,
+            who,
+            "CLI" if who is None else "DELETE",
+            path or "token revoke",
+            str(token_id),
+            before=before,
+            after=after,
+        )
+        return after
+    return before
+
+
+_DURATION = re.compile(r"^(\d+)([hdw])$")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``90d``, ``12h`` or ``2w`` as a timedelta; ValueError naming the expected form."""
+    match = _DURATION.match(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f"expected a duration such as 90d, 12h or 2w, got {text!r}")
+    unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+    return dt.timedelta(**{unit: int(match.group(1))})
+
+
+def check_department(connection: Connection, department_id: str | None) -> None:
+    """:class:`~capacity.errors.Invalid` on ``department_id`` when no such department is
+    stored (a department's token must name one)."""
+    if department_id is None:
+        return
+    known = connection.execute(
+        sa.select(schema.departments.c.department_id).where(
+            schema.departments.c.department_id == department_id
+        )
+    ).first()
+    if known is None:
+        raise Invalid(
+            f"no department {department_id!r}",
+            errors=[{"field": "department_id", "message": "unknown department"}],
+        )
