@@ -77,4 +77,10 @@ def test_monitoring_from_the_store_counts_what_the_events_imply(
     assert int(national["pathways"]) == len(in_q3)
     html = (out / "monitoring-2026-Q3.html").read_text(encoding="utf-8")
     assert "recorded pathway events" in html and "Denmark by pathway type" in html
-    assert "2026-Q2" in html  # the previous quarter beside this one
+    assert "2026-Q2" not in html  # the events start in June: Q2 is not covered, not shown
+    # Q4 beside Q3, which the events cover from its first week: Q3's national count again
+    fourth = runner.invoke(app, [*args[:3], "2026-Q4", *args[4:], "--out", str(tmp_path / "q4")])
+    assert fourth.exit_code == 0, fourth.output
+    quarters = pd.read_excel(tmp_path / "q4" / "monitoring-2026-Q4.xlsx", sheet_name="kvartaler")
+    previous = quarters[quarters.iloc[:, 0] == "2026-Q3"].iloc[0]
+    assert int(previous.iloc[1]) == len(in_q3)

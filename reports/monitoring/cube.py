@@ -140,11 +140,18 @@ def build_report(
     type."""
     inside = _inside(pathways, quarter)
     counted = pathways[inside]
-    before = pathways[_inside(pathways, quarter.previous())]
-    both = pd.concat(
-        [counted.assign(quarter=str(quarter)), before.assign(quarter=str(quarter.previous()))]
+    previous = quarter.previous()
+    before = pathways[_inside(pathways, previous)]
+    # The previous quarter is shown only when the pathways cover it from its first week (a
+    # simulation's warm-up weeks are no quarter).
+    covered = len(before) and before["start_date"].min() <= pd.Timestamp(previous.first) + (
+        pd.Timedelta(days=7)
     )
-    quarters = national_table(both, "quarter", (str(quarter), str(quarter.previous())), threshold)
+    shown = [counted.assign(quarter=str(quarter))]
+    if covered:
+        shown.append(before.assign(quarter=str(previous)))
+    labels = (str(quarter), str(previous)) if covered else (str(quarter),)
+    quarters = national_table(pd.concat(shown), "quarter", labels, threshold)
     by_type = (
         national_table(counted, "pathway_type", PATHWAY_TYPES, threshold)
         if "pathway_type" in counted

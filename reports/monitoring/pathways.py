@@ -261,13 +261,16 @@ def pathways_from_outcomes(
     policy: offered when it shared capacity across regions, not complied when it did not.
     """
     reason = patients["exceed_reason"].astype(str)
-    category = reason.map({"within": "within", "health": "health", "wish": "patient_wish"})
+    named = reason.map({"within": "within", "health": "health", "wish": "patient_wish"})
     if "offered_in_time" in patients:
         offered = patients["offered_in_time"].fillna(False).to_numpy(dtype=bool)
-        capacity = pd.Series(np.where(offered, "capacity", "not_complied"), index=reason.index)
     else:
-        capacity = pd.Series("capacity" if cross_region else "not_complied", index=reason.index)
-    category = category.where(reason != "capacity", capacity)
+        offered = np.full(len(patients), cross_region, dtype=bool)
+    capacity = np.where(offered, "capacity", "not_complied")
+    category = pd.Series(
+        np.where(reason == "capacity", capacity, named.to_numpy(dtype=object)),
+        index=reason.index,
+    )
     return normalised(
         pd.DataFrame(
             {
