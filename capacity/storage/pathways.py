@@ -55,9 +55,25 @@ def store_events(
     token_id: int | None = None,
 ) -> EventCounts:
     """Append validated events (:func:`capacity.pathways.read_events`) in one transaction."""
+    with engine_for(url_or_engine) as engine:
+        upgrade_database(engine)
+        with engine.begin() as connection:
+            return append_events(connection, events, source, token_id=token_id)
+
+
+def append_events(
+    connection: sa.Connection,
+    events: pd.DataFrame,
+    source: str,
+    *,
+    token_id: int | None = None,
+) -> EventCounts:
+    """Append events inside the caller's transaction (an event already stored is skipped)."""
     keys = event_keys(events)
     unique = ~keys.duplicated()
     now = dt.datetime.now(dt.UTC)
+    rows = events.loc[unique, list(_SPEC)].astype(object)
+    rows["date"] = [pd.Timestamp(d).date() for d in rows["date"]]
     records = [
         {
             "event_key": key,
@@ -69,28 +85,25 @@ def store_events(
             "recorded_at": now,
             "token_id": token_id,
         }
-        for key, row in zip(
-            keys[unique],
-            events.loc[unique, list(_SPEC)]
-            .astype(object)
-            .assign(date=lambda f: [pd.Timestamp(d).date() for d in f["date"]])
-            .itertuples(index=False, name=None),
-            strict=True,
-        )
+        for key, row in zip(keys[unique], rows.itertuples(index=False, name=None), strict=True)
     ]
-    with engine_for(url_or_engine) as engine:
-        upgrade_database(engine)
-        with engine.begin() as connection:
-            before = _count(connection)
-            insert = (
-                postgresql.insert(schema.pathway_events)
-                if connection.dialect.name == "postgresql"
-                else sqlite.insert(schema.pathway_events)
-            ).on_conflict_do_nothing(index_elements=["event_key"])
-            for start in range(0, len(records), BATCH):
-                connection.execute(insert, records[start : start + BATCH])
-            inserted = _count(connection) - before
+    before = _count(connection)
+    insert = (
+        postgresql.insert(schema.pathway_events)
+        if connection.dialect.name == "postgresql"
+        else sqlite.insert(schema.pathway_events)
+    ).on_conflict_do_nothing(index_elements=["event_key"])
+    for start in range(0, len(records), BATCH):
+        connection.execute(insert, records[start : start + BATCH])
+    inserted = _count(connection) - before
     return EventCounts(inserted=inserted, already_stored=len(events) - inserted)
+
+
+def event_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    """Events given as dicts (the workflow's own steps) as a typed events frame."""
+    frame = pd.DataFrame.from_records(records, columns=list(_SPEC))
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frames.conform(frame, _SPEC)
 
 
 def _count(connection: sa.Connection) -> int:

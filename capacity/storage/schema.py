@@ -354,3 +354,27 @@ pathway_events = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("token_id", Integer),
 )
+
+# Offers of referral (workflow.referrals): a chair's accept becomes an offer the receiving
+# department confirms or declines and the home region presents to the patient; only a confirmed
+# and accepted offer is a firm booking. ``prior_*`` is the booking a decline restores.
+referral_offers = Table(
+    "referral_offers",
+    metadata,
+    Column("offer_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False),
+    Column("patient_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("department_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("date", Date, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("prior_department_id", String(ID_LENGTH)),
+    Column("prior_date", Date),
+    Column("offered_at", UtcDateTime(), nullable=False),
+    Column("offered_by", Integer),
+    Column("department_answer_at", UtcDateTime()),
+    Column("department_answer_by", Integer),
+    Column("department_reason", String(2000)),
+    Column("patient_answer_at", UtcDateTime()),
+    Column("patient_answer_by", Integer),
+    Column("patient_reason", String(2000)),
+)
