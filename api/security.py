@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
 from api.problems import ApiProblem
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Action, Principal, Role, check
 from workflow.tokens import token_hash
 
@@ -53,7 +53,7 @@ def principal(
     # A short transaction of its own: SQLite must not hold a read lock while a route writes.
     with bound.begin() as conn:
         row = conn.execute(
-            sa.select(store.api_tokens).where(store.api_tokens.c.token_hash == digest)
+            sa.select(tables.api_tokens).where(tables.api_tokens.c.token_hash == digest)
         ).first()
     # Looked up by hash; the constant-time compare keeps the final check timing-independent.
     if row is None or not hmac.compare_digest(row.token_hash, digest):
@@ -62,7 +62,7 @@ def principal(
         )
     if row.revoked_at is not None:
         raise ApiProblem(401, f"the bearer token was revoked at {row.revoked_at.isoformat()}")
-    if row.expires_at is not None and row.expires_at <= store.now():
+    if row.expires_at is not None and row.expires_at <= tables.now():
         raise ApiProblem(401, f"the bearer token expired at {row.expires_at.isoformat()}")
     return Principal(
         token_id=row.token_id,
@@ -79,17 +79,5 @@ def allow(action: Action) -> Callable[[Principal], Principal]:
 
     def _check(who: Principal = Depends(principal)) -> Principal:
         return check(who, action)
-
-    return _check
-
-
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only ``roles`` (403 for any other valid token)."""
-
-    def _check(who: Principal = Depends(principal)) -> Principal:
-        if who.role not in roles:
-            allowed = ", ".join(role.value for role in roles)
-            raise ApiProblem(403, f"role {who.role.value} may not do this; allowed: {allowed}")
-        return who
 
     return _check

@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import URL, Headers
 
 from capacity.storage import schema
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Principal, Role
 
 #: How long a review-page session lasts after login unless ``$KAPACITET_WEB_SESSION_HOURS``
@@ -66,7 +66,7 @@ def open_session(connection: Connection, who: Principal) -> tuple[str, WebSessio
 
     Sessions whose expiry has passed are deleted on the way; a revoked one stays until then.
     """
-    now = store.now()
+    now = tables.now()
     connection.execute(sessions.delete().where(sessions.c.expires_at <= now))
     session_id = secrets.token_urlsafe(32)
     session = WebSession(
@@ -106,9 +106,9 @@ def find_session(connection: Connection, session_id: str) -> WebSession | None:
         .where(
             sessions.c.session_hash == digest,
             sessions.c.revoked_at.is_(None),
-            sessions.c.expires_at > store.now(),
+            sessions.c.expires_at > tables.now(),
             tokens.c.revoked_at.is_(None),
-            sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > store.now()),
+            sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > tables.now()),
         )
     ).first()
     if row is None or not hmac.compare_digest(row.session_hash, digest):
@@ -133,7 +133,7 @@ def end_session(connection: Connection, session_id: str) -> None:
                 sessions.c.session_hash == session_hash(session_id),
                 sessions.c.revoked_at.is_(None),
             )
-            .values(revoked_at=store.now())
+            .values(revoked_at=tables.now())
         )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from capacity.errors import Conflict, NotFound
 from capacity.storage import schema
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Principal, Role, may_see_proposal
 from workflow.proposals import Proposal
 from workflow.runs import done_run
@@ -55,16 +55,16 @@ def decide(
 ) -> Decision:
     """Accept (book it), reject (never propose the pair again) or hold one proposal.
 
-    Decisions are serialised (:func:`store.lock_decisions`), so of two accepts of the last free
+    Decisions are serialised (:func:`tables.lock_decisions`), so of two accepts of the last free
     slot exactly one wins and the other is :class:`Conflict`; a proposal ``who`` may not see
     is :class:`NotFound`.
     """
     verdict = Verdict(verdict)
-    store.lock_decisions(conn)
+    tables.lock_decisions(conn)
     done_run(conn, run_id)
     stored = conn.execute(
-        sa.select(store.run_proposals.c.proposal).where(
-            store.run_proposals.c.run_id == run_id, store.run_proposals.c.patient_id == patient_id
+        sa.select(tables.run_proposals.c.proposal).where(
+            tables.run_proposals.c.run_id == run_id, tables.run_proposals.c.patient_id == patient_id
         )
     ).scalar()
     proposal = Proposal.model_validate(stored) if stored is not None else None
@@ -75,7 +75,7 @@ def decide(
         raise Conflict(
             f"run {run_id} is not the newest solve run for {patient_id!r}; decide on run {newer}"
         )
-    d = store.decisions.c
+    d = tables.decisions.c
     decided = conn.execute(
         sa.select(d.decision).where(
             d.run_id == run_id, d.patient_id == patient_id, d.decision != Verdict.HOLD
@@ -112,11 +112,11 @@ def decide(
         reason=reason,
     )
     conn.execute(
-        store.decisions.insert().values(
-            **decision.model_dump(), decided_at=store.now(), token_id=who.token_id
+        tables.decisions.insert().values(
+            **decision.model_dump(), decided_at=tables.now(), token_id=who.token_id
         )
     )
-    store.append_audit(
+    tables.append_audit(
         conn,
         who,
         "POST",
@@ -140,19 +140,19 @@ def _newer_run_for(conn: Connection, run_id: int, patient_id: str) -> int | None
     whole-store solve, leaves a chair's meeting run decidable; the same chair's, a national or
     (for the region's own runs) the same region's newer run with the patient makes it stale.
     """
-    r, p, t = store.solve_runs.c, store.run_proposals.c, store.api_tokens.c
+    r, p, t = tables.solve_runs.c, tables.run_proposals.c, tables.api_tokens.c
     started_by_region = sa.case((t.role == Role.REGION.value, t.region), else_=None)
     this = conn.execute(
         sa.select(r.collaboration, started_by_region.label("region"))
-        .select_from(store.solve_runs)
-        .outerjoin(store.api_tokens, t.token_id == r.token_id)
+        .select_from(tables.solve_runs)
+        .outerjoin(tables.api_tokens, t.token_id == r.token_id)
         .where(r.run_id == run_id)
     ).one()
     query = (
         sa.select(sa.func.max(p.run_id))
-        .select_from(store.run_proposals)
-        .join(store.solve_runs, p.run_id == r.run_id)
-        .outerjoin(store.api_tokens, t.token_id == r.token_id)
+        .select_from(tables.run_proposals)
+        .join(tables.solve_runs, p.run_id == r.run_id)
+        .outerjoin(tables.api_tokens, t.token_id == r.token_id)
         .where(p.patient_id == patient_id, p.run_id > run_id, r.status == RunStatus.DONE)
     )
     if this.collaboration is None:
@@ -176,8 +176,8 @@ def _check_slot_free(conn: Connection, proposal: Proposal, day: dt.date) -> None
     """:class:`Conflict` when the declared free slots of the proposed day are all held by
     accepted bookings."""
     key = (str(proposal.department_id), str(proposal.collaboration), str(proposal.procedure))
-    declared = store.declared_free_slots(conn, *key, day)
-    held = store.held_by_acceptances(conn)
+    declared = tables.declared_free_slots(conn, *key, day)
+    held = tables.held_by_acceptances(conn)
     taken = held.loc[
         (held["department_id"] == key[0])
         & (held["collaboration"] == key[1])
@@ -202,7 +202,7 @@ def _iso(value: dt.date | None) -> str | None:
 
 def latest_decisions(conn: Connection, run_id: int) -> dict[str, dict[str, Any]]:
     """Per patient of the run, the decision that stands: the last accept/reject, else a hold."""
-    d = store.decisions.c
+    d = tables.decisions.c
     rows = conn.execute(
         sa.select(d.patient_id, d.decision, d.reason)
         .where(d.run_id == run_id)

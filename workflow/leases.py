@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, Table
 
 from capacity.errors import Forbidden
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Principal, may_cancel
 from workflow.errors import RunFinished
 from workflow.status import RunStatus
@@ -103,7 +103,7 @@ _held_lock = threading.Lock()
 
 def lease_values() -> dict[str, Any]:
     """The columns that give a run to this process until the lease period from now."""
-    expires = store.now() + dt.timedelta(seconds=TIMING.lease_seconds)
+    expires = tables.now() + dt.timedelta(seconds=TIMING.lease_seconds)
     return {"lease_owner": PROCESS_ID, "lease_expires_at": expires}
 
 
@@ -143,7 +143,7 @@ def executing(bound: Engine, table: Table, run_id: int) -> Iterator[Lease | None
             conn.execute(
                 table.update()
                 .where(queued)
-                .values(status=RunStatus.INTERRUPTED, finished_at=store.now(), error=INTERRUPTED)
+                .values(status=RunStatus.INTERRUPTED, finished_at=tables.now(), error=INTERRUPTED)
             )
             claimed = 0
         else:
@@ -201,7 +201,7 @@ def finish(conn: Connection, table: Table, run_id: int, **values: Any) -> bool:
     written = conn.execute(
         table.update()
         .where(c.run_id == run_id, c.status == RunStatus.RUNNING, c.lease_owner == PROCESS_ID)
-        .values(**values, finished_at=store.now(), lease_expires_at=None)
+        .values(**values, finished_at=tables.now(), lease_expires_at=None)
     ).rowcount
     return bool(written == 1)
 
@@ -210,7 +210,7 @@ def request_cancel(bound: Engine, table: Table, run_id: int) -> None:
     """Cancel a run: a queued one at once, a running one at its next checkpoint; a finished
     run is left as it is."""
     c = table.c
-    now = store.now()
+    now = tables.now()
     with bound.begin() as conn:
         cancelled = conn.execute(
             table.update()
@@ -256,13 +256,13 @@ def cancel(
         raise RunFinished(f"{what} {run_id} is {status}; nothing to cancel")
     request_cancel(bound, table, run_id)
     with bound.begin() as conn:
-        store.append_audit(conn, who, "POST", path, str(run_id), before={"status": status})
+        tables.append_audit(conn, who, "POST", path, str(run_id), before={"status": status})
 
 
 def renew_queued(bound: Engine) -> None:
     """Extend the leases of the runs this process has queued (its workers will claim them)."""
     with bound.begin() as conn:
-        for table in (store.solve_runs, store.scenario_runs):
+        for table in (tables.solve_runs, tables.scenario_runs):
             conn.execute(
                 table.update()
                 .where(table.c.status == RunStatus.QUEUED, table.c.lease_owner == PROCESS_ID)
@@ -276,9 +276,9 @@ def recover_expired(bound: Engine) -> int:
     A run with a live lease, this process's or another's, is left alone.
     """
     recovered = 0
-    now = store.now()
+    now = tables.now()
     with bound.begin() as conn:
-        for table in (store.solve_runs, store.scenario_runs):
+        for table in (tables.solve_runs, tables.scenario_runs):
             c = table.c
             recovered += conn.execute(
                 table.update()
@@ -299,9 +299,9 @@ def recover_expired(bound: Engine) -> int:
 def interrupt_own(bound: Engine) -> int:
     """Mark every unfinished run this process holds ``interrupted`` (the end of a shut-down)."""
     interrupted = 0
-    now = store.now()
+    now = tables.now()
     with bound.begin() as conn:
-        for table in (store.solve_runs, store.scenario_runs):
+        for table in (tables.solve_runs, tables.scenario_runs):
             c = table.c
             interrupted += conn.execute(
                 table.update()

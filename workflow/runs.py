@@ -24,8 +24,7 @@ from capacity.storage import read_snapshot, schema
 from capacity.vocabulary import Collaboration
 from solver.problem import Problem
 from solver.solve import Solution, solve
-from workflow import leases
-from workflow import tables as store
+from workflow import leases, tables
 from workflow.access import Principal, may_see_proposal, patient_scope, solve_collaboration
 from workflow.errors import (
     InternalFailure,
@@ -114,7 +113,7 @@ class SolveRun(BaseModel):
 def get_run(conn: Connection, run_id: int) -> SolveRun:
     """The stored solve run (:class:`~capacity.errors.NotFound` for an unknown id)."""
     row = conn.execute(
-        sa.select(store.solve_runs).where(store.solve_runs.c.run_id == run_id)
+        sa.select(tables.solve_runs).where(tables.solve_runs.c.run_id == run_id)
     ).first()
     if row is None:
         raise NotFound(f"no solve run {run_id}")
@@ -125,7 +124,7 @@ def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
     """Declared capacity less the slots accepted bookings now hold (they count as bookings)."""
     if held.empty:
         return capacity
-    merged = capacity.merge(held, on=store.HELD_KEY, how="left")
+    merged = capacity.merge(held, on=tables.HELD_KEY, how="left")
     free = (merged["free_slots"] - merged["held"].fillna(0).astype("int64")).clip(lower=0)
     return capacity.assign(free_slots=free.to_numpy())
 
@@ -190,12 +189,12 @@ def queue_run(
             ],
         )
     with bound.begin() as conn:
-        check_active_runs(conn, store.solve_runs, who, max_active, "solve")
+        check_active_runs(conn, tables.solve_runs, who, max_active, "solve")
         run_id = conn.execute(
-            store.solve_runs.insert()
+            tables.solve_runs.insert()
             .values(
                 status=RunStatus.QUEUED,
-                requested_at=store.now(),
+                requested_at=tables.now(),
                 today=body.today,
                 week=body.week,
                 collaboration=body.collaboration and body.collaboration.value,
@@ -203,9 +202,9 @@ def queue_run(
                 token_id=who.token_id,
                 **leases.lease_values(),
             )
-            .returning(store.solve_runs.c.run_id)
+            .returning(tables.solve_runs.c.run_id)
         ).scalar_one()
-        store.append_audit(
+        tables.append_audit(
             conn, who, "POST", path, str(run_id), after={"request": body.model_dump(mode="json")}
         )
         return get_run(conn, run_id)
@@ -228,7 +227,7 @@ def check_active_runs(
             {"lock": RUN_QUOTA_LOCK, "token": who.token_id},
         )
     else:
-        store.take_write_lock(conn)
+        tables.take_write_lock(conn)
     active = conn.execute(
         sa.select(sa.func.count())
         .select_from(table)
@@ -286,7 +285,7 @@ def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> So
     A failure marks the run ``failed`` with a message for the user (raised with
     ``raise_errors``: the domain error itself, :class:`InternalFailure` for any other).
     """
-    with leases.executing(bound, store.solve_runs, run_id) as lease:
+    with leases.executing(bound, tables.solve_runs, run_id) as lease:
         if lease is None:  # cancelled or recovered while it waited
             with bound.begin() as conn:
                 run = get_run(conn, run_id)
@@ -321,7 +320,7 @@ def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> So
 
 def _finish(bound: Engine, run_id: int, **values: Any) -> None:
     with bound.begin() as conn:
-        leases.finish(conn, store.solve_runs, run_id, **values)
+        leases.finish(conn, tables.solve_runs, run_id, **values)
 
 
 def cancel_run(bound: Engine, who: Principal, run_id: int, path: str) -> SolveRun:
@@ -333,7 +332,7 @@ def cancel_run(bound: Engine, who: Principal, run_id: int, path: str) -> SolveRu
     """
     with bound.begin() as conn:
         run = get_run(conn, run_id)
-    leases.cancel(bound, store.solve_runs, who, run_id, run.status, path, what="solve run")
+    leases.cancel(bound, tables.solve_runs, who, run_id, run.status, path, what="solve run")
     with bound.begin() as conn:
         return get_run(conn, run_id)
 
@@ -352,13 +351,13 @@ class Snapshot:
 def read_consistent_snapshot(
     bound: Engine, week: str | None, collaboration: str | None
 ) -> Snapshot:
-    """The store at one data version (:func:`store.data_version`), read again if a write
+    """The store at one data version (:func:`tables.data_version`), read again if a write
     committed while it was read; after a few such tries, read with writes paused."""
     for _ in range(SNAPSHOT_ATTEMPTS):
         snapshot = _read_once(bound, week, collaboration)
         if snapshot is not None:
             return snapshot
-    with store.writes_paused(bound):
+    with tables.writes_paused(bound):
         snapshot = _read_once(bound, week, collaboration)
     if snapshot is None:  # cannot happen while writes are paused; never solve a torn read
         raise Unavailable("the store changed while the snapshot was read; try again")
@@ -368,13 +367,13 @@ def read_consistent_snapshot(
 def _read_once(bound: Engine, week: str | None, collaboration: str | None) -> Snapshot | None:
     """One snapshot read, or None when a write committed during it."""
     with bound.begin() as conn:
-        before = store.data_version(conn)
-        rejected = store.rejected_pairs(conn)
-        held = store.held_by_acceptances(conn)
-    snapshot_at = store.now()
+        before = tables.data_version(conn)
+        rejected = tables.rejected_pairs(conn)
+        held = tables.held_by_acceptances(conn)
+    snapshot_at = tables.now()
     dataset = read_snapshot(bound, week=week, collaboration=collaboration)
     with bound.begin() as conn:
-        after = store.data_version(conn)
+        after = tables.data_version(conn)
     if after != before:
         return None
     return Snapshot(dataset, rejected, held, before, snapshot_at)
@@ -396,7 +395,7 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
     with bound.begin() as conn:
         if proposals:
             conn.execute(
-                store.run_proposals.insert(),
+                tables.run_proposals.insert(),
                 [
                     {
                         "run_id": run.run_id,
@@ -410,7 +409,7 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
             )
         written = leases.finish(
             conn,
-            store.solve_runs,
+            tables.solve_runs,
             run.run_id,
             status=RunStatus.DONE,
             snapshot_at=snapshot.snapshot_at,
@@ -438,7 +437,7 @@ def done_run(conn: Connection, run_id: int) -> SolveRun:
 def visible_proposals(conn: Connection, who: Principal, run_id: int) -> list[Proposal]:
     """The run's proposals ``who`` may see, each with its reason (:func:`done_run`'s errors)."""
     done_run(conn, run_id)
-    p = store.run_proposals.c
+    p = tables.run_proposals.c
     query = sa.select(p.proposal).where(p.run_id == run_id)
     scope = patient_scope(who)
     if scope.region is not None:

@@ -19,8 +19,7 @@ from sqlalchemy import Connection, Engine
 
 from capacity.errors import Invalid, KapacitetError, NotFound
 from scenarios.schema import ReferenceBase, Scenario, ScenarioError, scenario_from_yaml
-from workflow import leases
-from workflow import tables as store
+from workflow import leases, tables
 from workflow.access import Principal
 from workflow.errors import TooLarge
 from workflow.leases import RunStopped
@@ -144,21 +143,21 @@ def queue_scenario_run(
         )
     check_quota(scenario, replications, who, limits)
     with bound.begin() as conn:
-        check_active_runs(conn, store.scenario_runs, who, limits.max_active, "scenario")
+        check_active_runs(conn, tables.scenario_runs, who, limits.max_active, "scenario")
         run_id = conn.execute(
-            store.scenario_runs.insert()
+            tables.scenario_runs.insert()
             .values(
                 name=str(scenario.name),
                 status=RunStatus.QUEUED,
-                requested_at=store.now(),
+                requested_at=tables.now(),
                 replications=replications,
                 scenario=scenario.model_dump(mode="json"),
                 token_id=who.token_id,
                 **leases.lease_values(),
             )
-            .returning(store.scenario_runs.c.run_id)
+            .returning(tables.scenario_runs.c.run_id)
         ).scalar_one()
-        store.append_audit(
+        tables.append_audit(
             conn, who, "POST", path, str(run_id), after={"yaml": text, "replications": replications}
         )
         return get_scenario_run(conn, run_id)
@@ -172,7 +171,7 @@ def run_in_background(bound: Engine, run_id: int) -> None:
     """
     from scenarios.runner import run_scenario
 
-    table = store.scenario_runs
+    table = tables.scenario_runs
     with leases.executing(bound, table, run_id) as lease:
         if lease is None:  # cancelled or recovered while it waited
             return
@@ -207,7 +206,7 @@ def run_in_background(bound: Engine, run_id: int) -> None:
 def get_scenario_run(conn: Connection, run_id: int) -> ScenarioRun:
     """The stored scenario run (:class:`~capacity.errors.NotFound` for an unknown id)."""
     row = conn.execute(
-        sa.select(store.scenario_runs).where(store.scenario_runs.c.run_id == run_id)
+        sa.select(tables.scenario_runs).where(tables.scenario_runs.c.run_id == run_id)
     ).first()
     if row is None:
         raise NotFound(f"no scenario run {run_id}")
@@ -218,7 +217,7 @@ def list_scenario_runs(
     conn: Connection, columns: list[str], status: RunStatus | None, limit: int
 ) -> list[sa.Row[Any]]:
     """The scenario runs' ``columns``, newest first, of one ``status`` or all."""
-    runs = store.scenario_runs.c
+    runs = tables.scenario_runs.c
     query = sa.select(*(runs[name] for name in columns))
     if status is not None:
         query = query.where(runs.status == status)
@@ -230,6 +229,6 @@ def cancel_scenario_run(bound: Engine, who: Principal, run_id: int, path: str) -
     after the week it is simulating (:func:`workflow.leases.cancel` says who may)."""
     with bound.begin() as conn:
         run = get_scenario_run(conn, run_id)
-    leases.cancel(bound, store.scenario_runs, who, run_id, run.status, path, what="scenario run")
+    leases.cancel(bound, tables.scenario_runs, who, run_id, run.status, path, what="scenario run")
     with bound.begin() as conn:
         return get_scenario_run(conn, run_id)

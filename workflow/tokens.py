@@ -13,12 +13,34 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from capacity.errors import Invalid, NotFound
 from capacity.storage import schema
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Principal, Role
+
+
+class Token(BaseModel):
+    """A stored token (its hash never leaves the database)."""
+
+    token_id: int
+    name: str
+    role: Role
+    region: str | None
+    department_id: str | None
+    collaboration: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    def audited(self) -> dict[str, Any]:
+        """The token as the audit log records it: times in ISO form, the role's name."""
+        return {
+            k: v.isoformat() if isinstance(v, dt.datetime) else v
+            for k, v in self.model_dump().items()
+        } | {"role": self.role.value}
 
 
 def token_hash(token: str) -> str:
@@ -45,7 +67,7 @@ def create_token(
     """
     token = secrets.token_urlsafe(32)
     token_id = connection.execute(
-        store.api_tokens.insert()
+        tables.api_tokens.insert()
         .values(
             token_hash=token_hash(token),
             name=name,
@@ -53,67 +75,63 @@ def create_token(
             region=region,
             department_id=department_id,
             collaboration=collaboration,
-            created_at=store.now(),
+            created_at=tables.now(),
             expires_at=expires_at,
         )
-        .returning(store.api_tokens.c.token_id)
+        .returning(tables.api_tokens.c.token_id)
     ).scalar_one()
-    store.append_audit(
+    tables.append_audit(
         connection,
         who,
         "CLI" if who is None else "POST",
         path,
         str(token_id),
-        after=token_info(connection, token_id),
+        after=token_info(connection, token_id).audited(),
     )
     return token, token_id
 
 
-def token_info(connection: Connection, token_id: int) -> dict[str, Any]:
-    """A stored token as JSON (never its hash): id, name, role, scope, created, expiry, revoked."""
+def token_info(connection: Connection, token_id: int) -> Token:
+    """A stored token (never its hash): id, name, role, scope, created, expiry, revoked."""
     row = connection.execute(
-        sa.select(store.api_tokens).where(store.api_tokens.c.token_id == token_id)
+        sa.select(tables.api_tokens).where(tables.api_tokens.c.token_id == token_id)
     ).first()
     if row is None:
         raise NotFound(f"no token {token_id}")
-    return {
-        k: v.isoformat() if isinstance(v, dt.datetime) else v
-        for k, v in row._mapping.items()
-        if k != "token_hash"
-    }
+    return Token(**{k: v for k, v in row._mapping.items() if k in Token.model_fields})
 
 
-def list_tokens(connection: Connection) -> list[dict[str, Any]]:
+def list_tokens(connection: Connection) -> list[Token]:
     """Every token (never its hash), oldest first."""
     ids = connection.execute(
-        sa.select(store.api_tokens.c.token_id).order_by(store.api_tokens.c.token_id)
+        sa.select(tables.api_tokens.c.token_id).order_by(tables.api_tokens.c.token_id)
     ).scalars()
     return [token_info(connection, token_id) for token_id in ids]
 
 
 def revoke_token(
     connection: Connection, token_id: int, *, who: Principal | None = None, path: str = ""
-) -> dict[str, Any]:
+) -> Token:
     """Revoke a token now and end its review-page sessions (audited; revoking it again changes
     nothing); :class:`~capacity.errors.NotFound` for an unknown id."""
     before = token_info(connection, token_id)
-    if before["revoked_at"] is None:
+    if before.revoked_at is None:
         connection.execute(
-            store.api_tokens.update()
-            .where(store.api_tokens.c.token_id == token_id)
-            .values(revoked_at=store.now())
+            tables.api_tokens.update()
+            .where(tables.api_tokens.c.token_id == token_id)
+            .values(revoked_at=tables.now())
         )
         # Every lookup refuses a revoked token's sessions already; this records their end.
-        store.end_token_sessions(connection, token_id)
+        tables.end_token_sessions(connection, token_id)
         after = token_info(connection, token_id)
-        store.append_audit(
+        tables.append_audit(
             connection,
             who,
             "CLI" if who is None else "DELETE",
             path or "token revoke",
             str(token_id),
-            before=before,
-            after=after,
+            before=before.audited(),
+            after=after.audited(),
         )
         return after
     return before

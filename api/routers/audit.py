@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query
 
 from api.deps import Conn, ReadsAudit
-from workflow import tables as store
+from workflow import tables
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -20,7 +20,7 @@ def list_audit(
     limit: int = Query(default=1000, ge=1, le=100_000),
 ) -> list[dict[str, Any]]:
     """The newest audit entries first: who, when, what, before and after."""
-    query = sa.select(store.audit_log).order_by(store.audit_log.c.entry_id.desc()).limit(limit)
+    query = sa.select(tables.audit_log).order_by(tables.audit_log.c.entry_id.desc()).limit(limit)
     return [
         {k: (v.isoformat() if k == "at" else v) for k, v in row._mapping.items()}
         for row in conn.execute(query)

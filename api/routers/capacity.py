@@ -14,7 +14,7 @@ from api.schemas import UpsertSummary
 from capacity.storage import declaration_history
 from capacity.validation import MAX_COUNT
 from capacity.vocabulary import Collaboration, Procedure
-from workflow import tables as store
+from workflow import tables
 from workflow.capacity import declare_capacity
 
 router = APIRouter(prefix="/v1/capacity", tags=["capacity"])
@@ -119,7 +119,7 @@ def post_capacity(
         weekly_caps=UpsertSummary(**asdict(report.weekly_caps)) if caps else None,
     )
     with bound.begin() as conn:
-        store.append_audit(
+        tables.append_audit(
             conn,
             who,
             "POST",

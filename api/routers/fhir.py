@@ -28,7 +28,7 @@ from interop.fhir.imports import ImportedBundle, read_bundle
 from interop.fhir.mapping import FHIR_JSON
 from interop.fhir.outcome import BundleRejected, FhirIssue, information, operation_outcome
 from interop.fhir.runs import run_appointments
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Principal, Role
 from workflow.capacity import declare_capacity
 from workflow.patients import store_patients
@@ -138,7 +138,7 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
     counts = asdict(report.declarations if table == "capacity" else report.patients)
     conflicts = [asdict(conflict) for conflict in report.conflicts]
     with bound.begin() as conn:
-        store.append_audit(
+        tables.append_audit(
             conn,
             who,
             "POST",

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from api.deps import Bound
 from api.problems import ApiProblem
-from workflow import tables as store
+from workflow import tables
 
 router = APIRouter(tags=["health"])
 
@@ -25,10 +25,10 @@ def readyz(bound: Bound) -> dict[str, Any]:
     """The database answers and holds the contract's and the API's tables."""
     try:
         with bound.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
+            present = set(inspect(conn).get_table_names())
     except Exception as error:  # any driver error means: not ready
         raise ApiProblem(503, f"database unreachable: {type(error).__name__}") from error
-    missing = sorted({"alembic_version", "patients", *store.API_TABLES} - tables)
+    missing = sorted({"alembic_version", "patients", *tables.API_TABLES} - present)
     if missing:
         raise ApiProblem(503, f"database not migrated; missing tables: {', '.join(missing)}")
     return {"status": "ready"}

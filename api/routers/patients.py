@@ -20,8 +20,7 @@ from api.schemas import FieldProblem, LoadSummary, PatientPatch, PatientsIn
 from capacity.errors import NotFound
 from capacity.storage import UpsertCounts, schema
 from capacity.storage.repository import LoadConflict
-from workflow import patients
-from workflow import tables as store
+from workflow import patients, tables
 from workflow.access import Principal
 
 router = APIRouter(prefix="/v1/patients", tags=["patients"])
@@ -31,7 +30,7 @@ _PATIENT_COLUMNS = [c for c in schema.patients.c if c.name not in ("load_id", "p
 
 def visible(who: Principal) -> sa.ColumnElement[bool]:
     """The patients ``who`` may see (:func:`workflow.tables.visible_patients`)."""
-    return store.visible_patients(who)
+    return tables.visible_patients(who)
 
 
 def _plain(record: Mapping[Any, Any]) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def post_patients(
     report = patients.store_patients(bound, str(who.region), records, f"api: {who.name}")
     summary = load_summary(report.patients, report.conflicts)
     with bound.begin() as conn:
-        store.append_audit(
+        tables.append_audit(
             conn,
             who,
             "POST",
@@ -117,5 +116,5 @@ def patch_patient(
     )
     before, after = _plain(patched.before), _plain(patched.after)
     with bound.begin() as conn:
-        store.append_audit(conn, who, "PATCH", request.url.path, patient_id, before, after)
+        tables.append_audit(conn, who, "PATCH", request.url.path, patient_id, before, after)
     return after

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import Conn, ManagesTokens
 from api.schemas import RowId
 from capacity.vocabulary import Collaboration, Region
-from workflow import tables as store
+from workflow import tables
 from workflow.access import Role
 from workflow.tokens import (
+    Token,
     check_department,
     create_token,
     list_tokens,
@@ -75,18 +73,8 @@ class TokenIn(BaseModel):
         return self
 
 
-class TokenOut(BaseModel):
+class TokenOut(Token):
     """A stored token (its hash never leaves the database)."""
-
-    token_id: int
-    name: str
-    role: Role
-    region: str | None
-    department_id: str | None
-    collaboration: str | None
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
 
 
 class TokenCreated(TokenOut):
@@ -101,11 +89,11 @@ def post_token(
     request: Request,
     who: ManagesTokens,
     conn: Conn,
-) -> dict[str, Any]:
+) -> TokenCreated:
     """Create a token (admin); the response holds the token itself, shown only this once."""
-    store.take_write_lock(conn)
+    tables.take_write_lock(conn)
     check_department(conn, body.department_id)
-    expires_at = store.now() + parse_duration(body.expires_in) if body.expires_in else None
+    expires_at = tables.now() + parse_duration(body.expires_in) if body.expires_in else None
     token, token_id = create_token(
         conn,
         body.role,
@@ -117,16 +105,16 @@ def post_token(
         who=who,
         path=request.url.path,
     )
-    return token_info(conn, token_id) | {"token": token}
+    return TokenCreated(**token_info(conn, token_id).model_dump(), token=token)
 
 
 @router.get("", response_model=list[TokenOut])
 def get_tokens(
     who: ManagesTokens,
     conn: Conn,
-) -> list[dict[str, Any]]:
+) -> list[TokenOut]:
     """Every token, oldest first, with its expiry and revocation (admin)."""
-    return list_tokens(conn)
+    return [TokenOut(**token.model_dump()) for token in list_tokens(conn)]
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
@@ -135,7 +123,8 @@ def delete_token(
     request: Request,
     who: ManagesTokens,
     conn: Conn,
-) -> dict[str, Any]:
+) -> TokenOut:
     """Revoke a token (admin): from now on it is 401. The row stays for the audit log."""
-    store.take_write_lock(conn)
-    return revoke_token(conn, token_id, who=who, path=request.url.path)
+    tables.take_write_lock(conn)
+    revoked = revoke_token(conn, token_id, who=who, path=request.url.path)
+    return TokenOut(**revoked.model_dump())

@@ -46,8 +46,7 @@ from capacity.vocabulary import COLLABORATIONS
 from reports import meeting
 from reports.meeting import Filters, week_monday
 from reports.meeting.workbook import meeting_workbook
-from workflow import decisions, runs
-from workflow import tables as store
+from workflow import decisions, runs, tables
 from workflow.access import Action, allowed
 from workflow.errors import Unavailable
 
@@ -431,7 +430,7 @@ def _collaboration(request: Request, who: Principal, newest: SolveRun | None) ->
 def _choose(request: Request, who: Principal, bound: Engine) -> dict[str, Any]:
     """Collaboration, week and run from the query string, with sensible defaults."""
     with bound.begin() as conn:
-        newest_id = store.latest_run_id(conn)
+        newest_id = tables.latest_run_id(conn)
         newest = runs.get_run(conn, newest_id) if newest_id is not None else None
         collaboration = _collaboration(request, who, newest)
         week = request.query_params.get("week") or ""

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         """Print a new bearer token once; only its SHA-256 hash is stored."""
         from capacity.storage import create_database_engine, upgrade_database
         from capacity.vocabulary import COLLABORATIONS, REGIONS
-        from workflow import tables as store
+        from workflow import tables
         from workflow.access import Role
         from workflow.tokens import create_token, parse_duration
 
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
                     region=region,
                     department_id=department,
                     collaboration=collaboration,
-                    expires_at=store.now() + lifetime if lifetime is not None else None,
+                    expires_at=tables.now() + lifetime if lifetime is not None else None,
                 )
         finally:
             engine.dispose()
@@ -100,7 +100,8 @@ def register(app: typer.Typer) -> None:
         finally:
             engine.dispose()
         typer.echo("token_id\trole\tscope\tname\tcreated_at\texpires_at\trevoked_at")
-        for t in tokens:
+        for token in tokens:
+            t = token.audited()
             scope = t["region"] or t["department_id"] or t["collaboration"] or "-"
             typer.echo(
                 "\t".join(
@@ -137,4 +138,4 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from error
         finally:
             engine.dispose()
-        typer.echo(f"token {token_id} revoked at {revoked['revoked_at']}")
+        typer.echo(f"token {token_id} revoked at {revoked.audited()['revoked_at']}")

@@ -21,8 +21,7 @@ from capacity import calendar
 from capacity.storage import HORIZON_WEEKS, schema
 from capacity.vocabulary import is_foreign_region
 from reports.meeting.model import AtRiskRow, CapacityCell, CapacityRowView
-from workflow import runs
-from workflow import tables as store
+from workflow import runs, tables
 from workflow.access import Principal, Role
 from workflow.runs import SolveRun
 from workflow.status import RunStatus
@@ -38,7 +37,7 @@ def meeting_runs(
 ) -> list[SolveRun]:
     """The finished runs that cover ``collaboration`` (national runs too) in ``week`` (any
     week when None), newest first; queued, running and failed runs have no proposals."""
-    r = store.solve_runs.c
+    r = tables.solve_runs.c
     query = sa.select(r.run_id).where(
         sa.or_(r.collaboration == collaboration, r.collaboration.is_(None))
     )
@@ -77,7 +76,7 @@ def department_names(conn: Connection) -> dict[str, str]:
 
 def latest_decisions(conn: Connection, run_id: int) -> dict[str, tuple[str, str | None]]:
     """The newest decision per patient on one run: ``patient_id -> (decision, reason)``."""
-    d = store.decisions.c
+    d = tables.decisions.c
     rows = conn.execute(
         sa.select(d.patient_id, d.decision, d.reason)
         .where(d.run_id == run_id)
@@ -88,7 +87,7 @@ def latest_decisions(conn: Connection, run_id: int) -> dict[str, tuple[str, str 
 
 def _scoped_patients(who: Principal, query: sa.Select[Any]) -> sa.Select[Any]:
     """Limit a patients query to what ``who`` may see (the API's scoping of patients)."""
-    return query.where(store.visible_patients(who))
+    return query.where(tables.visible_patients(who))
 
 
 def _without_compliant_slot(
@@ -176,7 +175,7 @@ def capacity_overview(
     free: Counter[tuple[str, str]] = Counter(
         {(row.department_id, row.week): int(row.free) for row in declared}
     )
-    held = store.held_by_acceptances(conn)
+    held = tables.held_by_acceptances(conn)
     for department_id, day, count in held.loc[
         held["collaboration"] == collaboration, ["department_id", "date", "held"]
     ].itertuples(index=False, name=None):
