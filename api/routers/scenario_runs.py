@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Bound, Conn, ReadsScenarios, RunsScenarios
 from api.schemas import RowId
 from api.settings import Settings
+from workflow.access import Role
 from workflow.scenario_runs import (
     MAX_REPLICATIONS,
     ScenarioLimits,
@@ -67,10 +68,7 @@ def limits(settings: Settings) -> ScenarioLimits:
     """The app's scenario limits (:class:`api.settings.Settings`) for the workflow."""
     return ScenarioLimits(
         max_scale=settings.scenario_max_scale,
-        work={
-            "specialist_unit": settings.scenario_work_quota("specialist_unit"),
-            "admin": settings.scenario_work_quota("admin"),
-        },
+        work={role.value: settings.scenario_work_quota(role.value) for role in Role},
         max_active=settings.max_active_scenario_runs,
     )
 

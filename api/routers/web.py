@@ -250,7 +250,7 @@ def _principal_of(token: str, bound: Engine) -> Principal | None:
         return None
     try:
         return principal(HTTPAuthorizationCredentials(scheme="Bearer", credentials=token), bound)
-    except (ApiProblem, KapacitetError):
+    except KapacitetError:  # the API's 401 (ApiProblem) is one too
         return None
 
 
