@@ -26,6 +26,7 @@ from api.routers import (
     health,
     patients,
     reference,
+    referrals,
     scenario_runs,
     solve_runs,
     tokens,
@@ -212,6 +213,7 @@ def create_app(
         tokens,
         audit,
         fhir,
+        referrals,
         web,
     ):
         app.include_router(module.router)

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from api.app import create_app
-from capacity.storage import create_database_engine
+from capacity.storage import create_database_engine, schema
 from tests.http_server import serve
 from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
 from workflow import tables as store
@@ -96,6 +96,23 @@ class Context:
             ).scalar_one()
         return str(run_id)
 
+    def offer(self, status: str) -> str:
+        """A fresh offer of the region's patient at its home department, stored directly."""
+        with self.engine.begin() as conn:
+            offer_id = conn.execute(
+                schema.referral_offers.insert()
+                .values(
+                    run_id=int(self.latest_run()),
+                    patient_id=PATIENT,
+                    department_id=DEPARTMENT,
+                    date=dt.date(2026, 11, 30),
+                    status=status,
+                    offered_at=store.now(),
+                )
+                .returning(schema.referral_offers.c.offer_id)
+            ).scalar_one()
+        return str(offer_id)
+
     def throwaway_token(self) -> str:
         with self.engine.begin() as conn:
             _, token_id = create_token(conn, Role.ADMIN, "throwaway")
@@ -104,6 +121,28 @@ class Context:
 
 ROWS = (
     Row("GET", "/v1/departments", _all(200)),
+    Row("GET", "/v1/referrals", _all(200)),
+    Row(
+        "POST",
+        "/v1/referrals/{offer_id}/confirm",
+        _only({"department": 200}),
+        body=lambda ctx: {"confirmed": True},
+        params=lambda ctx: {"offer_id": ctx.offer("awaiting_department")},
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{offer_id}/answer",
+        _only({"region": 200, "other_region": 404}),
+        body=lambda ctx: {"accepted": True},
+        params=lambda ctx: {"offer_id": ctx.offer("awaiting_patient")},
+    ),
+    Row(
+        "GET",
+        "/v1/patients/{patient_id}/timeline",
+        _all(200) | {"other_region": 404},
+        params=lambda ctx: {"patient_id": PATIENT},
+    ),
+    Row("GET", "/v1/duty-to-act", _all(200)),
     Row("GET", "/v1/services", _all(200)),
     Row(
         "POST",

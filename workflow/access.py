@@ -53,6 +53,8 @@ class Action(StrEnum):
     START_SOLVE = "start_solve"
     DECIDE = "decide"
     CANCEL_RUN = "cancel_run"
+    CONFIRM_REFERRAL = "confirm_referral"  # the receiving department confirms or declines
+    ANSWER_REFERRAL = "answer_referral"  # the home region records the patient's answer
     RUN_SCENARIO = "run_scenario"
     READ_SCENARIOS = "read_scenarios"
     READ_AUDIT = "read_audit"
@@ -72,6 +74,8 @@ ALLOWED: Mapping[Action, frozenset[Role]] = {
     Action.START_SOLVE: frozenset({Role.REGION, Role.COLLABORATION_CHAIR}) | _UNIT,
     Action.DECIDE: frozenset({Role.REGION, Role.COLLABORATION_CHAIR}),
     Action.CANCEL_RUN: frozenset({Role.REGION, Role.COLLABORATION_CHAIR}) | _UNIT,
+    Action.CONFIRM_REFERRAL: frozenset({Role.DEPARTMENT}),
+    Action.ANSWER_REFERRAL: frozenset({Role.REGION}),
     Action.RUN_SCENARIO: _UNIT,
     Action.READ_SCENARIOS: _UNIT,
     Action.READ_AUDIT: frozenset({Role.ADMIN}),

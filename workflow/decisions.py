@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from capacity.errors import Conflict, NotFound
 from capacity.storage import schema
-from workflow import tables
+from workflow import referrals, tables
 from workflow.access import Principal, Role, may_see_proposal
 from workflow.proposals import Proposal
 from workflow.runs import done_run
@@ -42,6 +42,10 @@ class Decision(BaseModel):
     date: dt.date | None
     decision: str
     reason: str | None
+    #: The offer an accept created (workflow.referrals): the receiving department confirms it,
+    #: then the patient answers; None for a hold, a rejection or an accepted kept booking.
+    offer_id: int | None = None
+    offer_status: str | None = None
 
 
 def decide(
@@ -53,7 +57,13 @@ def decide(
     reason: str | None,
     path: str,
 ) -> Decision:
-    """Accept (book it), reject (never propose the pair again) or hold one proposal.
+    """Accept (hold the slot and offer it), reject (never propose the pair again) or hold one
+    proposal.
+
+    An accept of anything but the patient's kept booking books the slot tentatively — later
+    solves keep it and nobody else gets it — and creates an offer (:mod:`workflow.referrals`)
+    that becomes a firm booking only when the receiving department confirms it and the patient
+    accepts it; a decline on either side frees the slot again.
 
     Decisions are serialised (:func:`tables.lock_decisions`), so of two accepts of the last free
     slot exactly one wins and the other is :class:`Conflict`; a proposal ``who`` may not see
@@ -113,7 +123,9 @@ def decide(
     )
     conn.execute(
         tables.decisions.insert().values(
-            **decision.model_dump(), decided_at=tables.now(), token_id=who.token_id
+            **decision.model_dump(exclude={"offer_id", "offer_status"}),
+            decided_at=tables.now(),
+            token_id=who.token_id,
         )
     )
     tables.append_audit(
@@ -127,6 +139,12 @@ def decide(
         else {"booked_department_id": before[0], "booked_date": _iso(before[1])},
         after=decision.model_dump(mode="json"),
     )
+    if verdict is Verdict.ACCEPT and proposal.action != "keep" and day is not None:
+        prior = (None, None) if before is None else (before[0], before[1])
+        offer = referrals.make_offer(conn, who, run_id, proposal, prior, day, path)
+        decision = decision.model_copy(
+            update={"offer_id": offer.offer_id, "offer_status": offer.status.value}
+        )
     return decision
 
 

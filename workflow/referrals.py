@@ -110,8 +110,15 @@ def make_offer(
     offer = _offer(conn, offer_id)
     if offer.away_from_home:
         _event(conn, who, offer, PathwayEvent.OFFER_MADE, f"offer {offer_id}, run {run_id}")
+    # audited as the offer it creates (the decision that led to it has its own entry at ``path``)
     tables.append_audit(
-        conn, who, "POST", path, proposal.patient_id, after=offer.model_dump(mode="json")
+        conn,
+        who,
+        "POST",
+        f"/v1/referrals/{offer_id}",
+        proposal.patient_id,
+        before={"decision": path},
+        after=offer.model_dump(mode="json"),
     )
     return offer
 

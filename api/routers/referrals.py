@@ -1,0 +1,120 @@
+"""Offers of referral (the receiving department confirms, the home region records the patient's
+answer), a patient's timeline, and the duty-to-act list (JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AnswersReferral, Bound, Caller, ConfirmsReferral, Conn
+from api.schemas import RowId
+from capacity.vocabulary import Collaboration
+from workflow import referrals
+from workflow.duty_to_act import DutyToAct, duty_to_act
+from workflow.referrals import Offer, OfferStatus, TimelineEntry
+
+router = APIRouter(tags=["referrals"])
+
+
+class DepartmentAnswer(BaseModel):
+    """The receiving department's answer: it can take the patient on the offered day, or not."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"confirmed": True},
+                {"confirmed": False, "reason": "no anaesthesia that day"},
+            ]
+        },
+    )
+
+    confirmed: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class PatientAnswer(BaseModel):
+    """The patient's answer to a confirmed offer, as the home region recorded it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"accepted": True}, {"accepted": False, "reason": "too far from home"}]
+        },
+    )
+
+    accepted: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.get("/v1/referrals", response_model=list[Offer])
+def list_referrals(who: Caller, conn: Conn, status: OfferStatus | None = None) -> list[Offer]:
+    """The offers the caller may see, newest first: a department its incoming referrals, a
+    region its patients', a chair its collaboration's (``?status=awaiting_department``...)."""
+    return referrals.list_offers(conn, who, status)
+
+
+@router.post("/v1/referrals/{offer_id}/confirm", response_model=Offer)
+def confirm_referral(
+    offer_id: RowId, body: DepartmentAnswer, request: Request, who: ConfirmsReferral, conn: Conn
+) -> Offer:
+    """The receiving department confirms (the offer goes to the patient) or declines it (a
+    reason is required; the slot is freed and the pair never proposed again)."""
+    return referrals.answer_for_department(
+        conn, who, offer_id, body.confirmed, body.reason, request.url.path
+    )
+
+
+@router.post("/v1/referrals/{offer_id}/answer", response_model=Offer)
+def answer_referral(
+    offer_id: RowId, body: PatientAnswer, request: Request, who: AnswersReferral, conn: Conn
+) -> Offer:
+    """The home region records the patient's answer to a confirmed offer: accepted (the
+    booking is firm) or declined (the slot is freed; it counts as the patient's wish)."""
+    return referrals.answer_for_patient(
+        conn, who, offer_id, body.accepted, body.reason, request.url.path
+    )
+
+
+@router.get("/v1/patients/{patient_id}/timeline", response_model=list[TimelineEntry])
+def patient_timeline(patient_id: str, who: Caller, conn: Conn) -> list[TimelineEntry]:
+    """Everything recorded for one patient the caller may see, oldest first: pathway events
+    (referral, offers and answers, booking, start) and decisions on proposals."""
+    return referrals.timeline(conn, who, patient_id)
+
+
+class DutyToActRow(BaseModel):
+    """One patient the home department cannot start in time, with no offer documented yet."""
+
+    patient_id: str
+    collaboration: str
+    procedure: str
+    home_region: str
+    home_department_id: str
+    deadline: dt.date
+    days_left: int
+    run_id: int
+    why: str
+    proposed_department_id: str | None
+    proposed_date: dt.date | None
+
+
+@router.get("/v1/duty-to-act", response_model=list[DutyToActRow])
+def list_duty_to_act(
+    who: Caller,
+    bound: Bound,
+    today: dt.date | None = Query(default=None, description="default: today in Danish time"),
+    collaboration: Collaboration | None = None,
+    home_region: str | None = Query(default=None, max_length=64),
+) -> list[DutyToAct]:
+    """Patients whose newest solve does not start them at home by the deadline and for whom no
+    offer of referral is documented, by days left (the region's duty to act), in scope."""
+    return duty_to_act(
+        bound,
+        who,
+        today or referrals.today_in_denmark(),
+        collaboration=collaboration.value if collaboration else None,
+        home_region=home_region,
+    )
