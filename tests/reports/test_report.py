@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from scenarios.compare import compare_runs, welch_difference
 from scenarios.report import scenario_report
 from scenarios.runner import ScenarioRun, run_scenario
-from tests.test_runner import cli, tiny_scenario
+from tests.scenarios.test_runner import cli, tiny_scenario
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from capacity.io import read_folder
 from capacity.storage import load_dataset
 from kapacitet import cli
-from tests.test_api import TODAY, Api, running_api
+from tests.api.test_api import TODAY, Api, running_api
 
 
 def _accept_one(api: Api) -> dict[str, Any]:

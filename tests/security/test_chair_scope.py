@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_api import TODAY, client, make_token, running_api
+from tests.api.test_api import TODAY, client, make_token, running_api
 from workflow.access import Role
 
 

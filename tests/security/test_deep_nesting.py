@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_api import running_api
+from tests.api.test_api import running_api
 
 #: (method, path, content type, the caller allowed to send it) of routes reading a JSON body.
 JSON_ROUTES = (

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from capacity.storage import create_database_engine
 from tests.security.server_process import server_process
-from tests.test_api import TODAY, running_api
+from tests.api.test_api import TODAY, running_api
 from workflow import runs
 from workflow import tables as store
 

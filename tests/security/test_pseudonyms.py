@@ -12,7 +12,7 @@ from capacity.io import read_folder
 from capacity.pseudonym import looks_like_cpr
 from capacity.storage import create_database_engine, upgrade_database
 from interop.fhir.exports import referrals_bundle
-from tests.test_api import REGION, running_api
+from tests.api.test_api import REGION, running_api
 from workflow import tables as store
 
 EMBEDDED = ["pt0101901234", "x010190-1234"]

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.routers import scenario_runs
-from tests.test_api import TODAY, client, make_token, running_api
+from tests.api.test_api import TODAY, client, make_token, running_api
 from workflow import runs
 from workflow.access import Role
 

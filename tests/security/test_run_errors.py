@@ -12,7 +12,7 @@ import pytest
 
 from capacity.errors import Invalid
 from scenarios import runner
-from tests.test_api import TODAY, client, make_token, running_api
+from tests.api.test_api import TODAY, client, make_token, running_api
 from workflow import runs
 from workflow.access import Role
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.test_api import client
+from tests.api.test_api import client
 from tests.web_support import WEEK, Site, running_site, sign_in, start_run
 
 EXPECTED = {

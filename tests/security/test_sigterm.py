@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from capacity.storage import create_database_engine
 from tests.security.server_process import server_process
-from tests.test_api import client, load_example_without_region, make_token
+from tests.api.test_api import client, load_example_without_region, make_token
 from workflow import tables as store
 from workflow.access import Role
 

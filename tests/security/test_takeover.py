@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, schema
 from interop.fhir.exports import referrals_bundle
-from tests.test_api import REGION, running_api
+from tests.api.test_api import REGION, running_api
 
 VICTIM_REGION = "Syddanmark"
 FHIR = {"Content-Type": "application/fhir+json"}

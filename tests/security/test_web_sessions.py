@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from capacity.storage import create_database_engine, schema
-from tests.test_api import client
+from tests.api.test_api import client
 from tests.web_support import (
     WEEK,
     Site,

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from capacity.errors import Invalid
 from capacity.io import read_folder
 from capacity.storage import create_database_engine, load_dataset, read_snapshot, schema
-from tests.test_api import TODAY, make_token, running_api
-from tests.test_api import client as api_client
+from tests.api.test_api import TODAY, make_token, running_api
+from tests.api.test_api import client as api_client
 from workflow.access import Role
 
 JSON = {"Content-Type": "application/json"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scenarios.schema import ScenarioError, load_scenario
-from tests.test_api import client, make_token, running_api
+from tests.api.test_api import client, make_token, running_api
 from workflow.access import Role
 
 

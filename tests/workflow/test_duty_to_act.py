@@ -11,7 +11,7 @@ from capacity import frames
 from capacity.pathways import EVENTS, EVENTS_OPTIONAL
 from capacity.storage import create_database_engine
 from capacity.storage import pathways as stored
-from tests.test_api import REGION, TODAY, running_api
+from tests.api.test_api import REGION, TODAY, running_api
 from workflow.access import Principal, Role
 from workflow.duty_to_act import duty_to_act
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from capacity.pathways import derive_pathways
 from capacity.storage import pathways as stored
 from kapacitet.cli import app
-from tests.test_api import REGION, TODAY, client, make_token, running_api
+from tests.api.test_api import REGION, TODAY, client, make_token, running_api
 from workflow.access import Role
 from workflow.referrals import today_in_denmark
 

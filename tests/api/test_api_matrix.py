@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 from api.app import create_app
 from capacity.storage import create_database_engine, schema
 from tests.http_server import serve
-from tests.test_api import REGION, TODAY, client, load_example_without_region, make_token
+from tests.api.test_api import REGION, TODAY, client, load_example_without_region, make_token
 from workflow import tables as store
 from workflow.access import Role
 from workflow.tokens import create_token

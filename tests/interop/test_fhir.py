@@ -34,8 +34,8 @@ from solver.output import solution_json
 from solver.problem import Problem
 from solver.solve import solve
 
-HL7 = Path(__file__).parent / "data" / "fhir" / "hl7"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+HL7 = Path(__file__).resolve().parents[1] / "data" / "fhir" / "hl7"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 TODAY = dt.date(2026, 11, 23)
 
 

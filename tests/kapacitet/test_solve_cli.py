@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kapacitet.cli import app
 
-EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "contract" / "example-tight"
+EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "example-tight"
 
 
 def test_solve_writes_json_html_and_shadow_prices(tmp_path: Path) -> None:

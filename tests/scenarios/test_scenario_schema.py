@@ -18,7 +18,7 @@ from scenarios.schema import (
     scenario_from_mapping,
 )
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "examples").glob("*.yaml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "scenarios" / "examples").glob("*.yaml"))
 VALID: dict[str, Any] = {
     "name": "upper_gi_collapse",
     "base": {"type": "reference", "scale": 0.1},

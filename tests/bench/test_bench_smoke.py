@@ -10,7 +10,7 @@ import pytest
 from bench import straightforward
 from capacity.io import read_folder
 
-EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "contract" / "example"
+EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "example"
 
 
 def test_straightforward_reaches_the_contract_examples_tiers() -> None:

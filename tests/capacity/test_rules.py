@@ -13,8 +13,8 @@ from capacity import frames
 from capacity.io import TABLES, read_folder
 from capacity.rules import GIVEN, Rules, RulesError, compute_deadlines, load_rules
 
-EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "contract" / "example"
-BUNDLED = Path(__file__).resolve().parents[1] / "capacity" / "data" / "rules"
+EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "example"
+BUNDLED = Path(__file__).resolve().parents[2] / "capacity" / "data" / "rules"
 RULES = load_rules()
 VERSION = RULES.version
 

@@ -14,7 +14,7 @@ from capacity import frames
 from capacity.io import TABLES, read_folder
 from capacity.validation import ValidationFailed
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EXAMPLE = SHARED / "contract" / "example"
 EXAMPLE_TIGHT = SHARED / "contract" / "example-tight"
 

@@ -13,8 +13,8 @@ from capacity.io import TABLES, read_folder
 from capacity.validation import MAX_PROBLEMS_PER_FILE, Problem, ValidationFailed
 from kapacitet.cli import app
 
-PLANTED = Path(__file__).parent / "data" / "planted"
-EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "contract" / "example"
+PLANTED = Path(__file__).resolve().parents[1] / "data" / "planted"
+EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "example"
 
 #: (file, row, column, part of the message) of every mistake planted in tests/data/planted.
 PLANTED_MISTAKES = [

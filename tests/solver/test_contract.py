@@ -12,7 +12,7 @@ import pytest
 
 from capacity import frames
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "contract"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "contract"
 EXAMPLES = ["example", "example-tight"]
 
 

@@ -16,7 +16,7 @@ from solver.shadow import shadow_prices, shadow_prices_by_resolve
 from solver.solve import solve
 
 TODAY = dt.date(2026, 11, 23)
-SHARED = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = __import__("pathlib").Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def day(offset: int) -> pd.Timestamp:
