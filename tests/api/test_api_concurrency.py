@@ -15,8 +15,8 @@ import pytest
 
 from capacity.io import read_folder
 from capacity.storage import create_database_engine
-from tests.http_server import serve
 from tests.api.test_api import REGION, TODAY, client, load_example_without_region, make_token
+from tests.http_server import serve
 from workflow import runs
 from workflow import tables as store
 from workflow.access import Role

@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute
 
 from api.app import create_app
 from capacity.storage import create_database_engine, schema
-from tests.http_server import serve
 from tests.api.test_api import REGION, TODAY, client, load_example_without_region, make_token
+from tests.http_server import serve
 from workflow import tables as store
 from workflow.access import Role
 from workflow.tokens import create_token

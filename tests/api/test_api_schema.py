@@ -30,8 +30,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.routers import scenario_runs
-from tests.http_server import serve
 from tests.api.test_api import REGION, TODAY, client, load_example_without_region, make_token
+from tests.http_server import serve
 from workflow.access import Role
 
 #: Generated requests per operation and mode: about 300 requests in all, well under a minute.

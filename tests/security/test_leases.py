@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from capacity.storage import create_database_engine
-from tests.security.server_process import server_process
 from tests.api.test_api import TODAY, running_api
+from tests.security.server_process import server_process
 from workflow import runs
 from workflow import tables as store
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from capacity.storage import create_database_engine
-from tests.security.server_process import server_process
 from tests.api.test_api import client, load_example_without_region, make_token
+from tests.security.server_process import server_process
 from workflow import tables as store
 from workflow.access import Role
 
