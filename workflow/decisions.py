@@ -232,3 +232,44 @@ def latest_decisions(conn: Connection, run_id: int) -> dict[str, dict[str, Any]]
         if standing is None or standing["decision"] == "hold" or row.decision != "hold":
             latest[row.patient_id] = {"decision": row.decision, "reason": row.reason}
     return latest
+
+
+def standing_decisions(conn: Connection, patient_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per patient, the newest decision on any run that still stands, so holds and decisions
+    carry over from run to run until acted on: ``decision``, ``run_id``, ``reason``,
+    ``decided_at``, and for an accept its offer's id and status (workflow.referrals).
+
+    A hold stands until a later accept or reject of the patient; an accept while its offer is
+    open or booked; a rejection stands for its department for good.
+    """
+    if not patient_ids:
+        return {}
+    d, o = tables.decisions.c, schema.referral_offers.c
+    rows = conn.execute(
+        sa.select(d.patient_id, d.run_id, d.decision, d.reason, d.decided_at, d.department_id)
+        .where(d.patient_id.in_(patient_ids))
+        .order_by(d.decided_at, d.decision_id)
+    ).all()
+    offers = {
+        (row.patient_id, row.run_id): (row.offer_id, row.status)
+        for row in conn.execute(
+            sa.select(o.patient_id, o.run_id, o.offer_id, o.status)
+            .where(o.patient_id.in_(patient_ids))
+            .order_by(o.offer_id)
+        )
+    }
+    standing: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry: dict[str, Any] = {
+            "decision": row.decision,
+            "run_id": row.run_id,
+            "department_id": row.department_id,
+            "reason": row.reason,
+            "decided_at": row.decided_at.isoformat(),
+        }
+        if row.decision == Verdict.ACCEPT:
+            offer = offers.get((row.patient_id, row.run_id))
+            if offer is not None:
+                entry |= {"offer_id": offer[0], "offer_status": offer[1]}
+        standing[row.patient_id] = entry
+    return standing

@@ -70,8 +70,18 @@ def list_proposals(
     who: Caller,
     conn: Conn,
 ) -> list[dict[str, Any]]:
-    """The run's proposals the caller may see, each with its reason (409 until it is done)."""
-    return [proposal.as_json() for proposal in runs.visible_proposals(conn, who, run_id)]
+    """The run's proposals the caller may see, each with its reason (409 until it is done).
+
+    A patient with a decision on this or an earlier run carries it as ``standing_decision``
+    (the newest: a hold until acted on, an accept with its offer's status, a rejection), so
+    decisions carry over from run to run.
+    """
+    proposals = [proposal.as_json() for proposal in runs.visible_proposals(conn, who, run_id)]
+    standing = decisions.standing_decisions(conn, [p["patient_id"] for p in proposals])
+    for proposal in proposals:
+        if proposal["patient_id"] in standing:
+            proposal["standing_decision"] = standing[proposal["patient_id"]]
+    return proposals
 
 
 @router.post("/{run_id}/proposals/{patient_id}/decision", response_model=Decision)

@@ -172,3 +172,37 @@ def test_accept_confirm_decline_and_what_follows(
     closed = recorded[recorded["category"].notna()]
     assert closed["category"].tolist() == ["patient_wish"]  # the declined offer
     assert int(closed["days_exceeded"].iloc[0]) > 0
+
+
+def test_holds_and_decisions_carry_over_to_the_next_run(
+    database_url: str, shared_dir: Path
+) -> None:
+    with running_api(database_url, shared_dir) as api:
+        assert api.nord.post("/v1/patients", json={"patients": api.records}).status_code == 200
+        run = api.nord.post("/v1/solve-runs", json={"today": TODAY}).json()["run_id"]
+        proposals = api.nord.get(f"/v1/solve-runs/{run}/proposals").json()
+        held, accepted = proposals[0]["patient_id"], _away(proposals, set())["patient_id"]
+        for patient, verdict in ((held, "hold"), (accepted, "accept")):
+            response = api.nord.post(
+                f"/v1/solve-runs/{run}/proposals/{patient}/decision",
+                json={"decision": verdict, "reason": "asking the patient"},
+            )
+            assert response.status_code == 200, response.text
+        again = api.nord.post("/v1/solve-runs", json={"today": TODAY}).json()["run_id"]
+        later = {
+            p["patient_id"]: p for p in api.nord.get(f"/v1/solve-runs/{again}/proposals").json()
+        }
+        assert later[held]["standing_decision"]["decision"] == "hold"
+        assert later[held]["standing_decision"]["run_id"] == run
+        carried = later[accepted]["standing_decision"]
+        assert carried["decision"] == "accept" and carried["offer_status"] == "awaiting_department"
+        # a new decision on the newer run replaces the hold
+        decided = api.nord.post(
+            f"/v1/solve-runs/{again}/proposals/{held}/decision",
+            json={"decision": "reject", "reason": "patient prefers to wait"},
+        )
+        assert decided.status_code == 200
+        latest = {
+            p["patient_id"]: p for p in api.nord.get(f"/v1/solve-runs/{again}/proposals").json()
+        }
+        assert latest[held]["standing_decision"]["decision"] == "reject"
