@@ -80,6 +80,7 @@ class PatientRecord(BaseModel):
     referral_received: dt.date | None = None
     consent_date: dt.date | None = None
     referral_to_treatment: dt.date | None = None
+    followon_referral: dt.date | None = None
 
 
 class PatientsIn(BaseModel):

@@ -65,6 +65,7 @@ PATIENT_CLOCKS: Final[dict[str, str]] = {
     "referral_received": DATE,
     "consent_date": DATE,
     "referral_to_treatment": DATE,
+    "followon_referral": DATE,
     "deadline_rule": STR,
 }
 #: Optional ``weekly_caps.csv``: at most ``max_slots`` placements at a department's service in an

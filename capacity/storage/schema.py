@@ -185,6 +185,7 @@ class Patient(Base):
     referral_received: Mapped[dt.date | None] = mapped_column(Date)
     consent_date: Mapped[dt.date | None] = mapped_column(Date)
     referral_to_treatment: Mapped[dt.date | None] = mapped_column(Date)
+    followon_referral: Mapped[dt.date | None] = mapped_column(Date)
     deadline_rule: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
     position: Mapped[int] = mapped_column(Integer)

@@ -46,6 +46,7 @@ CLOCK_EXTENSIONS: Final[dict[str, str]] = {
     "referral_received": f"{_EXT}/referral-received",
     "consent_date": f"{_EXT}/consent-date",
     "referral_to_treatment": f"{_EXT}/referral-to-treatment",
+    "followon_referral": f"{_EXT}/followon-referral",
 }
 #: HL7's standard extension for a geographic point on an Address (Patient.address).
 GEOLOCATION_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/geolocation"

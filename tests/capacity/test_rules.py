@@ -60,8 +60,8 @@ def test_bundled_rules_are_package_data() -> None:
     assert [g.name for g in rules.groups] == [
         "any_procedure",
         "pre_examination",
-        "primary_treatment",
         "follow_on_treatment",
+        "primary_treatment",
     ]
     assert all(limit.source for group in rules.groups for limit in group.limits)
 
@@ -99,18 +99,16 @@ def test_primary_treatment_with_only_a_referral_date() -> None:
     assert computed(frame) == ("2026-12-08", f"primary_treatment.referral_28d@{VERSION}")
 
 
-def test_follow_on_treatment_within_14_days_of_consent(tmp_path: Path) -> None:
-    """Configured as efterbehandling, chemotherapy is due 14 days after consent, not 28 after
-    referral."""
-    rules = rules_with(
-        tmp_path,
-        {
-            "primary_treatment": {"procedures": ["surgery"]},
-            "follow_on_treatment": {"procedures": ["chemotherapy", "radiotherapy"]},
-        },
+def test_follow_on_treatment_within_14_days_of_the_follow_on_referral() -> None:
+    """Efterbehandling has its own clock: 14 days from the follow-on referral received and
+    accepted, not consent + 14 or referral + 28 (issue 13)."""
+    frame = patient(
+        "chemotherapy",
+        consent_date="2026-12-01",
+        referral_to_treatment="2026-11-10",
+        followon_referral="2026-11-20",
     )
-    frame = patient("chemotherapy", consent_date="2026-12-01", referral_to_treatment="2026-11-10")
-    assert computed(frame, rules) == ("2026-12-15", f"follow_on_treatment.consent_14d@{VERSION}")
+    assert computed(frame) == ("2026-12-04", f"follow_on_treatment.followon_referral_14d@{VERSION}")
 
 
 def test_given_deadline_is_kept_and_named_given() -> None:
@@ -183,3 +181,23 @@ def test_read_folder_computes_missing_deadlines(tmp_path: Path) -> None:
     assert read.loc[0, "deadline"] == pd.Timestamp("2026-12-04")
     assert read.loc[0, "deadline_rule"] == f"any_procedure.clock_start_14d@{VERSION}"
     assert (read.loc[1:, "deadline_rule"] == GIVEN).all()
+
+
+def test_follow_on_treatment_has_its_own_clock() -> None:
+    """A treatment row with a follow-on referral gets 14 days from it; without, primary rules."""
+    import pandas as pd
+
+    from capacity.rules import compute_deadlines, load_rules
+
+    rows = pd.DataFrame(
+        {
+            "procedure": ["chemotherapy", "chemotherapy"],
+            "deadline": pd.to_datetime([None, None]),
+            "consent_date": pd.to_datetime(["2026-11-02", "2026-11-02"]),
+            "followon_referral": pd.to_datetime(["2026-11-10", None]),
+        }
+    )
+    out = compute_deadlines(rows, load_rules())
+    assert out["deadline"].tolist() == [pd.Timestamp("2026-11-24"), pd.Timestamp("2026-11-16")]
+    assert out["deadline_rule"].iloc[0].startswith("follow_on_treatment.followon_referral_14d")
+    assert out["deadline_rule"].iloc[1].startswith("primary_treatment.consent_14d")
