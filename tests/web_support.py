@@ -154,3 +154,25 @@ def artifacts_dir() -> Path:
     folder = Path(os.environ.get("KAPACITET_ARTIFACTS") or Path(__file__).with_name("artifacts"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def department_token(
+    database_url: str, department_id: str, name: str = "Modtagende afdeling"
+) -> str:
+    """A bearer token of the department role for ``department_id`` (a receiving department)."""
+    engine = create_database_engine(database_url)
+    with engine.begin() as connection:
+        token, _ = create_token(connection, Role.DEPARTMENT, name, department_id=department_id)
+    engine.dispose()
+    return token
+
+
+def away_rows(page_html: str) -> list[tuple[str, str, str, str]]:
+    """``(patient, home department, receiving department, home region)`` of the review page's
+    proposals that move a patient away from the home department."""
+    rows = re.findall(
+        r'<tr id="p-([^"]+)" class="[^"]*" data-patient="[^"]*" data-home="([^"]*)" '
+        r'data-to="([^"]*)" data-region="([^"]*)"',
+        page_html,
+    )
+    return [(pid, home, to, region) for pid, home, to, region in rows if to and to != home]

@@ -18,6 +18,7 @@ import io
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -42,13 +43,15 @@ from api.web_sessions import (
     session_lifetime,
 )
 from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
-from capacity.vocabulary import COLLABORATIONS
+from capacity.vocabulary import COLLABORATIONS, REGIONS
 from reports import meeting
 from reports.meeting import Filters, week_monday
 from reports.meeting.workbook import meeting_workbook
-from workflow import decisions, runs, tables
+from workflow import decisions, referrals, runs, tables
 from workflow.access import Action, allowed
+from workflow.duty_to_act import duty_to_act
 from workflow.errors import Unavailable
+from workflow.referrals import OPEN, Offer, OfferStatus, TimelineEntry
 
 router = APIRouter(prefix="/web", tags=["web"], include_in_schema=False)
 
@@ -80,6 +83,11 @@ ERRORS = (
     "quota",
     "busy",
     "failed",
+    "decline_needs_reason",
+    "not_allowed_confirm",
+    "not_allowed_answer",
+    "offer_conflict",
+    "offer_not_found",
 )
 
 logger = logging.getLogger(__name__)
@@ -142,6 +150,61 @@ UI: dict[str, dict[str, str]] = {
         "print": "Mødepakke til udskrift",
         "workbook": "Hent Excel",
         "language": "Sprog",
+        "referrals": "Henvisninger",
+        "referrals_department": "Indgående henvisninger",
+        "referrals_region": "Tilbud om henvisning til regionens patienter",
+        "referrals_all": "Tilbud om henvisning",
+        "referrals_help_department": "Bekræft, at afdelingen kan tage patienten på den tilbudte "
+        "dag, eller afvis med en begrundelse. Henvisninger, der venter på jeres svar, står først.",
+        "referrals_help_region": "Når den modtagende afdeling har bekræftet, præsenterer regionen "
+        "tilbuddet for patienten og registrerer svaret her.",
+        "referrals_help_read": "Status for hvert tilbud; svarene gives af den modtagende afdeling "
+        "og patientens region.",
+        "status": "Status",
+        "all_statuses": "alle",
+        "offered": "Tilbudt tid",
+        "offer": "Tilbud",
+        "answers": "Svar og begrundelser",
+        "confirm": "Bekræft",
+        "decline": "Afvis",
+        "decline_reason_label": "Begrundelse (kræves ved afvisning)",
+        "patient_accepts": "Patienten siger ja",
+        "patient_declines": "Patienten siger nej",
+        "patient_reason_label": "Patientens begrundelse (valgfri)",
+        "no_offers": "Ingen henvisninger.",
+        "offers_shown": "Viser {shown} henvisninger.",
+        "department_answer": "Afdelingen",
+        "patient_answer": "Patienten",
+        "status_awaiting_department": "afventer modtagende afdeling",
+        "status_awaiting_patient": "afventer patientens svar",
+        "status_booked": "booket",
+        "status_declined_by_department": "afvist af afdelingen",
+        "status_declined_by_patient": "afvist af patienten",
+        "done_awaiting_patient": "Bekræftet: {patient}. Regionen præsenterer nu tilbuddet.",
+        "done_declined_by_department": "Afvist: {patient}. Tiden er frigivet.",
+        "done_booked": "Patienten sagde ja: {patient} er booket.",
+        "done_declined_by_patient": "Patienten sagde nej: {patient}. Tiden er frigivet.",
+        "done_answer": "Svaret er gemt.",
+        "decline_needs_reason": "En afvisning kræver en begrundelse.",
+        "not_allowed_confirm": "Kun den modtagende afdeling kan bekræfte eller afvise.",
+        "not_allowed_answer": "Kun patientens region kan registrere patientens svar.",
+        "offer_conflict": "Tilbuddet er allerede besvaret, eller afdelingen har ikke bekræftet "
+        "det endnu. Genindlæs siden.",
+        "offer_not_found": "Tilbuddet findes ikke, eller du må ikke se det.",
+        "timeline": "Forløb",
+        "timeline_title": "Forløb for patient {patient}",
+        "timeline_help": "Alt, der er registreret for patienten, ældste først: forløbets "
+        "hændelser og beslutningerne på samarbejdsmødet.",
+        "patient_not_found": "Patienten findes ikke, eller du må ikke se patientens forløb.",
+        "when": "Dato",
+        "what": "Hvad skete der",
+        "detail": "Detaljer",
+        "recorded": "registreret",
+        "no_entries": "Intet registreret endnu.",
+        "duty_help": "Regionen har handlepligt: tilbyd henvisning til en anden afdeling i tide.",
+        "duty_shown": "{shown} patienter, heraf {overdue} med overskredet frist.",
+        "back_to_referrals": "Til henvisningerne",
+        "back_to_duty": "Til handlepligt",
     },
     "en": {
         "skip": "Skip to content",
@@ -195,6 +258,106 @@ UI: dict[str, dict[str, str]] = {
         "print": "Meeting pack for printing",
         "workbook": "Download Excel",
         "language": "Language",
+        "referrals": "Referrals",
+        "referrals_department": "Incoming referrals",
+        "referrals_region": "Offers of referral to the region's patients",
+        "referrals_all": "Offers of referral",
+        "referrals_help_department": "Confirm that the department can take the patient on the "
+        "offered day, or decline with a reason. Referrals awaiting your answer come first.",
+        "referrals_help_region": "Once the receiving department has confirmed, the region "
+        "presents the offer to the patient and records the answer here.",
+        "referrals_help_read": "The status of each offer; the receiving department and the "
+        "patient's region give the answers.",
+        "status": "Status",
+        "all_statuses": "all",
+        "offered": "Offered slot",
+        "offer": "Offer",
+        "answers": "Answers and reasons",
+        "confirm": "Confirm",
+        "decline": "Decline",
+        "decline_reason_label": "Reason (required to decline)",
+        "patient_accepts": "Patient accepted",
+        "patient_declines": "Patient declined",
+        "patient_reason_label": "The patient's reason (optional)",
+        "no_offers": "No referrals.",
+        "offers_shown": "Showing {shown} referrals.",
+        "department_answer": "Department",
+        "patient_answer": "Patient",
+        "status_awaiting_department": "awaiting the receiving department",
+        "status_awaiting_patient": "awaiting the patient's answer",
+        "status_booked": "booked",
+        "status_declined_by_department": "declined by the department",
+        "status_declined_by_patient": "declined by the patient",
+        "done_awaiting_patient": "Confirmed: {patient}. The region now presents the offer.",
+        "done_declined_by_department": "Declined: {patient}. The slot is freed.",
+        "done_booked": "The patient accepted: {patient} is booked.",
+        "done_declined_by_patient": "The patient declined: {patient}. The slot is freed.",
+        "done_answer": "The answer is saved.",
+        "decline_needs_reason": "A decline needs a reason.",
+        "not_allowed_confirm": "Only the receiving department can confirm or decline.",
+        "not_allowed_answer": "Only the patient's region can record the patient's answer.",
+        "offer_conflict": "The offer has already been answered, or the department has not "
+        "confirmed it yet. Reload the page.",
+        "offer_not_found": "The offer does not exist, or you may not see it.",
+        "timeline": "Timeline",
+        "timeline_title": "Timeline of patient {patient}",
+        "timeline_help": "Everything recorded for the patient, oldest first: the pathway's events "
+        "and the decisions of the collaboration meeting.",
+        "patient_not_found": "The patient does not exist, or you may not see the patient's "
+        "timeline.",
+        "when": "Date",
+        "what": "What happened",
+        "detail": "Detail",
+        "recorded": "recorded",
+        "no_entries": "Nothing recorded yet.",
+        "duty_help": "The region has a duty to act: offer referral to another department in time.",
+        "duty_shown": "{shown} patients, {overdue} of them past the deadline.",
+        "back_to_referrals": "To the referrals",
+        "back_to_duty": "To the duty-to-act list",
+    },
+}
+
+#: What a timeline entry says happened: every pathway event and every decision, in words.
+TIMELINE_WORDS: dict[str, dict[str, str]] = {
+    "da": {
+        "event:referral_received": "Henvisning modtaget",
+        "event:consent": "Samtykke til behandling",
+        "event:followon_referral": "Henvisning til efterbehandling modtaget og accepteret",
+        "event:paused_health": "Forløbet sat i bero (helbredsmæssige grunde)",
+        "event:paused_wish": "Forløbet sat i bero (patientens ønske)",
+        "event:resumed": "Forløbet genoptaget",
+        "event:offer_made": "Tilbud om henvisning givet",
+        "event:department_confirmed": "Modtagende afdeling bekræftede",
+        "event:department_declined": "Modtagende afdeling afviste",
+        "event:offer_accepted": "Patienten tog imod tilbuddet",
+        "event:offer_declined": "Patienten takkede nej til tilbuddet",
+        "event:booked": "Tid booket",
+        "event:cancelled": "Tid aflyst",
+        "event:started": "Undersøgelse eller behandling startet",
+        "event:ended": "Forløbet afsluttet uden behandling",
+        "decision:accept": "Forslag accepteret på samarbejdsmødet",
+        "decision:reject": "Forslag afvist",
+        "decision:hold": "Forslag sat til at afvente",
+    },
+    "en": {
+        "event:referral_received": "Referral received",
+        "event:consent": "Consent to treatment",
+        "event:followon_referral": "Follow-on referral received and accepted",
+        "event:paused_health": "Clock paused (health reasons)",
+        "event:paused_wish": "Clock paused (patient's wish)",
+        "event:resumed": "Clock resumed",
+        "event:offer_made": "Offer of referral made",
+        "event:department_confirmed": "Receiving department confirmed",
+        "event:department_declined": "Receiving department declined",
+        "event:offer_accepted": "Patient accepted the offer",
+        "event:offer_declined": "Patient declined the offer",
+        "event:booked": "Booked",
+        "event:cancelled": "Booking cancelled",
+        "event:started": "Examination or treatment started",
+        "event:ended": "Pathway ended without treatment",
+        "decision:accept": "Proposal accepted at the collaboration meeting",
+        "decision:reject": "Proposal rejected",
+        "decision:hold": "Proposal put on hold",
     },
 }
 
@@ -499,6 +662,28 @@ def _messages(
     return {"notice": notice, "error": error}
 
 
+def _link(path: str, **params: str) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def _nav(request: Request, who: Principal, base: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The header's page links ``(path, label, href)`` for ``who``'s role: the meeting's pages
+    (carrying its collaboration and week), the duty-to-act list for those who act on it or
+    follow it (not a department: the duty is the home region's), and the referrals for all."""
+    lang = _lang(request)
+    t, ui = meeting.TEXT[lang], UI[lang]
+    items = [
+        ("/web/review", t["review"], _link("/web/review", **base)),
+        ("/web/capacity", t["capacity"], _link("/web/capacity", **base)),
+        ("/web/at-risk", t["at_risk"], _link("/web/at-risk", **base)),
+    ]
+    if who.role is not Role.DEPARTMENT:
+        scope = {"collaboration": base["collaboration"]} if base.get("collaboration") else {}
+        items.append(("/web/duty-to-act", t["duty_to_act"], _link("/web/duty-to-act", **scope)))
+    items.append(("/web/referrals", ui["referrals"], "/web/referrals"))
+    return items
+
+
 def _page(request: Request, bound: Engine, template: str) -> Response:
     session = _session(request, bound)
     if session is None:
@@ -518,6 +703,7 @@ def _page(request: Request, bound: Engine, template: str) -> Response:
                 filters=filters,
                 lang=_lang(request),
                 at_risk_days=_days(request),
+                duty=False,
             )
     base = {"collaboration": chosen["collaboration"], "week": chosen["week"]}
     if chosen["run"] is not None:
@@ -552,6 +738,7 @@ def _page(request: Request, bound: Engine, template: str) -> Response:
         and run.run_id == chosen["newest_id"],
         **_messages(request, run, built),
         "days": _days(request),
+        "nav": _nav(request, who, base),
     }
     return _render(request, template, context, csrf=session.csrf)
 
@@ -710,3 +897,278 @@ def decide(
     except (ValidationError, ApiProblem, KapacitetError) as exc:
         return answer(error=_problem_code(exc))
     return answer(notice=decision, patient=patient_id)
+
+
+# ---- referrals, a patient's timeline, the duty-to-act list -----------------------------------
+
+
+def _chrome(request: Request, who: Principal, here: Mapping[str, str]) -> dict[str, Any]:
+    """What the header needs on the pages outside the meeting (no collaboration or week)."""
+    return {
+        "who": who,
+        "url": _link,
+        "base": {},
+        "here": dict(here),
+        "nav": _nav(request, who, {}),
+        "timeline_url": _timeline_url,
+    }
+
+
+def _timeline_url(patient_id: str) -> str:
+    return "/web/patients/" + quote(patient_id, safe="")
+
+
+def _first_status(who: Principal) -> frozenset[OfferStatus]:
+    """The offers a role answers, listed first: a department's awaiting it, a region's
+    awaiting the patient, everyone else's open ones."""
+    if who.role is Role.DEPARTMENT:
+        return frozenset({OfferStatus.AWAITING_DEPARTMENT})
+    if who.role is Role.REGION:
+        return frozenset({OfferStatus.AWAITING_PATIENT})
+    return OPEN
+
+
+def _form_for(who: Principal, offer: Offer) -> str | None:
+    """The answer ``who`` may give on ``offer`` now: "department", "patient" or None."""
+    if (
+        allowed(who, Action.CONFIRM_REFERRAL)
+        and offer.status is OfferStatus.AWAITING_DEPARTMENT
+        and offer.department_id == who.department_id
+    ):
+        return "department"
+    if (
+        allowed(who, Action.ANSWER_REFERRAL)
+        and offer.status is OfferStatus.AWAITING_PATIENT
+        and offer.home_region == who.region
+    ):
+        return "patient"
+    return None
+
+
+def _referral_messages(request: Request, offers: list[Offer]) -> dict[str, Any]:
+    """The notice and error a referral form's redirect named by code and offer id. An error
+    about an offer shown on the page is shown in its row; a notice names the patient only when
+    the offer's status confirms it."""
+    ui = UI[_lang(request)]
+    shown = {str(o.offer_id): o for o in offers}
+    offer = shown.get(request.query_params.get("offer") or "")
+    error, row_error, notice = None, None, None
+    code = request.query_params.get("error")
+    if code in ERRORS:
+        if offer is not None:
+            row_error = (offer.offer_id, ui[code])
+        else:
+            error = ui[code]
+    code = request.query_params.get("notice")
+    if code in set(OfferStatus):
+        confirmed = offer is not None and offer.status.value == code
+        notice = (
+            ui[f"done_{code}"].format(patient=offer.patient_id)
+            if confirmed and offer is not None and f"done_{code}" in ui
+            else ui["done_answer"]
+        )
+    return {"notice": notice, "error": error, "row_error": row_error}
+
+
+@router.get("/referrals", response_class=HTMLResponse)
+def referrals_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Offers of referral: a department's incoming ones to confirm or decline, a region's
+    patients' to record the answer on, everyone else's read-only; filtered by status."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    chosen = request.query_params.get("status") or ""
+    status = OfferStatus(chosen) if chosen in set(OfferStatus) else None
+    with bound.begin() as conn:
+        offers = referrals.list_offers(conn, who, status)
+        names = meeting.department_names(conn)
+    first = _first_status(who)
+    offers.sort(key=lambda o: o.status not in first)  # stable: newest first within each part
+    here = {"status": status.value} if status is not None else {}
+    if who.role is Role.DEPARTMENT:
+        heading, help_key = "referrals_department", "referrals_help_department"
+    elif who.role is Role.REGION:
+        heading, help_key = "referrals_region", "referrals_help_region"
+    else:
+        heading, help_key = "referrals_all", "referrals_help_read"
+    context = {
+        **_chrome(request, who, here),
+        "offers": [(offer, _form_for(who, offer)) for offer in offers],
+        "status": status.value if status is not None else "",
+        "statuses": [s.value for s in OfferStatus],
+        "departments": names,
+        "heading": heading,
+        "help_key": help_key,
+        "back": _link("/web/referrals", **here),
+        **_referral_messages(request, offers),
+    }
+    return _render(request, "web/referrals.html", context, csrf=session.csrf)
+
+
+def _offer_code(exc: Exception) -> str:
+    """The referral forms' error code for what the workflow refused."""
+    code = _problem_code(exc)
+    return {"conflict": "offer_conflict", "not_found": "offer_not_found"}.get(code, code)
+
+
+def _answer_redirect(back: str, offer_id: int, **params: str) -> RedirectResponse:
+    target = _with_params(_safe_back(back or "/web/referrals", "/web/referrals"), **params)
+    target = _with_params(target, offer=str(offer_id))
+    return RedirectResponse(f"{target}#o-{offer_id}", status_code=303)
+
+
+@router.post("/referrals/{offer_id}/department")
+def department_answer(
+    offer_id: int,
+    request: Request,
+    answer: FormText = "",
+    reason: FormText = "",
+    csrf: FormText = "",
+    back: FormText = "/web/referrals",
+    bound: Engine = Depends(engine),
+) -> Response:
+    """The receiving department confirms or declines (with a reason) an incoming referral."""
+    session = _form_session(request, bound, csrf)
+    if isinstance(session, Response):
+        return session
+    who = session.who
+    if not allowed(who, Action.CONFIRM_REFERRAL):
+        return _answer_redirect(back, offer_id, error="not_allowed_confirm")
+    why = reason.strip() or None
+    if answer not in ("confirm", "decline") or len(why or "") > 2000:
+        return _answer_redirect(back, offer_id, error="invalid")
+    if answer == "decline" and why is None:
+        return _answer_redirect(back, offer_id, error="decline_needs_reason")
+    try:
+        with bound.begin() as conn:
+            offer = referrals.answer_for_department(
+                conn, who, offer_id, answer == "confirm", why, request.url.path
+            )
+    except KapacitetError as exc:
+        return _answer_redirect(back, offer_id, error=_offer_code(exc))
+    return _answer_redirect(back, offer_id, notice=offer.status.value)
+
+
+@router.post("/referrals/{offer_id}/patient")
+def patient_answer(
+    offer_id: int,
+    request: Request,
+    answer: FormText = "",
+    reason: FormText = "",
+    csrf: FormText = "",
+    back: FormText = "/web/referrals",
+    bound: Engine = Depends(engine),
+) -> Response:
+    """The home region records the patient's answer to a confirmed offer."""
+    session = _form_session(request, bound, csrf)
+    if isinstance(session, Response):
+        return session
+    who = session.who
+    if not allowed(who, Action.ANSWER_REFERRAL):
+        return _answer_redirect(back, offer_id, error="not_allowed_answer")
+    why = reason.strip() or None
+    if answer not in ("accepted", "declined") or len(why or "") > 2000:
+        return _answer_redirect(back, offer_id, error="invalid")
+    try:
+        with bound.begin() as conn:
+            offer = referrals.answer_for_patient(
+                conn, who, offer_id, answer == "accepted", why, request.url.path
+            )
+    except KapacitetError as exc:
+        return _answer_redirect(back, offer_id, error=_offer_code(exc))
+    return _answer_redirect(back, offer_id, notice=offer.status.value)
+
+
+def _what(entry: TimelineEntry, lang: str) -> str:
+    """A timeline entry's event or decision in words (the code itself if it has none yet)."""
+    words = TIMELINE_WORDS[lang].get(f"{entry.kind}:{entry.what}")
+    return words or meeting.term(entry.what, lang)
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(patient_id: str, request: Request, bound: Engine = Depends(engine)) -> Response:
+    """One patient's timeline: pathway events and decisions, oldest first, with the offers."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    lang = _lang(request)
+    context: dict[str, Any] = {
+        **_chrome(request, who, {}),
+        "patient_id": patient_id,
+        "entries": [],
+        "offers": [],
+    }
+    try:
+        with bound.begin() as conn:
+            entries = referrals.timeline(conn, who, patient_id)
+            offers = [o for o in referrals.list_offers(conn, who) if o.patient_id == patient_id]
+            names = meeting.department_names(conn)
+    except NotFound:
+        context["error"] = UI[lang]["patient_not_found"]
+        return _render(request, "web/patient.html", context, csrf=session.csrf, status_code=404)
+    context |= {
+        "entries": [(entry, _what(entry, lang)) for entry in entries],
+        "offers": offers,
+        "departments": names,
+    }
+    return _render(request, "web/patient.html", context, csrf=session.csrf)
+
+
+def _day_param(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/duty-to-act", response_class=HTMLResponse)
+def duty_to_act_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The duty-to-act list (handlepligt) in the caller's scope, by collaboration and region."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    params = request.query_params
+    if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
+        collaborations: tuple[str, ...] = (who.collaboration,)
+        collaboration: str | None = who.collaboration
+    else:
+        collaborations = COLLABORATIONS
+        chosen = params.get("collaboration")
+        collaboration = chosen if chosen in COLLABORATIONS else None
+    if who.role is Role.REGION and who.region:
+        regions: tuple[str, ...] = (who.region,)
+        region: str | None = who.region
+    else:
+        regions = REGIONS
+        wanted = params.get("region")
+        region = wanted if wanted in REGIONS else None
+    asked = _day_param(params.get("today"))
+    today = asked or referrals.today_in_denmark()
+    rows = duty_to_act(bound, who, today, collaboration=collaboration, home_region=region)
+    with bound.begin() as conn:
+        names = meeting.department_names(conn)
+    here = {
+        key: value
+        for key, value in {
+            "collaboration": collaboration if len(collaborations) > 1 else None,
+            "region": region if len(regions) > 1 else None,
+            "today": asked.isoformat() if asked else None,
+        }.items()
+        if value
+    }
+    context = {
+        **_chrome(request, who, here),
+        "duty_rows": rows,
+        "duty_today": today,
+        "departments": names,
+        "interactive": True,
+        "collaboration": collaboration or "",
+        "collaborations": collaborations,
+        "region": region or "",
+        "regions": regions,
+        "overdue": sum(1 for r in rows if r.days_left < 0),
+    }
+    return _render(request, "web/duty_to_act.html", context, csrf=session.csrf)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from capacity.vocabulary import Action, ProviderType
+from workflow.duty_to_act import DutyToAct
 from workflow.runs import SolveRun
 
 #: Days ahead the at-risk list looks by default (the early warning's N).
@@ -179,6 +180,8 @@ class Meeting:
     departments: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     total_proposals: int = 0
+    #: The duty-to-act list of the collaboration as of ``today`` (empty when not asked for).
+    duty_to_act: tuple[DutyToAct, ...] = ()
 
     @property
     def rows(self) -> tuple[ProposalRow, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 
 from reports.meeting.model import SCALE, Meeting
-from reports.meeting.text import TEXT, term
+from reports.meeting.text import TEXT, days_left_text, term
 from reports.render.templates import printed_at
 from reports.render.templates import template_environment as report_environment
 
@@ -20,6 +20,7 @@ def template_environment(*extra: Path) -> jinja2.Environment:
     env.globals["term"] = term
     env.globals["TEXT"] = TEXT
     env.globals["SCALE"] = SCALE
+    env.globals["days_left"] = days_left_text
     env.filters["km"] = lambda v: "" if v is None else f"{v:.0f}"
     return env
 

@@ -76,6 +76,22 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Udskrevet",
         "certificate": "certifikat",
         "verified": "certifikat verificeret",
+        "duty_to_act": "Handlepligt",
+        "duty_title": "Handlepligt: kan ikke starte hjemme inden fristen",
+        "duty_note": (
+            "Patienter, som den nyeste kørsel ikke starter i hjemafdelingen senest på fristen, og "
+            "som endnu ikke har fået et dokumenteret tilbud om henvisning; dage regnet fra {today}."
+        ),
+        "why": "Hvorfor",
+        "why_moved": "flyttes til en anden afdeling",
+        "why_late": "hjemafdelingens tid er efter fristen",
+        "why_no_slot": "ingen ledig tid fundet",
+        "days_n": "{n} dage",
+        "days_one": "1 dag",
+        "due_today": "fristen er i dag",
+        "overdue_by_n": "overskredet med {n} dage",
+        "overdue_by_one": "overskredet med 1 dag",
+        "timeline": "Forløb",
     },
     "en": {
         "title": "Proposals for the collaboration meeting",
@@ -143,6 +159,22 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Printed",
         "certificate": "certificate",
         "verified": "certificate verified",
+        "duty_to_act": "Duty to act",
+        "duty_title": "Duty to act: cannot start at home by the deadline",
+        "duty_note": (
+            "Patients whom the newest run does not start at their home department by the "
+            "deadline and who have no documented offer of referral yet; days counted from {today}."
+        ),
+        "why": "Why",
+        "why_moved": "moved to another department",
+        "why_late": "the home department's slot is after the deadline",
+        "why_no_slot": "no free slot found",
+        "days_n": "{n} days",
+        "days_one": "1 day",
+        "due_today": "due today",
+        "overdue_by_n": "overdue by {n} days",
+        "overdue_by_one": "overdue by 1 day",
+        "timeline": "Timeline",
     },
 }
 
@@ -172,6 +204,8 @@ SHEET_TEXT: dict[str, dict[str, str]] = {
         "proposed_date": "Foreslået dato",
         "decision_reason": "Begrundelse for beslutning",
         "yes": "ja",
+        "duty_to_act": "Handlepligt",
+        "in_words": "i ord",
         "run": "Kørsel",
         "week": "Uge",
     },
@@ -190,6 +224,8 @@ SHEET_TEXT: dict[str, dict[str, str]] = {
         "proposed_date": "Proposed date",
         "decision_reason": "Reason for decision",
         "yes": "yes",
+        "duty_to_act": "Duty to act",
+        "in_words": "in words",
         "run": "Run",
         "week": "Week",
     },
@@ -202,3 +238,13 @@ def term(value: Any, lang: str) -> str:
     if lang == "en":
         return text.replace("_", " ")
     return ACTION_LABELS_DA.get(text) or DANISH_LABELS.get(text, text)
+
+
+def days_left_text(days: int, lang: str) -> str:
+    """Days to a deadline in words: ``3 dage``, ``fristen er i dag``, ``overskredet med 2 dage``."""
+    t = TEXT[lang if lang in LANGUAGES else "da"]
+    if days == 0:
+        return t["due_today"]
+    if days < 0:
+        return t["overdue_by_one"] if days == -1 else t["overdue_by_n"].format(n=-days)
+    return t["days_one"] if days == 1 else t["days_n"].format(n=days)

@@ -29,6 +29,7 @@ from reports.meeting.queries import (
 from reports.meeting.text import LANGUAGES, TEXT
 from workflow import runs
 from workflow.access import Principal
+from workflow.duty_to_act import duty_to_act
 from workflow.runs import SolveRun
 
 
@@ -175,6 +176,7 @@ def build_meeting(
     filters: Filters | None = None,
     lang: str = "da",
     at_risk_days: int = AT_RISK_DAYS,
+    duty: bool = True,
 ) -> Meeting:
     """The meeting's content for ``who``: their visible proposals of ``run`` in the collaboration.
 
@@ -208,6 +210,9 @@ def build_meeting(
         "action": tuple(a.value for a in Action),
         "provider_type": tuple(p.value for p in ProviderType),
     }
+    duty_list = (
+        tuple(duty_to_act(conn.engine, who, today, collaboration=collaboration)) if duty else ()
+    )
     return Meeting(
         collaboration=collaboration,
         week=week,
@@ -224,4 +229,5 @@ def build_meeting(
         departments=names,
         options=options,
         total_proposals=len(rows),
+        duty_to_act=duty_list,
     )

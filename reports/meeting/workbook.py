@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.meeting.model import Meeting, ProposalRow
-from reports.meeting.text import SHEET_TEXT, TEXT, term
+from reports.meeting.text import SHEET_TEXT, TEXT, days_left_text, term
 from reports.render.spreadsheet import append_row
 
 #: Heatmap colours in the workbook, as on the page (ARGB without alpha).
@@ -208,4 +208,43 @@ def meeting_workbook(meeting: Meeting) -> Workbook:
         for r in meeting.at_risk
     ]
     _table(book.create_sheet(_sheet_title(w["at_risk"])), risk_header, risk_rows)
+    _duty_sheet(book, meeting)
     return book
+
+
+def _duty_sheet(book: Workbook, meeting: Meeting) -> None:
+    """The duty-to-act list (sheet "Handlepligt"): days left as a number and in words."""
+    lang = meeting.lang
+    t, w = TEXT[lang], SHEET_TEXT[lang]
+    header = [
+        t["patient"],
+        t["procedure"],
+        t["region"],
+        t["sending"],
+        f"{t['sending']} ({w['name']})",
+        t["deadline"],
+        t["days_left"],
+        f"{t['days_left']} ({w['in_words']})",
+        t["why"],
+        w["proposed_department"],
+        w["proposed_date"],
+        w["run"],
+    ]
+    rows = [
+        [
+            d.patient_id,
+            term(d.procedure, lang),
+            d.home_region,
+            d.home_department_id,
+            meeting.departments.get(d.home_department_id, d.home_department_id),
+            d.deadline,
+            d.days_left,
+            days_left_text(d.days_left, lang),
+            t.get(f"why_{d.why}", d.why),
+            d.proposed_department_id,
+            d.proposed_date,
+            d.run_id,
+        ]
+        for d in meeting.duty_to_act
+    ]
+    _table(book.create_sheet(_sheet_title(w["duty_to_act"])), header, rows)
