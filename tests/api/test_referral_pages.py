@@ -247,6 +247,12 @@ def test_referral_workflow_in_the_browser(browser_site: Site) -> None:
                  .filter(e => e.labels.length === 0).map(e => e.name)"""
         )
         assert unlabelled == []
+        page.goto(f"{site.base}/web/duty-to-act?today=2026-11-30")
+        overdue = page.locator("table.duty tr.overdue").first
+        assert re.fullmatch(
+            r"overskredet med \d+ dag(e)?", overdue.locator(".days-left").inner_text()
+        )
+        page.screenshot(path=str(shots / "duty-to-act-overdue.png"))
         page.goto(f"{site.base}/web/duty-to-act?lang=en&today={TODAY}")
         assert page.locator("h1").inner_text().startswith("Duty to act")
         assert refused == [], "the new pages and their forms work under the security policy"

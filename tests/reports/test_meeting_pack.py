@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from capacity.storage import create_database_engine
 from kapacitet import cli
+from reports.meeting.pack import COMMAND_LINE
 from tests.http_server import serve
 from tests.web_support import (
     WEEK,
@@ -25,6 +26,7 @@ from tests.web_support import (
     start_run,
 )
 from workflow import tables as store
+from workflow.duty_to_act import duty_to_act
 
 
 def _pack(database_url: str, out: Path, *extra: str) -> str:
@@ -150,3 +152,25 @@ def test_unknown_collaboration_is_named_with_a_hint(tmp_path: Path) -> None:
         cli.app, ["report", "meeting", "--collaboration", "lunge", "--week", WEEK]
     )
     assert result.exit_code == 2 and "did you mean 'lung'" in result.output
+
+
+def test_pack_has_the_duty_to_act_section_and_sheet(tmp_path: Path) -> None:
+    """The pack lists the collaboration's duty-to-act patients (as of the run's date, as the
+    command line sees them) in an HTML section and a "Handlepligt" sheet, in the same order."""
+    database_url = f"sqlite:///{tmp_path / 'pack.sqlite'}"
+    seed_store(database_url)
+    out = tmp_path / "pack"
+    _pack(database_url, out, "--no-pdf")
+    engine = create_database_engine(database_url)
+    with engine.connect() as conn:
+        run = conn.execute(sa.select(store.solve_runs)).one()
+    expected = [
+        d.patient_id for d in duty_to_act(engine, COMMAND_LINE, run.today, collaboration="lung")
+    ]
+    engine.dispose()
+    page = (out / f"meeting-lung-{WEEK}.html").read_text(encoding="utf-8")
+    section = page.split('<section id="duty-to-act"')[1].split("</section>")[0]
+    assert "Handlepligt" in section
+    assert expected and re.findall(r'data-duty-patient="([^"]+)"', section) == expected
+    book = openpyxl.load_workbook(out / f"meeting-lung-{WEEK}.xlsx")
+    assert _column(book["Handlepligt"], "Pseudonym") == expected
