@@ -109,7 +109,7 @@ def make_offer(
     ).scalar_one()
     offer = _offer(conn, offer_id)
     if offer.away_from_home:
-        _event(conn, who, offer, PathwayEvent.OFFER_MADE, f"offer {offer_id}, run {run_id}")
+        _event(conn, who, offer, PathwayEvent.OFFER_MADE, None)
     # audited as the offer it creates (the decision that led to it has its own entry at ``path``)
     tables.append_audit(
         conn,
@@ -154,9 +154,9 @@ def answer_for_department(
         department_reason=reason,
     )
     event = PathwayEvent.DEPARTMENT_CONFIRMED if confirmed else PathwayEvent.DEPARTMENT_DECLINED
-    _event(conn, who, offer, event, reason or f"offer {offer_id}")
+    _event(conn, who, offer, event, reason)
     if not confirmed:
-        _decline(conn, who, offer, f"declined by {offer.department_id}: {reason}")
+        _decline(conn, who, offer, reason)
     return _finish(conn, who, offer, path)
 
 
@@ -190,11 +190,11 @@ def answer_for_patient(
         patient_reason=reason,
     )
     if accepted:
-        _event(conn, who, offer, PathwayEvent.OFFER_ACCEPTED, reason or f"offer {offer_id}")
-        _event(conn, who, offer, PathwayEvent.BOOKED, f"offer {offer_id}")
+        _event(conn, who, offer, PathwayEvent.OFFER_ACCEPTED, reason)
+        _event(conn, who, offer, PathwayEvent.BOOKED, None)
     else:
-        _event(conn, who, offer, PathwayEvent.OFFER_DECLINED, reason or f"offer {offer_id}")
-        _decline(conn, who, offer, f"declined by the patient: {reason or 'no reason given'}")
+        _event(conn, who, offer, PathwayEvent.OFFER_DECLINED, reason)
+        _decline(conn, who, offer, reason)
     return _finish(conn, who, offer, path)
 
 
@@ -374,7 +374,7 @@ def _finish(conn: Connection, who: Principal, before: Offer, path: str) -> Offer
     return after
 
 
-def _decline(conn: Connection, who: Principal, offer: Offer, reason: str) -> None:
+def _decline(conn: Connection, who: Principal, offer: Offer, reason: str | None) -> None:
     """Free the offered slot (the patient's booking before the offer comes back, if the
     booking still points at the offer) and never propose the pair again."""
     o, p = schema.referral_offers.c, schema.patients.c
@@ -397,7 +397,7 @@ def _decline(conn: Connection, who: Principal, offer: Offer, reason: str) -> Non
             department_id=offer.department_id,
             date=offer.date,
             decision="reject",
-            reason=reason[:2000],
+            reason=None if reason is None else reason[:2000],
             decided_at=tables.now(),
             token_id=who.token_id,
         )
@@ -405,8 +405,10 @@ def _decline(conn: Connection, who: Principal, offer: Offer, reason: str) -> Non
 
 
 def _event(
-    conn: Connection, who: Principal, offer: Offer, event: PathwayEvent, detail: str
+    conn: Connection, who: Principal, offer: Offer, event: PathwayEvent, detail: str | None
 ) -> None:
+    """Append one step as a pathway event; ``detail`` is the reason someone gave (in their
+    words), if any — the event itself says what happened, in every language."""
     frame = stored_events.event_frame(
         [
             {
@@ -417,7 +419,7 @@ def _event(
                 "event": event.value,
                 "date": today_in_denmark(),
                 "department_id": offer.department_id,
-                "detail": detail[:1000],
+                "detail": None if detail is None else detail[:1000],
                 "pathway": None,
             }
         ]
