@@ -36,7 +36,7 @@ fi
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
-echo "== mypy capacity/ solver/ scenarios/ workflow/ api/ reports/ interop/"
-$BIN/mypy capacity solver scenarios workflow api reports interop
+echo "== mypy capacity/ solver/ scenarios/ workflow/ api/ reports/ interop/ kapacitet/"
+$BIN/mypy capacity solver scenarios workflow api reports interop kapacitet
 echo "== pytest"
 $BIN/pytest -n 2 -q "$@"

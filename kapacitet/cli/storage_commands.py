@@ -22,15 +22,6 @@ DatabaseOption = Annotated[
 ]
 
 
-def _validation_errors() -> tuple[type[Exception], ...]:
-    """The errors an invalid contract folder raises (ValidationFailed once validation exists)."""
-    try:
-        from capacity.validation import ValidationFailed
-    except ImportError:
-        return (FileNotFoundError,)
-    return (ValidationFailed, FileNotFoundError)
-
-
 def _shown(db: str | None) -> str:
     """The resolved database URL with any password masked."""
     from sqlalchemy.engine import make_url
@@ -70,10 +61,11 @@ def register(app: typer.Typer) -> None:
         meeting) is kept whatever the folder says; each such patient is listed as kept.
         """
         from capacity import storage
+        from capacity.validation import ValidationFailed
 
         try:
             report = storage.load_folder(db, folder)
-        except (*_validation_errors(), storage.LoadRejected) as exc:
+        except (ValidationFailed, FileNotFoundError, storage.LoadRejected) as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
         typer.echo(f"{folder} -> {_shown(db)}")
