@@ -85,23 +85,7 @@ def patient_timeline(patient_id: str, who: Caller, conn: Conn) -> list[TimelineE
     return referrals.timeline(conn, who, patient_id)
 
 
-class DutyToActRow(BaseModel):
-    """One patient the home department cannot start in time, with no offer documented yet."""
-
-    patient_id: str
-    collaboration: str
-    procedure: str
-    home_region: str
-    home_department_id: str
-    deadline: dt.date
-    days_left: int
-    run_id: int
-    why: str
-    proposed_department_id: str | None
-    proposed_date: dt.date | None
-
-
-@router.get("/v1/duty-to-act", response_model=list[DutyToActRow])
+@router.get("/v1/duty-to-act", response_model=list[DutyToAct])
 def list_duty_to_act(
     who: Caller,
     bound: Bound,
