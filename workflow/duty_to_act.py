@@ -23,7 +23,8 @@ from sqlalchemy import Engine
 
 from capacity.pathways import PathwayEvent
 from capacity.storage import schema
-from workflow.access import Principal, may_see_patient
+from workflow import tables
+from workflow.access import Principal
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,6 @@ def duty_to_act(
             p.home_region,
             p.home_department_id,
             p.deadline,
-            p.booked_department_id,
-            p.booked_date,
             r.run_id,
             r.proposal,
         )
@@ -88,33 +87,29 @@ def duty_to_act(
             schema.run_proposals,
             (r.patient_id == newest.c.patient_id) & (r.run_id == newest.c.run_id),
         )
-        .where(p.deadline_status == "active", p.deadline.is_not(None))
+        .where(
+            p.deadline_status == "active",
+            p.deadline.is_not(None),
+            # not booked in time (at home, or elsewhere after an offer was accepted)
+            sa.or_(p.booked_date.is_(None), p.booked_date > p.deadline),
+            # no offer of referral documented
+            ~sa.exists().where(
+                events.patient_id == p.patient_id,
+                events.event == PathwayEvent.OFFER_MADE.value,
+            ),
+            tables.visible_patients(who),
+        )
     )
     if collaboration is not None:
         query = query.where(p.collaboration == collaboration)
     if home_region is not None:
         query = query.where(p.home_region == home_region)
-    offered = sa.select(events.patient_id).where(events.event == PathwayEvent.OFFER_MADE.value)
     with bound.connect() as conn:
-        rows = conn.execute(query).all()
-        documented = set(conn.execute(offered).scalars())
+        rows = conn.execute(query.order_by(p.deadline, p.patient_id)).all()
     found = []
     for row in rows:
-        if row.patient_id in documented:
-            continue
-        if not may_see_patient(
-            who,
-            home_region=row.home_region,
-            collaboration=row.collaboration,
-            home_department_id=row.home_department_id,
-            department_id=row.booked_department_id,
-        ):
-            continue
         deadline = _date(row.deadline)
         assert deadline is not None
-        booked = _date(row.booked_date)
-        if booked is not None and booked <= deadline:
-            continue  # booked in time (at home, or elsewhere after an offer was accepted)
         proposal = row.proposal or {}
         department = proposal.get("department_id") or None
         day = _date(proposal.get("date"))
@@ -141,4 +136,4 @@ def duty_to_act(
                 proposed_date=day,
             )
         )
-    return sorted(found, key=lambda d: (d.days_left, d.patient_id))
+    return found  # by days left (the deadline), overdue first
