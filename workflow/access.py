@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from capacity.errors import Forbidden
-
-if TYPE_CHECKING:
-    from workflow.proposals import Proposal
 
 
 class Role(StrEnum):
@@ -138,8 +135,22 @@ def may_see_patient(
     return True
 
 
-def may_see_proposal(who: Principal, proposal: Proposal) -> bool:
-    """Whether ``who`` may see a proposal: its patient in scope, or (a department) sent to it."""
+class Placement(Protocol):
+    """A patient placed at a department: a proposal, or the offer an accepted one made."""
+
+    @property
+    def home_region(self) -> str | None: ...
+    @property
+    def collaboration(self) -> str | None: ...
+    @property
+    def home_department_id(self) -> str | None: ...
+    @property
+    def department_id(self) -> str | None: ...
+
+
+def may_see_proposal(who: Principal, proposal: Placement) -> bool:
+    """Whether ``who`` may see a proposal (or an offer): its patient in scope, or (a
+    department) sent to it."""
     return may_see_patient(
         who,
         home_region=proposal.home_region,

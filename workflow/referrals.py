@@ -34,7 +34,7 @@ from capacity.pathways import PathwayEvent
 from capacity.storage import pathways as stored_events
 from capacity.storage import schema
 from workflow import tables
-from workflow.access import Principal, Role, may_see_patient
+from workflow.access import Principal, Role, may_see_patient, may_see_proposal
 from workflow.proposals import Proposal
 
 #: The calendar day of a step is Danish time.
@@ -204,10 +204,11 @@ def list_offers(conn: Connection, who: Principal, status: OfferStatus | None = N
     query = _select().order_by(schema.referral_offers.c.offer_id.desc())
     if status is not None:
         query = query.where(schema.referral_offers.c.status == status.value)
-    if who.role is Role.DEPARTMENT:
+    if who.role is Role.DEPARTMENT:  # its incoming referrals (not those it sent)
         query = query.where(schema.referral_offers.c.department_id == who.department_id)
-    offers = [_record(row) for row in conn.execute(query)]
-    return [offer for offer in offers if _may_see(who, offer)]
+    else:
+        query = query.where(tables.visible_patients(who))
+    return [_record(row) for row in conn.execute(query)]
 
 
 def open_offer_for(conn: Connection, patient_id: str) -> Offer | None:
@@ -335,19 +336,9 @@ def _offer(conn: Connection, offer_id: int) -> Offer:
     return _record(row)
 
 
-def _may_see(who: Principal, offer: Offer) -> bool:
-    return may_see_patient(
-        who,
-        home_region=offer.home_region,
-        collaboration=offer.collaboration,
-        home_department_id=offer.home_department_id,
-        department_id=offer.department_id,
-    )
-
-
 def _visible(conn: Connection, who: Principal, offer_id: int) -> Offer:
     offer = _offer(conn, offer_id)
-    if not _may_see(who, offer):
+    if not may_see_proposal(who, offer):
         raise NotFound(f"no offer {offer_id} among the offers you may see")
     return offer
 
