@@ -21,7 +21,7 @@ def week_monday(week: str) -> dt.date:
     """The Monday of ``YYYY-Www`` (``2026-W48`` → 2026-11-23); ValueError naming the form."""
     match = _WEEK.fullmatch(week.strip()) if isinstance(week, str) else None
     if match is None:
-        raise ValueError(f"week {week!r} is not an ISO week; write YYYY-Www, e.g. 2026-W48")
+        raise ValueError(f"week {week!r} is not an ISO week like 2026-W48 (write YYYY-Www)")
     try:
         return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:

@@ -18,7 +18,6 @@ identical frames, and two scenarios that differ only in policy or capacity share
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from capacity import frames
+from capacity import calendar, frames
 from capacity.frames import Dataset
 from capacity.generate import (
     SHORT_SERVICES,
@@ -751,7 +750,7 @@ class _Simulation:
     def refer(self, week: int, counts: npt.NDArray[np.int64], rng: np.random.Generator) -> int:
         """New referrals during the week join the list (seen from next Monday); how many."""
         table = self.world.cells.assign(count=counts)
-        label = _iso_label(self.monday(week))
+        label = calendar.week_of(self.monday(week))
         new = new_referrals(
             rng, table, label, self.world.dataset.departments, self.world.dataset.services
         )
@@ -802,11 +801,6 @@ def placements(problem: Problem, policy: Policy) -> pd.DataFrame:
     )
 
 
-def _iso_label(monday: pd.Timestamp | dt.date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _week_row(
     week: int,
     simulation: _Simulation,
@@ -823,7 +817,7 @@ def _week_row(
     provider = outcome["provider_type"]
     return {
         "week": week,
-        "week_label": _iso_label(simulation.monday(week)),
+        "week_label": calendar.week_of(simulation.monday(week)),
         "arrivals": arrivals,
         "waiting": len(simulation.waiting),
         "treated": treated,

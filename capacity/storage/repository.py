@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from capacity import frames
+from capacity import calendar, frames
 from capacity.errors import Invalid
 from capacity.frames import Dataset
 from capacity.io import read_folder
@@ -52,7 +51,6 @@ _LOAD_LOCK: Final = 7_340_101  # PostgreSQL advisory lock id that serialises loa
 _DECISION_LOCK: Final = 7_340_200
 _FIRST_DAY: Final = pd.Timestamp(FIRST_DATE)
 _LAST_DAY: Final = pd.Timestamp(LAST_DATE)
-_WEEK: Final = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 class LoadRejected(ValueError):
@@ -239,7 +237,7 @@ def read_snapshot(
     position in the load that last wrote them, ties broken by load), so a loaded folder, or a
     folder loaded again after edits, round-trips exactly.
     """
-    weeks = _horizon(week) if week else None
+    weeks = calendar.horizon(week, HORIZON_WEEKS) if week else None
     with engine_for(url_or_engine) as engine:
         upgrade_database(engine)
         with engine.connect() as connection:
@@ -332,29 +330,6 @@ def table_counts(url_or_engine: str | Engine | None = None) -> dict[str, int]:
                 name: connection.execute(select(func.count()).select_from(table)).scalar_one()
                 for name, table in schema.metadata.tables.items()
             }
-
-
-def _horizon(week: str) -> list[str]:
-    """The ISO week ``week`` and the five after it, as ``YYYY-Www``."""
-    match = _WEEK.match(week)
-    try:
-        if match is None:
-            raise ValueError
-        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        raise ValueError(f"week {week!r} is not an ISO week like 2026-W48") from None
-    return [_iso_week(monday + dt.timedelta(weeks=n)) for n in range(HORIZON_WEEKS)]
-
-
-def _iso_week(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def _week_of(dates: pd.Series) -> pd.Series:
-    """The ISO week (``YYYY-Www``) of each date."""
-    calendar = dates.dt.isocalendar()
-    return calendar["year"].astype(str) + "-W" + calendar["week"].astype(str).str.zfill(2)
 
 
 def _capacity_query(
@@ -639,7 +614,9 @@ def _store_declarations(
     if capacity.empty:
         return DeclarationCounts()
     d = schema.capacity_declarations
-    capacity = capacity.assign(week=_week_of(capacity["date"]), position=range(len(capacity)))
+    capacity = capacity.assign(
+        week=calendar.weeks_of(capacity["date"]), position=range(len(capacity))
+    )
     declared = _content_hashes(capacity)
     result = connection.execute(
         select(

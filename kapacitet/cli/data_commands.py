@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from capacity.calendar import weeks_of
 from capacity.frames import Dataset
 from capacity.io import read_folder
 from capacity.rules import GIVEN, RulesError, load_rules
@@ -101,10 +102,7 @@ def _weekly_slots_table(capacity: pd.DataFrame) -> Table:
     table.add_column("free_slots", justify="right")
     if capacity.empty:
         return table
-    calendar = capacity["date"].dt.isocalendar()
-    weeks = (
-        calendar["year"].astype(str) + "-W" + calendar["week"].astype(str).str.zfill(2)
-    ).rename("week")
+    weeks = weeks_of(capacity["date"]).rename("week")
     per_week = capacity.groupby(weeks).agg(
         first_day=("date", "min"), free_slots=("free_slots", "sum")
     )
