@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure
 from workflow.decisions import Decision
@@ -24,6 +24,7 @@ __all__ = [
     "PatientPatch",
     "PatientRecord",
     "PatientsIn",
+    "Reason",
     "RowId",
     "SolveRun",
     "SolveRunIn",
@@ -48,6 +49,17 @@ EXAMPLE_PATIENT: dict[str, Any] = {
 
 #: A stored row's id in a path (a 32-bit database integer: larger ones are 422, not 500).
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+def _storable(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("a NUL character cannot be stored; remove it")
+    return text
+
+
+#: A reason a person gives, in their words: at most 2,000 characters and no NUL character
+#: (PostgreSQL cannot store one; SQLite would), so both stores answer 422 alike.
+Reason = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
 
 
 class PatientRecord(BaseModel):
@@ -160,4 +172,4 @@ class DecisionIn(BaseModel):
     )
 
     decision: Literal["accept", "reject", "hold"]
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Reason | None = None

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from capacity.errors import Invalid, KapacitetError, NotFound, QuotaExceeded
 from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
+from capacity.validation import FIRST_DATE, LAST_DATE
 from capacity.vocabulary import Collaboration
 from solver.problem import Problem
 from solver.solve import Solution, solve
@@ -44,10 +45,14 @@ MAX_ACTIVE_SOLVE_RUNS = 2
 RUN_QUOTA_LOCK = 7_340_300
 
 
+#: A day a caller names (``today``): within the dates the contract accepts, as a file's are.
+Day = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+
+
 class SolveRequest(BaseModel):
     """What a solve covers: the day it is solved on, the week, and one collaboration or all."""
 
-    today: dt.date
+    today: Day
     week: str | None = Field(default=None, pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
     collaboration: Collaboration | None = None
 

@@ -3,17 +3,16 @@ answer), a patient's timeline, and the duty-to-act list (JSON)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from api.deps import AnswersReferral, Bound, Caller, ConfirmsReferral, Conn
-from api.schemas import RowId
+from api.schemas import Reason, RowId
 from capacity.vocabulary import Collaboration
 from workflow import referrals
 from workflow.duty_to_act import DutyToAct, duty_to_act
 from workflow.referrals import Offer, OfferStatus, TimelineEntry
+from workflow.runs import Day
 
 router = APIRouter(tags=["referrals"])
 
@@ -31,8 +30,8 @@ class DepartmentAnswer(BaseModel):
         },
     )
 
-    confirmed: bool
-    reason: str | None = Field(default=None, max_length=2000)
+    confirmed: StrictBool  # true or false, not "yes" or 1
+    reason: Reason | None = None
 
 
 class PatientAnswer(BaseModel):
@@ -45,8 +44,8 @@ class PatientAnswer(BaseModel):
         },
     )
 
-    accepted: bool
-    reason: str | None = Field(default=None, max_length=2000)
+    accepted: StrictBool
+    reason: Reason | None = None
 
 
 @router.get("/v1/referrals", response_model=list[Offer])
@@ -89,7 +88,7 @@ def patient_timeline(patient_id: str, who: Caller, conn: Conn) -> list[TimelineE
 def list_duty_to_act(
     who: Caller,
     bound: Bound,
-    today: dt.date | None = Query(default=None, description="default: today in Danish time"),
+    today: Day | None = Query(default=None, description="default: today in Danish time"),
     collaboration: Collaboration | None = None,
     home_region: str | None = Query(default=None, max_length=64),
 ) -> list[DutyToAct]:
