@@ -29,15 +29,7 @@ import yaml
 from capacity import frames
 from capacity.io import read_csv
 from capacity.rules import RuleGroup, Rules, load_rules
-from capacity.validation import (
-    ID_PATTERN,
-    FileProblems,
-    Problem,
-    RawTable,
-    ValidationFailed,
-    _matching,
-    _TableCheck,
-)
+from capacity.validation import FileProblems, Problem, RawTable, TableCheck, ValidationFailed
 from capacity.vocabulary import COLLABORATIONS, PROCEDURES, REGIONS
 
 
@@ -181,49 +173,9 @@ def load_marker_codes(path: str | Path | None = None) -> dict[str, MarkerCode]:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-class _Check(_TableCheck):
+def _check(raw: RawTable, columns: dict[str, str], optional: dict[str, str]) -> TableCheck:
     """The contract validator's column checks, on an events or markers table."""
-
-    def __init__(self, raw: RawTable, found: FileProblems, spec: dict[str, str]) -> None:
-        self.raw = raw
-        self.found = found
-        self.spec = spec
-        self.typed: dict[str, pd.Series] = {}
-        self.missing_columns = [
-            c for c in spec if c not in raw.frame and c not in EVENTS_OPTIONAL | MARKERS_OPTIONAL
-        ]
-        for column in self.missing_columns:
-            found.add(column, f"missing column {column!r}; expected {', '.join(spec)}", raw.header)
-
-    def present(self, column: str) -> np.ndarray:
-        values = self.given(column)
-        present = values.notna().to_numpy()
-        if self.has(column) and column not in _MAY_BE_EMPTY:
-            self.found.at(~present, column, lambda _: "empty, but a value is required")
-        return present
-
-    def pseudonyms(self, column: str) -> pd.Series:
-        """Patient pseudonyms (repeated across events): valid ids, never CPR-like."""
-        values = self.given(column)
-        present = self.present(column)
-        cpr = self.cpr_like(column)
-        valid = _matching(values, ID_PATTERN)
-        self.found.at(
-            present & ~valid & ~cpr,
-            column,
-            lambda i: (
-                f"{values.iloc[i]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-'"
-            ),
-        )
-        self.typed[column] = values.mask(cpr)
-        return self.typed[column]
-
-    def free_text(self, column: str) -> pd.Series:
-        """Free text that may be empty but never holds a CPR-like run."""
-        self.present(column)
-        cpr = self.cpr_like(column)
-        self.typed[column] = self.given(column).mask(cpr)
-        return self.typed[column]
+    return TableCheck(raw, FileProblems(raw), columns, optional, _MAY_BE_EMPTY)
 
 
 def _raw(path: str | Path, table: str) -> RawTable:
@@ -236,7 +188,7 @@ def _raw(path: str | Path, table: str) -> RawTable:
     return raw
 
 
-def _finish(check: _Check, spec: dict[str, str]) -> pd.DataFrame:
+def _finish(check: TableCheck, spec: dict[str, str]) -> pd.DataFrame:
     problems = check.found.problems()
     if problems:
         raise ValidationFailed(problems)
@@ -247,8 +199,9 @@ def _finish(check: _Check, spec: dict[str, str]) -> pd.DataFrame:
 def check_events(raw: RawTable) -> pd.DataFrame:
     """An events table as strings, validated column by column (every problem at once)."""
     spec = EVENTS | EVENTS_OPTIONAL
-    check = _Check(raw, FileProblems(raw), spec)
-    check.pseudonyms("patient_id")
+    optional = {c: EVENTS[c] for c in ("department_id", "detail")} | EVENTS_OPTIONAL
+    check = _check(raw, {c: t for c, t in EVENTS.items() if c not in optional}, optional)
+    check.ids("patient_id", "patient", unique=False)
     check.choice("collaboration", COLLABORATIONS, "collaboration")
     check.choice("procedure", PROCEDURES, "procedure")
     check.choice("home_region", REGIONS, "region")
@@ -284,8 +237,8 @@ def read_markers(path: str | Path, codes: dict[str, MarkerCode] | None = None) -
     codes = load_marker_codes() if codes is None else codes
     raw = _raw(path, "lpr3_markers")
     spec = MARKERS | MARKERS_OPTIONAL
-    check = _Check(raw, FileProblems(raw), spec)
-    check.pseudonyms("patient_id")
+    check = _check(raw, MARKERS, MARKERS_OPTIONAL)
+    check.ids("patient_id", "patient", unique=False)
     check.choice("collaboration", COLLABORATIONS, "collaboration")
     check.choice("home_region", REGIONS, "region")
     code = check.choice("code", tuple(codes), "SKS waiting-time code")

@@ -161,15 +161,28 @@ class FileProblems:
         return shown
 
 
-class _TableCheck:
+class TableCheck:
     """Checks the columns of one raw table and collects their typed values."""
 
-    def __init__(self, raw: RawTable, found: FileProblems) -> None:
+    def __init__(
+        self,
+        raw: RawTable,
+        found: FileProblems,
+        columns: Mapping[str, str] | None = None,
+        optional: Mapping[str, str] | None = None,
+        may_be_empty: frozenset[str] | None = None,
+    ) -> None:
+        """Check ``raw`` against a contract table's columns (by its table name), or against
+        the given required ``columns``, ``optional`` ones and those that ``may_be_empty``."""
         self.raw = raw
         self.found = found
-        self.spec = frames.REQUIRED_COLUMNS[raw.table] | frames.OPTIONAL_COLUMNS[raw.table]
+        required = frames.REQUIRED_COLUMNS[raw.table] if columns is None else dict(columns)
+        if optional is None:
+            optional = frames.OPTIONAL_COLUMNS[raw.table] if columns is None else {}
+        self.spec = required | dict(optional)
+        self.may_be_empty = MAY_BE_EMPTY[raw.table] if may_be_empty is None else may_be_empty
         self.typed: dict[str, pd.Series] = {}
-        self.missing_columns = [c for c in frames.REQUIRED_COLUMNS[raw.table] if c not in raw.frame]
+        self.missing_columns = [c for c in required if c not in raw.frame]
         for column in self.missing_columns:
             found.add(
                 column, _missing_column_message(column, raw.frame.columns, self.spec), raw.header
@@ -193,7 +206,7 @@ class _TableCheck:
         """Which rows have a value, reporting empty cells of a column that needs one."""
         values = self.given(column)
         present = values.notna().to_numpy()
-        if self.has(column) and column not in MAY_BE_EMPTY[self.raw.table]:
+        if self.has(column) and column not in self.may_be_empty:
             self.found.at(~present, column, lambda _: "empty, but a value is required")
         return present
 
@@ -211,8 +224,14 @@ class _TableCheck:
         self.typed[column] = self.given(column).mask(cpr)
         return self.typed[column]
 
-    def ids(self, column: str, kind: str) -> pd.Series:
-        """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file, never CPR-like.
+    def free_text(self, column: str) -> pd.Series:
+        """Free text (an event's detail) that never holds a CPR-like run: such a value is
+        reported unechoed and becomes ``<NA>``, as in :meth:`reference`."""
+        return self.reference(column)
+
+    def ids(self, column: str, kind: str, *, unique: bool = True) -> pd.Series:
+        """An id column: 1-64 of ``A-Za-z0-9_.-``, unique within the file (unless ``unique``
+        is False: an id repeated on rows of one patient), never CPR-like.
 
         A CPR-like value is reported without being echoed (it may be a real person's CPR
         number) and becomes ``<NA>`` in the typed column.
@@ -228,7 +247,8 @@ class _TableCheck:
                 f"{values.iloc[i]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-'"
             ),
         )
-        self._unique(values, present & ~cpr, column, kind)
+        if unique:
+            self._unique(values, present & ~cpr, column, kind)
         self.typed[column] = values.mask(cpr)
         return values
 
@@ -386,7 +406,7 @@ def validate_tables(
     The frames are only meaningful when no problem was found.
     """
     found = {table: FileProblems(raw, limit) for table, raw in tables.items()}
-    checks = {table: _TableCheck(raw, found[table]) for table, raw in tables.items()}
+    checks = {table: TableCheck(raw, found[table]) for table, raw in tables.items()}
     if "departments" in checks:
         _check_departments(checks["departments"])
     for table in ("services", "capacity", "weekly_caps"):
@@ -475,7 +495,7 @@ def _value_text(value: object) -> str:
     return str(value)
 
 
-def _check_departments(check: _TableCheck) -> None:
+def _check_departments(check: TableCheck) -> None:
     check.ids("department_id", "department")
     check.text("name")
     check.text("hospital")
@@ -525,7 +545,7 @@ def _check_departments(check: _TableCheck) -> None:
     check.typed["region"] = region
 
 
-def _check_service_rows(check: _TableCheck) -> None:
+def _check_service_rows(check: TableCheck) -> None:
     check.reference("department_id")
     check.choice("collaboration", COLLABORATIONS, "collaboration")
     check.choice("procedure", PROCEDURES, "procedure")
@@ -553,7 +573,7 @@ def _check_service_rows(check: _TableCheck) -> None:
         check.counts("max_slots")
 
 
-def _check_patients(check: _TableCheck) -> None:
+def _check_patients(check: TableCheck) -> None:
     check.patient_ids("patient_id")
     check.choice("collaboration", COLLABORATIONS, "collaboration")
     check.choice("procedure", PROCEDURES, "procedure")
@@ -571,7 +591,7 @@ def _check_patients(check: _TableCheck) -> None:
 
 
 def _check_known_departments(
-    check: _TableCheck, column: str, known: pd.Index | None, departments_file: str
+    check: TableCheck, column: str, known: pd.Index | None, departments_file: str
 ) -> None:
     if known is None or not check.has(column):
         return
@@ -588,7 +608,7 @@ def _check_known_departments(
 
 
 def _check_offered(
-    check: _TableCheck, offered: pd.Index | None, known: pd.Index | None, services_file: str
+    check: TableCheck, offered: pd.Index | None, known: pd.Index | None, services_file: str
 ) -> None:
     """Each declared row must name a service its department offers."""
     if offered is None or known is None or check.missing_columns:
@@ -607,7 +627,7 @@ def _check_offered(
 
 
 def _check_bookings(
-    check: _TableCheck, offered: pd.Index | None, known: pd.Index | None, services_file: str
+    check: TableCheck, offered: pd.Index | None, known: pd.Index | None, services_file: str
 ) -> None:
     """A booking names both department and date, at a department offering the service."""
     if not (check.has("booked_department_id") and check.has("booked_date")):
@@ -645,7 +665,7 @@ def _check_bookings(
     )
 
 
-def _check_deadlines(check: _TableCheck, patients: pd.DataFrame, rules: Rules) -> None:
+def _check_deadlines(check: TableCheck, patients: pd.DataFrame, rules: Rules) -> None:
     """Every row needs a deadline: given, or computable from a clock date by the rules."""
     if check.missing_columns:
         return
@@ -712,7 +732,7 @@ def _service_keys(
     )
 
 
-def _all_values(check: _TableCheck | None, column: str) -> pd.Index | None:
+def _all_values(check: TableCheck | None, column: str) -> pd.Index | None:
     """Every value a table gives in a column (invalid ones too, to avoid follow-on errors)."""
     if check is None or not check.has(column):
         return None
