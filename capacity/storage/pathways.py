@@ -38,13 +38,16 @@ class EventCounts:
 
 def event_keys(events: pd.DataFrame) -> pd.Series:
     """The content hash of each event (its idempotency key)."""
-    text = pd.Series("", index=events.index, dtype=object)
+    parts = []
     for column in _KEY_COLUMNS:
         values = events[column] if column in events else pd.Series(pd.NA, index=events.index)
         if column == "date":
             values = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
-        text = text + "\x1f" + values.astype(object).where(values.notna(), "").astype(str)
-    return text.map(lambda value: hashlib.sha256(value.encode()).hexdigest())
+        parts.append(values.astype(object).where(values.notna(), "").astype(str))
+    text = "\x1f" + parts[0].str.cat(parts[1:], sep="\x1f")
+    return pd.Series(
+        [hashlib.sha256(value.encode()).hexdigest() for value in text], index=events.index
+    )
 
 
 def store_events(
@@ -72,21 +75,14 @@ def append_events(
     keys = event_keys(events)
     unique = ~keys.duplicated()
     now = dt.datetime.now(dt.UTC)
-    rows = events.loc[unique, list(_SPEC)].astype(object)
-    rows["date"] = [pd.Timestamp(d).date() for d in rows["date"]]
-    records = [
-        {
-            "event_key": key,
-            **{
-                column: (None if pd.isna(value) else value)
-                for column, value in zip(_SPEC, row, strict=True)
-            },
-            "source": source[:1000],
-            "recorded_at": now,
-            "token_id": token_id,
-        }
-        for key, row in zip(keys[unique], rows.itertuples(index=False, name=None), strict=True)
-    ]
+    rows = events.loc[unique, list(_SPEC)].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
+    rows = rows.astype(object).where(rows.notna(), None)
+    records = rows.assign(
+        event_key=keys[unique],
+        source=source[:1000],
+        recorded_at=now,
+        token_id=token_id,
+    ).to_dict("records")
     before = _count(connection)
     insert = (
         postgresql.insert(schema.pathway_events)
