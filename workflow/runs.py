@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine
 
-from capacity.errors import Invalid, KapacitetError, NotFound, QuotaExceeded
+from capacity.errors import Invalid, KapacitetError, QuotaExceeded
 from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
 from capacity.validation import FIRST_DATE, LAST_DATE
@@ -117,12 +117,7 @@ class SolveRun(BaseModel):
 
 def get_run(conn: Connection, run_id: int) -> SolveRun:
     """The stored solve run (:class:`~capacity.errors.NotFound` for an unknown id)."""
-    row = conn.execute(
-        sa.select(tables.solve_runs).where(tables.solve_runs.c.run_id == run_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"no solve run {run_id}")
-    return SolveRun(**{k: v for k, v in row._mapping.items() if k in SolveRun.model_fields})
+    return tables.stored(conn, tables.solve_runs, run_id, SolveRun, "solve run")
 
 
 def _without_held(capacity: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
-from capacity.errors import Invalid, KapacitetError, NotFound
+from capacity.errors import Invalid, KapacitetError
 from scenarios.schema import ReferenceBase, Scenario, ScenarioError, scenario_from_yaml
 from workflow import leases, tables
 from workflow.access import Principal
@@ -205,12 +205,7 @@ def run_in_background(bound: Engine, run_id: int) -> None:
 
 def get_scenario_run(conn: Connection, run_id: int) -> ScenarioRun:
     """The stored scenario run (:class:`~capacity.errors.NotFound` for an unknown id)."""
-    row = conn.execute(
-        sa.select(tables.scenario_runs).where(tables.scenario_runs.c.run_id == run_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"no scenario run {run_id}")
-    return ScenarioRun(**{k: v for k, v in row._mapping.items() if k in ScenarioRun.model_fields})
+    return tables.stored(conn, tables.scenario_runs, run_id, ScenarioRun, "scenario run")
 
 
 def list_scenario_runs(

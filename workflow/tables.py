@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
+from capacity.errors import NotFound
 from capacity.pseudonym import redact, redact_json
 from capacity.storage import schema
 from workflow.access import Principal, patient_scope
@@ -34,6 +36,26 @@ API_TABLES = (
     "decisions",
     "scenario_runs",
 )
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def record(model: type[Record], row: sa.Row[Any]) -> Record:
+    """A stored row as ``model``: the columns it names (hashes and leases stay behind)."""
+    return model.model_validate({k: v for k, v in row._mapping.items() if k in model.model_fields})
+
+
+def stored(
+    conn: Connection, table: sa.Table, row_id: int, model: type[Record], what: str
+) -> Record:
+    """The row of ``table`` whose primary key is ``row_id`` as ``model``;
+    :class:`~capacity.errors.NotFound` (``no <what> <id>``) when there is none."""
+    [key] = table.primary_key.columns
+    row = conn.execute(sa.select(table).where(key == row_id)).first()
+    if row is None:
+        raise NotFound(f"no {what} {row_id}")
+    return record(model, row)
+
+
 #: PostgreSQL advisory lock held by a decision's or a patch's transaction: accepts of one slot
 #: serialise, and a solve can pause both (:func:`writes_paused`).
 DECISION_LOCK = 7_340_200

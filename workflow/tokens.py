@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from capacity.errors import Invalid, NotFound
+from capacity.errors import Invalid
 from capacity.storage import schema
 from workflow import tables
 from workflow.access import Principal, Role
@@ -93,20 +93,13 @@ def create_token(
 
 def token_info(connection: Connection, token_id: int) -> Token:
     """A stored token (never its hash): id, name, role, scope, created, expiry, revoked."""
-    row = connection.execute(
-        sa.select(tables.api_tokens).where(tables.api_tokens.c.token_id == token_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"no token {token_id}")
-    return Token(**{k: v for k, v in row._mapping.items() if k in Token.model_fields})
+    return tables.stored(connection, tables.api_tokens, token_id, Token, "token")
 
 
 def list_tokens(connection: Connection) -> list[Token]:
-    """Every token (never its hash), oldest first."""
-    ids = connection.execute(
-        sa.select(tables.api_tokens.c.token_id).order_by(tables.api_tokens.c.token_id)
-    ).scalars()
-    return [token_info(connection, token_id) for token_id in ids]
+    """Every token (never its hash), oldest first, in one query."""
+    rows = connection.execute(sa.select(tables.api_tokens).order_by(tables.api_tokens.c.token_id))
+    return [tables.record(Token, row) for row in rows]
 
 
 def revoke_token(
