@@ -250,23 +250,26 @@ def read_markers(path: str | Path, codes: dict[str, MarkerCode] | None = None) -
     if check.has("detail"):
         check.free_text("detail")
     markers = _finish(check, spec)
-    mapped = [codes[str(c)] for c in markers["code"]]
+    mapping = pd.DataFrame(
+        [
+            (m.event.value, m.procedure, m.pathway.value if m.pathway else None)
+            for m in codes.values()
+        ],
+        index=list(codes),
+        columns=["event", "procedure", "pathway"],
+        dtype=frames.STR,
+    ).reindex(markers["code"].to_numpy())
+    mapping.index = markers.index
+    given = {
+        column: markers[column] if column in markers else pd.Series(pd.NA, index=markers.index)
+        for column in ("procedure", "detail")
+    }
     events = markers.assign(
-        event=[m.event.value for m in mapped],
-        procedure=markers.get("procedure", pd.Series(pd.NA, index=markers.index)).astype(
-            frames.STR
-        ),
-        pathway=pd.Series(
-            [m.pathway.value if m.pathway else None for m in mapped],
-            index=markers.index,
-            dtype=frames.STR,
-        ),
-        detail=markers.get("detail", pd.Series(pd.NA, index=markers.index))
-        .astype(frames.STR)
-        .fillna(markers["code"]),
+        event=mapping["event"],
+        procedure=mapping["procedure"].fillna(given["procedure"].astype(frames.STR)),
+        pathway=mapping["pathway"],
+        detail=given["detail"].astype(frames.STR).fillna(markers["code"]),
     )
-    implied = pd.Series([m.procedure for m in mapped], index=markers.index, dtype=frames.STR)
-    events["procedure"] = implied.fillna(events["procedure"])
     events = _inherit_procedure(events)
     unknown = events["procedure"].isna().to_numpy()
     if unknown.any():
@@ -355,36 +358,48 @@ def derive_pathways(
     ordered = order_events(events)
     ordered["pathway_no"] = pathway_numbers(ordered)
     key = ["patient_id", "collaboration", "procedure", "pathway_no"]
-    grouped = ordered.groupby(key, sort=False)
+    event, date = ordered["event"], ordered["date"]
 
-    def first(event: PathwayEvent) -> pd.Series:
-        return (
-            ordered["date"]
-            .where(ordered["event"] == event)
-            .groupby([ordered[k] for k in key], sort=False)
-            .min()
-        )
+    def on(*kinds: PathwayEvent) -> np.ndarray:
+        return event.isin(kinds).fillna(False).to_numpy(dtype=bool)
 
-    def has(*kinds: PathwayEvent) -> pd.Series:
-        return ordered["event"].isin(kinds).groupby([ordered[k] for k in key], sort=False).any()
-
-    out = grouped.agg(home_region=("home_region", "last")).copy()
-    clocks = {
-        "referral_received": first(PathwayEvent.REFERRAL_RECEIVED),
-        "consent": first(PathwayEvent.CONSENT),
-        "followon_referral": first(PathwayEvent.FOLLOWON_REFERRAL),
-    }
-    started = first(PathwayEvent.STARTED)
-    ended = first(PathwayEvent.ENDED)
     marked = (
-        ordered["pathway"].eq(PathwayType.FOLLOW_ON).fillna(False)
+        ordered["pathway"].eq(PathwayType.FOLLOW_ON).fillna(False).to_numpy(dtype=bool)
         if "pathway" in ordered
-        else pd.Series(False, index=ordered.index)
+        else np.zeros(len(ordered), dtype=bool)
     )
-    follow_on = (
-        marked.groupby([ordered[k] for k in key], sort=False).any()
-        | clocks["followon_referral"].notna()
+    out = (
+        ordered.assign(
+            referral_received=date.where(on(PathwayEvent.REFERRAL_RECEIVED)),
+            consent=date.where(on(PathwayEvent.CONSENT)),
+            followon_referral=date.where(on(PathwayEvent.FOLLOWON_REFERRAL)),
+            started=date.where(on(PathwayEvent.STARTED)),
+            ended=date.where(on(PathwayEvent.ENDED)),
+            offered=date.where(on(PathwayEvent.OFFER_MADE)),
+            start_department=ordered["department_id"].where(
+                on(PathwayEvent.STARTED, PathwayEvent.ENDED)
+            ),
+            health=on(PathwayEvent.PAUSED_HEALTH),
+            wished=on(PathwayEvent.PAUSED_WISH, PathwayEvent.OFFER_DECLINED),
+            marked=marked,
+        )
+        .groupby(key, sort=False)
+        .agg(
+            home_region=("home_region", "last"),
+            referral_received=("referral_received", "min"),
+            consent=("consent", "min"),
+            followon_referral=("followon_referral", "min"),
+            started=("started", "min"),
+            ended=("ended", "min"),
+            first_offer=("offered", "min"),
+            department_id=("start_department", "first"),
+            health_pause=("health", "any"),
+            wish=("wished", "any"),
+            marked=("marked", "any"),
+        )
     )
+    clocks = {c: out[c] for c in ("referral_received", "consent", "followon_referral")}
+    follow_on = out["marked"] | clocks["followon_referral"].notna()
     procedure = out.index.get_level_values("procedure").to_numpy()
     out["pathway_type"] = np.where(
         follow_on.to_numpy(),
@@ -395,28 +410,12 @@ def derive_pathways(
             PathwayType.PRIMARY.value,
         ),
     )
-    deadline, rule = _deadlines(out["pathway_type"], clocks, rules)
-    out["deadline"] = deadline
-    out["deadline_rule"] = rule
+    out["deadline"], out["deadline_rule"] = _deadlines(out["pathway_type"], clocks, rules)
     out["clock_date"] = pd.concat(clocks.values(), axis=1).min(axis=1)
-    out["start_date"] = started.fillna(ended)
-    out["ended_without_start"] = started.isna() & ended.notna()
-    start_department = ordered["department_id"].where(
-        ordered["event"].isin([PathwayEvent.STARTED, PathwayEvent.ENDED])
-    )
-    out["department_id"] = start_department.groupby([ordered[k] for k in key], sort=False).first()
-    out["health_pause"] = has(PathwayEvent.PAUSED_HEALTH)
-    out["wish"] = has(PathwayEvent.PAUSED_WISH, PathwayEvent.OFFER_DECLINED)
-    offered = ordered["date"].where(ordered["event"] == PathwayEvent.OFFER_MADE)
-    deadline_of_event = (
-        pd.Series(out["deadline"].to_numpy(), index=out.index)
-        .reindex(pd.MultiIndex.from_frame(ordered[key]))
-        .to_numpy()
-    )
-    in_time = (offered.to_numpy() <= deadline_of_event) & offered.notna().to_numpy()
-    out["offer_by_deadline"] = (
-        pd.Series(in_time, index=ordered.index).groupby([ordered[k] for k in key], sort=False).any()
-    )
+    out["start_date"] = out["started"].fillna(out["ended"])
+    out["ended_without_start"] = out["started"].isna() & out["ended"].notna()
+    # Any offer on or before the deadline: the first offer is.
+    out["offer_by_deadline"] = (out["first_offer"] <= out["deadline"]).fillna(False)
     exceeded = (out["start_date"] - out["deadline"]).dt.days
     out["days_exceeded"] = exceeded.clip(lower=0).fillna(0).astype("int64")
     out["category"] = _categories(out, exceeded, precedence)
