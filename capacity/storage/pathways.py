@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -44,7 +44,7 @@ def event_keys(events: pd.DataFrame) -> pd.Series:
         if column == "date":
             values = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
         parts.append(values.astype(object).where(values.notna(), "").astype(str))
-    text = "\x1f" + parts[0].str.cat(parts[1:], sep="\x1f")
+    text = "\x1f" + parts[0].str.cat(pd.concat(parts[1:], axis=1), sep="\x1f")
     return pd.Series(
         [hashlib.sha256(value.encode()).hexdigest() for value in text], index=events.index
     )
@@ -77,12 +77,16 @@ def append_events(
     now = dt.datetime.now(dt.UTC)
     rows = events.loc[unique, list(_SPEC)].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
     rows = rows.astype(object).where(rows.notna(), None)
-    records = rows.assign(
-        event_key=keys[unique],
-        source=source[:1000],
-        recorded_at=now,
-        token_id=token_id,
-    ).to_dict("records")
+    records: list[dict[str, Any]] = (
+        cast(Any, rows)
+        .assign(
+            event_key=keys[unique],
+            source=source[:1000],
+            recorded_at=now,
+            token_id=token_id,
+        )
+        .to_dict("records")
+    )
     before = _count(connection)
     insert = (
         postgresql.insert(schema.pathway_events)
