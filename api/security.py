@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Engine
 
 from api.problems import ApiProblem
 from workflow import tables
-from workflow.access import Action, Principal, Role, check
-from workflow.tokens import token_hash
+from workflow.access import Action, Principal, check
+from workflow.access import Role as Role  # re-exported: the review page imports it from here
+from workflow.tokens import token_hash, token_principal, token_refusal
 
 
 def engine(request: Request) -> Engine:
@@ -60,18 +61,10 @@ def principal(
         raise ApiProblem(
             401, "the bearer token is not known; create one with kapacitet token create"
         )
-    if row.revoked_at is not None:
-        raise ApiProblem(401, f"the bearer token was revoked at {row.revoked_at.isoformat()}")
-    if row.expires_at is not None and row.expires_at <= tables.now():
-        raise ApiProblem(401, f"the bearer token expired at {row.expires_at.isoformat()}")
-    return Principal(
-        token_id=row.token_id,
-        name=row.name,
-        role=Role(row.role),
-        region=row.region,
-        department_id=row.department_id,
-        collaboration=row.collaboration,
-    )
+    refusal = token_refusal(row.revoked_at, row.expires_at)
+    if refusal is not None:
+        raise ApiProblem(401, refusal)
+    return token_principal(row)
 
 
 def allow(action: Action) -> Callable[[Principal], Principal]:

@@ -26,7 +26,8 @@ from starlette.datastructures import URL, Headers
 
 from capacity.storage import schema
 from workflow import tables
-from workflow.access import Principal, Role
+from workflow.access import Principal
+from workflow.tokens import token_principal, token_refusal
 
 #: How long a review-page session lasts after login unless ``$KAPACITET_WEB_SESSION_HOURS``
 #: says otherwise (the token's own expiry or revocation ends it sooner).
@@ -101,27 +102,21 @@ def find_session(connection: Connection, session_id: str) -> WebSession | None:
             tokens.c.region,
             tokens.c.department_id,
             tokens.c.collaboration,
+            tokens.c.revoked_at.label("token_revoked_at"),
+            tokens.c.expires_at.label("token_expires_at"),
         )
         .join(tokens, tokens.c.token_id == sessions.c.token_id)
         .where(
             sessions.c.session_hash == digest,
             sessions.c.revoked_at.is_(None),
             sessions.c.expires_at > tables.now(),
-            tokens.c.revoked_at.is_(None),
-            sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > tables.now()),
         )
     ).first()
     if row is None or not hmac.compare_digest(row.session_hash, digest):
         return None
-    who = Principal(
-        token_id=row.token_id,
-        name=row.name,
-        role=Role(row.role),
-        region=row.region,
-        department_id=row.department_id,
-        collaboration=row.collaboration,
-    )
-    return WebSession(who=who, csrf=row.csrf, expires_at=row.expires_at)
+    if token_refusal(row.token_revoked_at, row.token_expires_at) is not None:
+        return None
+    return WebSession(who=token_principal(row), csrf=row.csrf, expires_at=row.expires_at)
 
 
 def end_session(connection: Connection, session_id: str) -> None:

@@ -48,6 +48,30 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_refusal(revoked_at: dt.datetime | None, expires_at: dt.datetime | None) -> str | None:
+    """Why a stored token signs nobody in any more (revoked, expired); ``None`` while valid.
+
+    The bearer check (401 with this reason) and the review page's sessions both ask it.
+    """
+    if revoked_at is not None:
+        return f"the bearer token was revoked at {revoked_at.isoformat()}"
+    if expires_at is not None and expires_at <= tables.now():
+        return f"the bearer token expired at {expires_at.isoformat()}"
+    return None
+
+
+def token_principal(row: Any) -> Principal:
+    """The caller a stored token's row names: its id, name, role and scope."""
+    return Principal(
+        token_id=row.token_id,
+        name=row.name,
+        role=Role(row.role),
+        region=row.region,
+        department_id=row.department_id,
+        collaboration=row.collaboration,
+    )
+
+
 def create_token(
     connection: Connection,
     role: Role,
