@@ -134,8 +134,10 @@ def read_events(
     ):
         if value is not None:
             query = query.where(e[column] == value)
-    with engine_for(url_or_engine) as engine, engine.connect() as connection:
-        rows = connection.execute(query).all()
+    with engine_for(url_or_engine) as engine:
+        upgrade_database(engine)  # a new database has no events yet, not a missing table
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
     frame = pd.DataFrame(rows, columns=[*_SPEC, "source", "recorded_at", "token_id"])
     frame["date"] = pd.to_datetime(frame["date"])
     typed = frames.conform(frame[list(_SPEC)], _SPEC)
