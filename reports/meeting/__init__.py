@@ -37,7 +37,6 @@ from reports.meeting.queries import (
     default_week,
     department_names,
     horizon,
-    latest_decisions,
     meeting_runs,
 )
 from reports.meeting.render import render_pack_html, template_environment
@@ -69,7 +68,6 @@ __all__ = [
     "group_rows",
     "horizon",
     "iso_week",
-    "latest_decisions",
     "meeting_runs",
     "render_pack_html",
     "sort_rows",

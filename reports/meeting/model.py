@@ -98,6 +98,8 @@ class ProposalRow:
     at_risk: bool
     decision: str | None = None
     decision_reason: str | None = None
+    #: The run the decision was made on (an earlier run's for a hold carried over).
+    decision_run_id: int | None = None
 
 
 @dataclass(frozen=True)

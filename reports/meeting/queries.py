@@ -1,6 +1,5 @@
 """The meeting's reads of the store: finished runs, the week to review, department names,
-decisions, the at-risk patients and the capacity heatmap, each scoped to what the caller may
-see.
+the at-risk patients and the capacity heatmap, each scoped to what the caller may see.
 
 Runs, proposals and decisions come from :mod:`workflow.runs` and :mod:`workflow.tables` (the
 same scoping and the same audit log as the JSON API); the queries here only read.
@@ -23,6 +22,7 @@ from capacity.vocabulary import is_foreign_region
 from reports.meeting.model import AtRiskRow, CapacityCell, CapacityRowView
 from workflow import runs, tables
 from workflow.access import Principal, Role
+from workflow.proposals import Proposal
 from workflow.runs import SolveRun
 from workflow.status import RunStatus
 
@@ -74,15 +74,8 @@ def department_names(conn: Connection) -> dict[str, str]:
     }
 
 
-def latest_decisions(conn: Connection, run_id: int) -> dict[str, tuple[str, str | None]]:
-    """The newest decision per patient on one run: ``patient_id -> (decision, reason)``."""
-    d = tables.decisions.c
-    rows = conn.execute(
-        sa.select(d.patient_id, d.decision, d.reason)
-        .where(d.run_id == run_id)
-        .order_by(d.decision_id)
-    )
-    return {row.patient_id: (row.decision, row.reason) for row in rows}
+#: What the at-risk list shows for a patient the run proposes nothing for.
+NOTHING_PROPOSED = Proposal(patient_id="", action="")
 
 
 def _scoped_patients(who: Principal, query: sa.Select[Any]) -> sa.Select[Any]:
@@ -118,7 +111,7 @@ def at_risk_patients(
     collaboration: str,
     today: dt.date,
     days: int,
-    proposals: Mapping[str, Mapping[str, Any]] | None = None,
+    proposals: Mapping[str, Proposal] | None = None,
 ) -> tuple[AtRiskRow, ...]:
     """The early warning: deadline within ``days`` of ``today`` and no compliant slot held.
 
@@ -132,7 +125,7 @@ def at_risk_patients(
         deadline: dt.date = patient.deadline
         if deadline > horizon_end:
             continue
-        proposal = known.get(str(patient.patient_id), {})
+        proposal = known.get(str(patient.patient_id)) or NOTHING_PROPOSED
         booked: dt.date | None = patient.booked_date
         rows.append(
             AtRiskRow(
@@ -144,10 +137,10 @@ def at_risk_patients(
                 days_left=(deadline - today).days,
                 booked_department_id=patient.booked_department_id or "",
                 booked_date=booked.isoformat() if booked else "",
-                proposed_department_id=proposal.get("department_id") or "",
-                proposed_date=proposal.get("date") or "",
-                proposed_action=proposal.get("action") or "",
-                proposed_days_late=int(proposal.get("days_late") or 0),
+                proposed_department_id=proposal.department_id or "",
+                proposed_date=proposal.date or "",
+                proposed_action=proposal.action,
+                proposed_days_late=proposal.days_late or 0,
             )
         )
     return tuple(rows)

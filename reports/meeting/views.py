@@ -20,54 +20,56 @@ from reports.meeting.model import (
     ProposalGroup,
     ProposalRow,
 )
-from reports.meeting.queries import (
-    at_risk_patients,
-    capacity_overview,
-    department_names,
-    latest_decisions,
-)
+from reports.meeting.queries import at_risk_patients, capacity_overview, department_names
 from reports.meeting.text import LANGUAGES, TEXT
-from workflow import runs
+from workflow import decisions, runs
 from workflow.access import Principal
+from workflow.decisions import Verdict
 from workflow.duty_to_act import duty_to_act
+from workflow.proposals import Proposal
 from workflow.runs import SolveRun
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def _row(
-    proposal: Mapping[str, Any],
-    decided: tuple[str, str | None] | None,
+    proposal: Proposal,
+    decided: Mapping[str, Any] | None,
     at_risk_ids: set[str],
 ) -> ProposalRow:
-    travel = proposal.get("travel_km")
-    late = proposal.get("days_late")
-    patient_id = str(proposal["patient_id"])
     return ProposalRow(
-        patient_id=patient_id,
-        procedure=_text(proposal.get("procedure")),
-        home_region=_text(proposal.get("home_region")),
-        home_department_id=_text(proposal.get("home_department_id")),
-        deadline=_text(proposal.get("deadline")),
-        booked_department_id=_text(proposal.get("booked_department_id")),
-        booked_date=_text(proposal.get("booked_date")),
-        department_id=_text(proposal.get("department_id")),
-        region=_text(proposal.get("region")),
-        date=_text(proposal.get("date")),
-        travel_km=None if travel is None else float(travel),
-        provider_type=_text(proposal.get("provider_type")),
-        action=_text(proposal.get("action")),
-        days_late=None if late is None else int(late),
-        breach=bool(proposal.get("breach")),
-        reason=_text(proposal.get("reason")),
-        at_risk=bool(proposal.get("breach"))
-        or proposal.get("action") == Action.UNASSIGNED
-        or patient_id in at_risk_ids,
-        decision=decided[0] if decided else None,
-        decision_reason=decided[1] if decided else None,
+        patient_id=proposal.patient_id,
+        procedure=proposal.procedure or "",
+        home_region=proposal.home_region or "",
+        home_department_id=proposal.home_department_id or "",
+        deadline=proposal.deadline or "",
+        booked_department_id=proposal.booked_department_id or "",
+        booked_date=proposal.booked_date or "",
+        department_id=proposal.department_id or "",
+        region=proposal.region or "",
+        date=proposal.date or "",
+        travel_km=proposal.travel_km,
+        provider_type=proposal.provider_type or "",
+        action=proposal.action,
+        days_late=proposal.days_late,
+        breach=bool(proposal.breach),
+        reason=proposal.reason or "",
+        at_risk=bool(proposal.breach)
+        or proposal.action == Action.UNASSIGNED
+        or proposal.patient_id in at_risk_ids,
+        decision=decided["decision"] if decided else None,
+        decision_reason=decided["reason"] if decided else None,
+        decision_run_id=decided.get("run_id") if decided else None,
     )
+
+
+def _decisions(conn: Connection, run_id: int, patient_ids: list[str]) -> dict[str, Any]:
+    """Per patient, the decision that stands on ``run_id`` (workflow's), else a hold made on an
+    earlier run that still stands (holds carry over from run to run until acted on)."""
+    decided: dict[str, Any] = decisions.latest_decisions(conn, run_id)
+    undecided = [patient_id for patient_id in patient_ids if patient_id not in decided]
+    for patient_id, standing in decisions.standing_decisions(conn, undecided).items():
+        if standing["decision"] == Verdict.HOLD and standing["run_id"] < run_id:
+            decided[patient_id] = standing
+    return decided
 
 
 def _matches(row: ProposalRow, filters: Filters) -> bool:
@@ -187,15 +189,13 @@ def build_meeting(
     lang = lang if lang in LANGUAGES else "da"
     today = today or run.today
     proposals = [
-        p.as_json()
-        for p in runs.visible_proposals(conn, who, run.run_id)
-        if p.collaboration == collaboration
+        p for p in runs.visible_proposals(conn, who, run.run_id) if p.collaboration == collaboration
     ]
-    by_patient = {str(p["patient_id"]): p for p in proposals}
+    by_patient = {p.patient_id: p for p in proposals}
     at_risk = at_risk_patients(conn, who, collaboration, today, at_risk_days, by_patient)
     at_risk_ids = {r.patient_id for r in at_risk}
-    decided = latest_decisions(conn, run.run_id)
-    rows = [_row(p, decided.get(str(p["patient_id"])), at_risk_ids) for p in proposals]
+    decided = _decisions(conn, run.run_id, list(by_patient))
+    rows = [_row(p, decided.get(p.patient_id), at_risk_ids) for p in proposals]
     names = department_names(conn)
     shown = [r for r in rows if _matches(r, filters)]
     weeks, capacity = capacity_overview(conn, who, collaboration, week)
