@@ -18,7 +18,7 @@ import io
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from api.headers import policy_for_inline_styles
 from api.problems import ApiProblem
@@ -1024,6 +1024,44 @@ def _answer_redirect(back: str, offer_id: int, **params: str) -> RedirectRespons
     return RedirectResponse(f"{target}#o-{offer_id}", status_code=303)
 
 
+#: The workflow step that records an answer to an offer (``yes``: confirmed or accepted).
+Answer = Callable[[Connection, Principal, int, bool, str | None, str], Offer]
+
+
+def _answer_offer(
+    request: Request,
+    bound: Engine,
+    offer_id: int,
+    form: tuple[str, str, str, str],
+    *,
+    action: Action,
+    refused: str,
+    answers: tuple[str, str],
+    record: Answer,
+    reason_to_decline: bool,
+) -> Response:
+    """One answer to an offer, posted as ``form`` (answer, reason, csrf, back): the session and
+    CSRF check, the role, the answer's words (``answers``: yes, no) and reason, then ``record``;
+    back to the referrals with the offer's new status or the error's code."""
+    answer, reason, csrf, back = form
+    session = _form_session(request, bound, csrf)
+    if isinstance(session, Response):
+        return session
+    if not allowed(session.who, action):
+        return _answer_redirect(back, offer_id, error=refused)
+    why = reason.strip() or None
+    if answer not in answers or len(why or "") > 2000:
+        return _answer_redirect(back, offer_id, error="invalid")
+    if reason_to_decline and answer == answers[1] and why is None:
+        return _answer_redirect(back, offer_id, error="decline_needs_reason")
+    try:
+        with bound.begin() as conn:
+            offer = record(conn, session.who, offer_id, answer == answers[0], why, request.url.path)
+    except KapacitetError as exc:
+        return _answer_redirect(back, offer_id, error=_offer_code(exc))
+    return _answer_redirect(back, offer_id, notice=offer.status.value)
+
+
 @router.post("/referrals/{offer_id}/department")
 def department_answer(
     offer_id: int,
@@ -1035,25 +1073,17 @@ def department_answer(
     bound: Engine = Depends(engine),
 ) -> Response:
     """The receiving department confirms or declines (with a reason) an incoming referral."""
-    session = _form_session(request, bound, csrf)
-    if isinstance(session, Response):
-        return session
-    who = session.who
-    if not allowed(who, Action.CONFIRM_REFERRAL):
-        return _answer_redirect(back, offer_id, error="not_allowed_confirm")
-    why = reason.strip() or None
-    if answer not in ("confirm", "decline") or len(why or "") > 2000:
-        return _answer_redirect(back, offer_id, error="invalid")
-    if answer == "decline" and why is None:
-        return _answer_redirect(back, offer_id, error="decline_needs_reason")
-    try:
-        with bound.begin() as conn:
-            offer = referrals.answer_for_department(
-                conn, who, offer_id, answer == "confirm", why, request.url.path
-            )
-    except KapacitetError as exc:
-        return _answer_redirect(back, offer_id, error=_offer_code(exc))
-    return _answer_redirect(back, offer_id, notice=offer.status.value)
+    return _answer_offer(
+        request,
+        bound,
+        offer_id,
+        (answer, reason, csrf, back),
+        action=Action.CONFIRM_REFERRAL,
+        refused="not_allowed_confirm",
+        answers=("confirm", "decline"),
+        record=referrals.answer_for_department,
+        reason_to_decline=True,
+    )
 
 
 @router.post("/referrals/{offer_id}/patient")
@@ -1067,23 +1097,17 @@ def patient_answer(
     bound: Engine = Depends(engine),
 ) -> Response:
     """The home region records the patient's answer to a confirmed offer."""
-    session = _form_session(request, bound, csrf)
-    if isinstance(session, Response):
-        return session
-    who = session.who
-    if not allowed(who, Action.ANSWER_REFERRAL):
-        return _answer_redirect(back, offer_id, error="not_allowed_answer")
-    why = reason.strip() or None
-    if answer not in ("accepted", "declined") or len(why or "") > 2000:
-        return _answer_redirect(back, offer_id, error="invalid")
-    try:
-        with bound.begin() as conn:
-            offer = referrals.answer_for_patient(
-                conn, who, offer_id, answer == "accepted", why, request.url.path
-            )
-    except KapacitetError as exc:
-        return _answer_redirect(back, offer_id, error=_offer_code(exc))
-    return _answer_redirect(back, offer_id, notice=offer.status.value)
+    return _answer_offer(
+        request,
+        bound,
+        offer_id,
+        (answer, reason, csrf, back),
+        action=Action.ANSWER_REFERRAL,
+        refused="not_allowed_answer",
+        answers=("accepted", "declined"),
+        record=referrals.answer_for_patient,
+        reason_to_decline=False,
+    )
 
 
 def _what(entry: TimelineEntry, lang: str) -> str:
