@@ -352,3 +352,25 @@ def test_filters_narrow_the_rows_and_keep_the_sort(site: Site) -> None:
         deadlines = re.findall(r'<td class="nowrap">(\d{4}-\d\d-\d\d)', table)
         assert deadlines == sorted(deadlines, reverse=True), "each group latest deadline first"
     assert 'aria-sort="descending"' in page
+
+
+def test_a_hold_on_an_earlier_run_is_shown_on_the_next_run(site: Site) -> None:
+    """Issue 13: a hold stands from run to run until acted on, so the next run's review page
+    shows it (with the run it was made on) and still offers the decision."""
+    chair = sign_in(site.base, site.tokens.chair)
+    page = start_run(chair).text
+    first = re.search(r'<option value="(\d+)" selected', page)
+    assert first is not None
+    patient = proposal_ids(page)[0]
+    held = chair.post(
+        f"/web/runs/{first[1]}/proposals/{patient}/decision",
+        data={"decision": "hold", "reason": "venter på scanning", "csrf": form_csrf(page)},
+    )
+    assert held.status_code == 200
+    later = start_run(chair).text
+    assert f'<option value="{first[1]}" selected' not in later
+    row = re.search(rf'<tr id="p-{re.escape(patient)}".*?</tr>', later, re.S)
+    assert row is not None
+    assert 'class="tag hold"' in row[0] and "venter på scanning" in row[0]
+    assert f"(kørsel {first[1]})" in row[0]
+    assert 'class="decide' in row[0]
