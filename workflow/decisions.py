@@ -245,31 +245,44 @@ def standing_decisions(conn: Connection, patient_ids: list[str]) -> dict[str, di
     if not patient_ids:
         return {}
     d, o = tables.decisions.c, schema.referral_offers.c
-    rows = conn.execute(
-        sa.select(d.patient_id, d.run_id, d.decision, d.reason, d.decided_at, d.department_id)
-        .where(d.patient_id.in_(patient_ids))
-        .order_by(d.decided_at, d.decision_id)
-    ).all()
-    offers = {
-        (row.patient_id, row.run_id): (row.offer_id, row.status)
-        for row in conn.execute(
-            sa.select(o.patient_id, o.run_id, o.offer_id, o.status)
-            .where(o.patient_id.in_(patient_ids))
-            .order_by(o.offer_id)
+    newest_first = (d.decided_at.desc(), d.decision_id.desc())
+    decided = (
+        sa.select(
+            d.patient_id,
+            d.run_id,
+            d.decision,
+            d.reason,
+            d.decided_at,
+            d.department_id,
+            sa.func.row_number().over(partition_by=d.patient_id, order_by=newest_first).label("n"),
         )
-    }
+        .where(d.patient_id.in_(patient_ids))
+        .subquery()
+    )
+    offered = (  # the newest offer an accept on a run made, per patient and run
+        sa.select(o.patient_id, o.run_id, sa.func.max(o.offer_id).label("offer_id"))
+        .where(o.patient_id.in_(patient_ids))
+        .group_by(o.patient_id, o.run_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(decided, o.offer_id, o.status)
+        .outerjoin(
+            offered,
+            (offered.c.patient_id == decided.c.patient_id)
+            & (offered.c.run_id == decided.c.run_id)
+            & (decided.c.decision == Verdict.ACCEPT.value),
+        )
+        .outerjoin(schema.referral_offers, o.offer_id == offered.c.offer_id)
+        .where(decided.c.n == 1)
+    )
     standing: dict[str, dict[str, Any]] = {}
     for row in rows:
-        entry: dict[str, Any] = {
+        standing[row.patient_id] = {
             "decision": row.decision,
             "run_id": row.run_id,
             "department_id": row.department_id,
             "reason": row.reason,
             "decided_at": row.decided_at.isoformat(),
-        }
-        if row.decision == Verdict.ACCEPT:
-            offer = offers.get((row.patient_id, row.run_id))
-            if offer is not None:
-                entry |= {"offer_id": offer[0], "offer_status": offer[1]}
-        standing[row.patient_id] = entry
+        } | ({} if row.offer_id is None else {"offer_id": row.offer_id, "offer_status": row.status})
     return standing
