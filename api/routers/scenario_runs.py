@@ -60,10 +60,6 @@ class ScenarioRunIn(BaseModel):
     replications: int | None = Field(default=None, ge=1, le=MAX_REPLICATIONS)
 
 
-class ScenarioRunOut(ScenarioRun):
-    """A scenario run: its status and, when done, each KPI's mean and confidence interval."""
-
-
 def limits(settings: Settings) -> ScenarioLimits:
     """The app's scenario limits (:class:`api.settings.Settings`) for the workflow."""
     return ScenarioLimits(
@@ -75,13 +71,13 @@ def limits(settings: Settings) -> ScenarioLimits:
 
 @router.post(
     "",
-    response_model=ScenarioRunOut,
+    response_model=ScenarioRun,
     status_code=202,
     responses={202: {"headers": {"Location": {"schema": {"type": "string"}}}}},
 )
 def post_scenario_run(
     body: ScenarioRunIn, request: Request, response: Response, who: RunsScenarios, bound: Bound
-) -> ScenarioRunOut:
+) -> ScenarioRun:
     """Validate the scenario and queue its run (202, ``Location``); poll it until done.
 
     Refused (422, naming the field and the limit) when larger than the caller's role may run
@@ -94,7 +90,7 @@ def post_scenario_run(
     )
     request.app.state.run_executor.submit(run_in_background, bound, run.run_id)
     response.headers["Location"] = f"{router.prefix}/{run.run_id}"
-    return ScenarioRunOut(**run.model_dump())
+    return run
 
 
 class ScenarioRunBrief(BaseModel):
@@ -121,16 +117,16 @@ def list_scenario_runs(
     return [ScenarioRunBrief(**row._mapping) for row in rows]
 
 
-@router.get("/{run_id}", response_model=ScenarioRunOut)
-def get_scenario_run(run_id: RowId, who: ReadsScenarios, conn: Conn) -> ScenarioRunOut:
+@router.get("/{run_id}", response_model=ScenarioRun)
+def get_scenario_run(run_id: RowId, who: ReadsScenarios, conn: Conn) -> ScenarioRun:
     """One scenario run: status, the validated scenario, and when done the KPI summary."""
-    return ScenarioRunOut(**read_run(conn, run_id).model_dump())
+    return read_run(conn, run_id)
 
 
-@router.post("/{run_id}/cancel", response_model=ScenarioRunOut)
+@router.post("/{run_id}/cancel", response_model=ScenarioRun)
 def cancel_scenario_run(
     run_id: RowId, request: Request, who: RunsScenarios, bound: Bound
-) -> ScenarioRunOut:
+) -> ScenarioRun:
     """Cancel a queued or running scenario run: a queued one at once, a running one after the
     week it is simulating (poll it). 409 for a run that already ended."""
-    return ScenarioRunOut(**cancel_run(bound, who, run_id, request.url.path).model_dump())
+    return cancel_run(bound, who, run_id, request.url.path)
