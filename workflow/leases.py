@@ -19,7 +19,7 @@ import secrets
 import socket
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -275,37 +275,29 @@ def recover_expired(bound: Engine) -> int:
 
     A run with a live lease, this process's or another's, is left alone.
     """
-    recovered = 0
     now = tables.now()
-    with bound.begin() as conn:
-        for table in (tables.solve_runs, tables.scenario_runs):
-            c = table.c
-            recovered += conn.execute(
-                table.update()
-                .where(
-                    c.status.in_(ACTIVE),
-                    sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
-                )
-                .values(
-                    status=RunStatus.INTERRUPTED,
-                    finished_at=now,
-                    error=INTERRUPTED,
-                    lease_expires_at=None,
-                )
-            ).rowcount
-    return recovered
+    return _interrupt(
+        bound, lambda c: sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now), now
+    )
 
 
 def interrupt_own(bound: Engine) -> int:
     """Mark every unfinished run this process holds ``interrupted`` (the end of a shut-down)."""
+    return _interrupt(bound, lambda c: c.lease_owner == PROCESS_ID, tables.now())
+
+
+def _interrupt(
+    bound: Engine,
+    which: Callable[[sa.ColumnCollection[str, sa.Column[Any]]], sa.ColumnElement[bool]],
+    now: dt.datetime,
+) -> int:
+    """Mark the active solve and scenario runs ``which`` picks ``interrupted``: how many."""
     interrupted = 0
-    now = tables.now()
     with bound.begin() as conn:
         for table in (tables.solve_runs, tables.scenario_runs):
-            c = table.c
             interrupted += conn.execute(
                 table.update()
-                .where(c.status.in_(ACTIVE), c.lease_owner == PROCESS_ID)
+                .where(table.c.status.in_(ACTIVE), which(table.c))
                 .values(
                     status=RunStatus.INTERRUPTED,
                     finished_at=now,
