@@ -65,7 +65,15 @@ def render_html(
         row((region, ALL, ALL), label(region, lang, "home_region"), 0, region == ALL)
         for region in (*REGIONS, ALL)
     ]
-    sections = [{"title": words["national_title"], "axis": words["region"], "rows": by_region}]
+    headings = [words[c] for c in columns]
+    sections = [
+        {
+            "title": words["national_title"],
+            "axis": words["region"],
+            "columns": headings,
+            "rows": by_region,
+        }
+    ]
     for region in (ALL, *REGIONS):
         rows = []
         for collaboration in COLLABORATIONS:
@@ -91,6 +99,7 @@ def render_html(
             {
                 "title": title,
                 "axis": f"{words['collaboration']} / {words['procedure']}",
+                "columns": headings,
                 "rows": rows,
             }
         )
@@ -104,7 +113,6 @@ def render_html(
         words=words,
         source=report.source.text(lang),
         report=report,
-        columns=[words[c] for c in columns],
         sections=sections,
         notes=notes,
         generated=printed_at(generated),
@@ -119,32 +127,29 @@ def _type_label(value: str, lang: str) -> str:
 
 
 def _national_sections(report: MonitoringReport, lang: str) -> list[dict[str, Any]]:
-    """The quarter beside the previous one, and the counts per pathway type, as sections."""
+    """The quarter beside the previous one, and the counts per pathway type, as sections (the
+    categories and the share within; no days statistics, which these tables do not hold)."""
     words = TEXT[lang]
     sections = []
-    blank = [""] * (len(DAYS_COLUMNS))
-    tables = [
-        (report.quarters, "quarters_title", "quarter_axis", lambda v: v),
-        (
-            report.by_type,
-            "types_title",
-            "pathway_type",
-            lambda v: label(v, lang) if v == ALL else words[v],
-        ),
-    ]
-    for table, title, axis, head in tables:
+    for table, title, axis, head in (
+        (report.quarters, "quarters_title", "quarter_axis", str),
+        (report.by_type, "types_title", "pathway_type", lambda v: _type_label(str(v), lang)),
+    ):
         if table is None:
             continue
+        cells = table.assign(within_share=table.apply(_share, axis=1))
         rows = [
-            {
-                "head": head(str(key)),
-                "cells": [*(record[c] for c in CATEGORIES), _share(record), *blank],
-                "level": 0,
-                "total": key == ALL,
-            }
-            for key, record in table.iterrows()
+            {"head": head(key), "cells": list(record), "level": 0, "total": key == ALL}
+            for key, record in zip(cells.index, cells.itertuples(index=False), strict=True)
         ]
-        sections.append({"title": words[title], "axis": words[axis], "rows": rows})
+        sections.append(
+            {
+                "title": words[title],
+                "axis": words[axis],
+                "columns": [words[c] for c in cells.columns],
+                "rows": rows,
+            }
+        )
     return sections
 
 
