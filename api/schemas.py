@@ -51,7 +51,8 @@ EXAMPLE_PATIENT: dict[str, Any] = {
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-def _storable(text: str) -> str:
+def storable(text: str) -> str:
+    """``text`` when both stores can hold it: ValueError for a NUL character."""
     if "\x00" in text:
         raise ValueError("a NUL character cannot be stored; remove it")
     return text
@@ -59,7 +60,7 @@ def _storable(text: str) -> str:
 
 #: A reason a person gives, in their words: at most 2,000 characters and no NUL character
 #: (PostgreSQL cannot store one; SQLite would), so both stores answer 422 alike.
-Reason = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
+Reason = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
 
 
 class PatientRecord(BaseModel):

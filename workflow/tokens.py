@@ -154,16 +154,22 @@ def revoke_token(
     return before
 
 
-_DURATION = re.compile(r"^(\d+)([hdw])$")
+_DURATION = re.compile(r"^([0-9]{1,6})([hdw])$")
+#: The longest life a token may be given (``--expires-in``, ``expires_in``): a century.
+MAX_LIFETIME = dt.timedelta(days=36_525)
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """``90d``, ``12h`` or ``2w`` as a timedelta; ValueError naming the expected form."""
+    """``90d``, ``12h`` or ``2w`` as a timedelta, at most :data:`MAX_LIFETIME`; ValueError
+    naming the expected form (never an overflow of the date an expiry would fall on)."""
     match = _DURATION.match(text.strip())
     if match is None or int(match.group(1)) == 0:
         raise ValueError(f"expected a duration such as 90d, 12h or 2w, got {text!r}")
     unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-    return dt.timedelta(**{unit: int(match.group(1))})
+    lifetime = dt.timedelta(**{unit: int(match.group(1))})
+    if lifetime > MAX_LIFETIME:
+        raise ValueError(f"a token lives at most {MAX_LIFETIME.days}d (a century), got {text!r}")
+    return lifetime
 
 
 def check_department(connection: Connection, department_id: str | None) -> None:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from api.deps import Conn, ManagesTokens
-from api.schemas import RowId
+from api.schemas import RowId, storable
 from capacity.vocabulary import Collaboration, Region
 from workflow import tables
 from workflow.access import Role
@@ -48,7 +57,7 @@ class TokenIn(BaseModel):
     )
 
     role: Role
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable)]
     region: Region | None = None
     department_id: str | None = Field(default=None, min_length=1, max_length=64)
     collaboration: Collaboration | None = None
