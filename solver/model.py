@@ -339,7 +339,9 @@ class _Pairs:
     patient: IntArray
     dept: IntArray
     km: FloatArray
-    pos: IntArray
+    pos: IntArray  # the pair's entry bucket
+    chain: IntArray  # the entry bucket's chain
+    day: IntArray  # the entry bucket's day
     price: FloatArray
     category: IntArray
     eligible_departments: IntArray  # per patient
@@ -387,6 +389,8 @@ def _pairs(problem: Problem, policy: Policy, x: _Inputs, b: _Buckets, o: _Offers
         dept=pair_dept,
         km=pair_km[ok],
         pos=pos[ok],
+        chain=b.chain[pos[ok]],
+        day=b.day[pos[ok]],
         price=o.price[pair_offer[ok]],
         category=_categories(
             policy, pair_dept, x.p_home[pair_patient], pair_provider[ok], pair_same_region[ok]
@@ -418,8 +422,7 @@ class _Groups:
 
 
 def _groups(x: _Inputs, b: _Buckets, pairs: _Pairs) -> _Groups:
-    pair_chain = b.chain[pairs.pos]
-    pair_entry_day = b.day[pairs.pos]
+    pair_chain, pair_entry_day = pairs.chain, pairs.day
     last_day = b.day[b.chain_end[pair_chain] - 1]
     dl = x.p_deadline[pairs.patient]
     pair_class = np.where(
@@ -557,7 +560,7 @@ def _arcs(
     n, sink, n_buckets = x.n, nodes.sink, len(b)
     p_active, p_deadline = x.p_active, x.p_deadline
     pair_patient, pos = pairs.patient, pairs.pos
-    pair_chain = b.chain[pos]
+    pair_chain = pairs.chain
     node_group, node_bucket, node_id = nodes.node_group, nodes.node_bucket, nodes.node_id
     g_end = g.end
 
@@ -573,7 +576,7 @@ def _arcs(
     entry_tail = pair_patient
     entry_head = nodes.group0[g.pair_group] + (pos - g.first[g.pair_group])
     entry_late = np.where(
-        p_active[pair_patient], np.maximum(b.day[pos] - p_deadline[pair_patient], 0), 0
+        p_active[pair_patient], np.maximum(pairs.day - p_deadline[pair_patient], 0), 0
     )
     entry_points = base_points(pairs.km, pairs.price, pos)
     # KEEP
