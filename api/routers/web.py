@@ -1196,6 +1196,7 @@ def duty_to_act_page(request: Request, bound: Engine = Depends(engine)) -> Respo
         "departments": names,
         "interactive": True,
         "collaboration": collaboration or "",
+        "duty_collaboration": collaboration,
         "collaborations": collaborations,
         "region": region or "",
         "regions": regions,
