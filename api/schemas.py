@@ -17,6 +17,7 @@ from workflow.decisions import Decision
 from workflow.runs import SolveRequest, SolveRun
 
 __all__ = [
+    "MAX_ROW_ID",
     "Decision",
     "DecisionIn",
     "FieldProblem",
@@ -47,8 +48,10 @@ EXAMPLE_PATIENT: dict[str, Any] = {
 }
 
 
-#: A stored row's id in a path (a 32-bit database integer: larger ones are 422, not 500).
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+#: The largest row id a store holds (a 32-bit database integer).
+MAX_ROW_ID = 2_147_483_647
+#: A stored row's id in a path (larger ones are 422, not a driver's overflow and a 500).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def storable(text: str) -> str:

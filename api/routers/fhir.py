@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fhir.resources.R4B.operationoutcome import OperationOutcomeIssue
 from fhir.resources.R4B.resource import Resource
@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from api.deps import Bound, Caller, Conn, ImportsFhir
 from api.problems import RESPONSES, domain_status
+from api.schemas import MAX_ROW_ID
 from capacity.errors import KapacitetError
 from capacity.storage.repository import LoadReport
 from interop.fhir.imports import ImportedBundle, read_bundle
@@ -220,7 +221,7 @@ def _kept(imported: ImportedBundle, field: str, message: str) -> OperationOutcom
 def search_appointments(
     who: Caller,
     conn: Conn,
-    run: int | None = None,
+    run: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
 ) -> Response:
     """The run's proposals the caller may see, as Appointments (``proposed``, or ``booked`` /
     ``cancelled`` with an AppointmentResponse once decided), in a searchset Bundle."""
