@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 
 from api.deps import AnswersReferral, Bound, Caller, ConfirmsReferral, Conn
 from api.schemas import Reason, RowId
-from capacity.vocabulary import Collaboration
+from capacity.vocabulary import Collaboration, Region
 from workflow import referrals
 from workflow.duty_to_act import DutyToAct, duty_to_act
 from workflow.referrals import Offer, OfferStatus, TimelineEntry
@@ -90,7 +90,7 @@ def list_duty_to_act(
     bound: Bound,
     today: Day | None = Query(default=None, description="default: today in Danish time"),
     collaboration: Collaboration | None = None,
-    home_region: str | None = Query(default=None, max_length=64),
+    home_region: Region | None = None,
 ) -> list[DutyToAct]:
     """Patients whose newest solve does not start them at home by the deadline and for whom no
     offer of referral is documented, by days left (the region's duty to act), in scope."""
@@ -99,5 +99,5 @@ def list_duty_to_act(
         who,
         today or referrals.today_in_denmark(),
         collaboration=collaboration.value if collaboration else None,
-        home_region=home_region,
+        home_region=home_region.value if home_region else None,
     )

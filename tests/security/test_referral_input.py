@@ -76,3 +76,13 @@ def test_a_today_outside_2000_to_2100_is_422(
         assert solved.status_code == 422, solved.text
         assert [e["field"] for e in solved.json()["errors"]] == ["today"]
         assert api.nord.get("/v1/duty-to-act", params={"today": TODAY}).status_code == 200
+
+
+@pytest.mark.parametrize("region", ["Atlantis", "nordjylland", "\x00"])
+def test_duty_to_act_names_a_region_of_denmark(
+    database_url: str, shared_dir: Path, region: str
+) -> None:
+    with running_api(database_url, shared_dir) as api:
+        listed = api.nord.get("/v1/duty-to-act", params={"home_region": region})
+        assert listed.status_code == 422, listed.text
+        assert [e["field"] for e in listed.json()["errors"]] == ["home_region"]
