@@ -30,7 +30,7 @@ from capacity import frames
 from capacity.io import read_csv
 from capacity.rules import RuleGroup, Rules, load_rules
 from capacity.validation import FileProblems, Problem, RawTable, TableCheck, ValidationFailed
-from capacity.vocabulary import COLLABORATIONS, PROCEDURES, REGIONS
+from capacity.vocabulary import COLLABORATIONS, PROCEDURES, REGIONS, PathwayType
 
 
 class PathwayEvent(StrEnum):
@@ -51,14 +51,6 @@ class PathwayEvent(StrEnum):
     CANCELLED = "cancelled"
     STARTED = "started"
     ENDED = "ended"
-
-
-class PathwayType(StrEnum):
-    """The three clocks of the maximum waiting times."""
-
-    INVESTIGATION = "investigation"
-    PRIMARY = "primary"
-    FOLLOW_ON = "follow_on"
 
 
 class Category(StrEnum):

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from capacity import frames
-from capacity.vocabulary import DEADLINE_STATUSES, PROCEDURES
+from capacity.vocabulary import DEADLINE_STATUSES, PATHWAY_TYPES, PROCEDURES
 
 #: ``deadline_rule`` of a row whose deadline was given in the file.
 GIVEN: Final = "given"
@@ -27,7 +27,6 @@ GIVEN: Final = "given"
 CLOCKS: Final[tuple[str, ...]] = tuple(c for c in frames.PATIENT_CLOCKS if c != "deadline_rule")
 BUNDLED_RULES: Final = "maximum_waiting_times.yaml"
 #: The kinds of recorded pathway (capacity.pathways) and the events their clocks count from.
-PATHWAY_TYPES: Final = ("investigation", "primary", "follow_on")
 PATHWAY_CLOCKS: Final = ("referral_received", "consent", "followon_referral")
 
 

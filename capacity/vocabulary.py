@@ -36,6 +36,14 @@ class Region(StrEnum):
     NORDJYLLAND = "Nordjylland"
 
 
+class PathwayType(StrEnum):
+    """The three clocks of the maximum waiting times (a pathway's type)."""
+
+    INVESTIGATION = "investigation"
+    PRIMARY = "primary"
+    FOLLOW_ON = "follow_on"
+
+
 class ProviderType(StrEnum):
     """Who runs a department: Danish public, Danish private (aftalesygehus), or abroad."""
 
@@ -64,6 +72,7 @@ class Action(StrEnum):
 COLLABORATIONS: tuple[str, ...] = tuple(c.value for c in Collaboration)
 PROCEDURES: tuple[str, ...] = tuple(p.value for p in Procedure)
 REGIONS: tuple[str, ...] = tuple(r.value for r in Region)
+PATHWAY_TYPES: tuple[str, ...] = tuple(t.value for t in PathwayType)
 PROVIDER_TYPES: tuple[str, ...] = tuple(t.value for t in ProviderType)
 DEADLINE_STATUSES: tuple[str, ...] = tuple(s.value for s in DeadlineStatus)
 

@@ -19,8 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from capacity.rules import PATHWAY_TYPES
-from capacity.vocabulary import COLLABORATIONS, PROCEDURES, REGIONS
+from capacity.vocabulary import COLLABORATIONS, PATHWAY_TYPES, PROCEDURES, REGIONS
 from reports import suppression
 from reports.monitoring.period import Quarter
 from reports.monitoring.sources import Source
