@@ -19,7 +19,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from capacity import frames
+from capacity import calendar, frames
 from capacity.pseudonym import CPR_LIKE, redact
 from capacity.rules import CLOCKS, Rules, compute_deadlines
 from capacity.vocabulary import (
@@ -36,7 +36,7 @@ from capacity.vocabulary import (
 #: Problems listed per file; beyond this only their number is reported.
 MAX_PROBLEMS_PER_FILE: Final = 200
 ID_PATTERN: Final = r"[A-Za-z0-9_.\-]{1,64}"
-ISO_WEEK_PATTERN: Final = r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])"
+ISO_WEEK_PATTERN: Final = calendar.WEEK_PATTERN.strip("^$")
 ISO_DATE_LENGTH: Final = len("YYYY-MM-DD")
 #: The dates kapacitet accepts anywhere (deadlines, bookings, capacity days, clocks): a date
 #: outside is a typing mistake, and the solver's day arithmetic needs a bounded calendar.

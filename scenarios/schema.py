@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from capacity import calendar
 from capacity.vocabulary import (
     COLLABORATIONS,
     PROCEDURES,
@@ -38,7 +39,6 @@ from scenarios.yaml_safe import load_yaml, yaml_problem
 from solver.policy import Policy, PolicyError, policy_from_mapping
 
 #: ISO week written YYYY-Www.
-ISO_WEEK = re.compile(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])")
 WEEKDAYS: tuple[str, ...] = (
     "monday",
     "tuesday",
@@ -92,7 +92,7 @@ def _one_of(kind: str, choices: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _iso_week(value: str) -> str:
-    if not ISO_WEEK.fullmatch(value):
+    if not calendar.is_week(value):
         raise ValueError("expected an ISO week written YYYY-Www (e.g. 2026-W48)")
     return value
 
