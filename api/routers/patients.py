@@ -28,11 +28,6 @@ router = APIRouter(prefix="/v1/patients", tags=["patients"])
 _PATIENT_COLUMNS = [c for c in schema.patients.c if c.name not in ("load_id", "position")]
 
 
-def visible(who: Principal) -> sa.ColumnElement[bool]:
-    """The patients ``who`` may see (:func:`workflow.tables.visible_patients`)."""
-    return tables.visible_patients(who)
-
-
 def _plain(record: Mapping[Any, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in record.items()}
 
@@ -75,14 +70,18 @@ def post_patients(
 @router.get("")
 def list_patients(who: Caller, conn: Conn) -> list[dict[str, Any]]:
     """The patients the caller may see, by patient_id."""
-    query = sa.select(*_PATIENT_COLUMNS).where(visible(who)).order_by(schema.patients.c.patient_id)
+    query = (
+        sa.select(*_PATIENT_COLUMNS)
+        .where(tables.visible_patients(who))
+        .order_by(schema.patients.c.patient_id)
+    )
     return [_plain(row._mapping) for row in conn.execute(query)]
 
 
 def _one(conn: Connection, who: Principal, patient_id: str) -> dict[str, Any]:
     """One visible patient; 404 for an unknown one and for one the caller may not see alike."""
     query = sa.select(*_PATIENT_COLUMNS).where(
-        schema.patients.c.patient_id == patient_id, visible(who)
+        schema.patients.c.patient_id == patient_id, tables.visible_patients(who)
     )
     row = conn.execute(query).first()
     if row is None:
