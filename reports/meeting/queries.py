@@ -20,7 +20,7 @@ from capacity import calendar
 from capacity.storage import HORIZON_WEEKS, schema
 from capacity.vocabulary import is_foreign_region
 from reports.meeting.model import AtRiskRow, CapacityCell, CapacityRowView
-from workflow import runs, tables
+from workflow import tables
 from workflow.access import Principal, Role
 from workflow.proposals import Proposal
 from workflow.runs import SolveRun
@@ -38,14 +38,14 @@ def meeting_runs(
     """The finished runs that cover ``collaboration`` (national runs too) in ``week`` (any
     week when None), newest first; queued, running and failed runs have no proposals."""
     r = tables.solve_runs.c
-    query = sa.select(r.run_id).where(
-        sa.or_(r.collaboration == collaboration, r.collaboration.is_(None))
+    query = sa.select(tables.solve_runs).where(
+        sa.or_(r.collaboration == collaboration, r.collaboration.is_(None)),
+        r.status == RunStatus.DONE.value,
     )
     if week is not None:
         query = query.where(r.week == week)
-    ids = conn.execute(query.order_by(r.run_id.desc()).limit(limit)).scalars()
-    found = [runs.get_run(conn, run_id) for run_id in ids]
-    return [run for run in found if run.status is RunStatus.DONE]
+    rows = conn.execute(query.order_by(r.run_id.desc()).limit(limit))
+    return [tables.record(SolveRun, row) for row in rows]
 
 
 def default_week(conn: Connection, collaboration: str, today: dt.date) -> str:
