@@ -13,8 +13,8 @@ they print. One module a concern:
 - :mod:`~reports.meeting.workbook`: the Excel workbook;
 - :mod:`~reports.meeting.pack`: the pack from the store, its three files written together.
 
-Runs, proposals and decisions still come from :mod:`api.runs` (the same scoping and the same
-audit log as the JSON API) until the run workflow moves out of ``api/``.
+Runs, proposals and decisions come from :mod:`workflow` (the same scoping and the same audit
+log as the JSON API).
 """
 
 from capacity.calendar import week_monday
