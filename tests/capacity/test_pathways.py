@@ -181,3 +181,14 @@ def test_several_thousand_pathways_give_exactly_their_categories(tmp_path: Path)
     follow_ons = sum(n for (kind, _), n in expected.items() if kind == "follow_on")
     expected[("primary", "within")] += follow_ons
     assert got == expected
+
+
+def test_an_events_file_without_its_procedure_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "patient_id,collaboration,home_region,event,date\n"
+        "p1,lung,Nordjylland,referral_received,2026-07-01\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationFailed, match=r"events.csv:1:procedure: missing required column"):
+        read_events(path)

@@ -84,3 +84,10 @@ def test_monitoring_from_the_store_counts_what_the_events_imply(
     quarters = pd.read_excel(tmp_path / "q4" / "monitoring-2026-Q4.xlsx", sheet_name="kvartaler")
     previous = quarters[quarters.iloc[:, 0] == "2026-Q3"].iloc[0]
     assert int(previous.iloc[1]) == len(in_q3)
+
+
+def test_show_on_a_fresh_database_says_no_events(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["pathways", "show", "p1", "--db", f"sqlite:///{tmp_path / 'new.sqlite'}"]
+    )
+    assert result.exit_code == 1 and "no events recorded for p1" in result.output

@@ -462,3 +462,47 @@ def test_the_command_reads_a_scenario_run_folder(tmp_path: Path):
     assert "scenariekørsel run, replikation 0" in (out / "monitoring-2026-Q3.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_side_tables_have_their_own_columns_and_no_empty_days_columns():
+    """The quarter-beside-the-previous and by-pathway-type sections head only the columns they
+    fill (categories and share within): no empty days-exceeded columns."""
+    from html.parser import HTMLParser
+
+    from reports.monitoring.output import render_html
+
+    pathways = quarter_of_pathways(seed=3)
+    pathways["pathway_type"] = np.resize(["investigation", "primary", "follow_on"], len(pathways))
+    report = build_report(pathways, Quarter.parse("2026-Q3"), monitoring.file_source(Path("p")))
+
+    class Tables(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tables: list[list[list[str]]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr":
+                self.tables[-1].append([])
+            elif tag in ("th", "td"):
+                self.cell = []
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("th", "td") and self.cell is not None:
+                self.tables[-1][-1].append("".join(self.cell).strip())
+                self.cell = None
+
+        def handle_data(self, data: str) -> None:
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Tables()
+    parser.feed(render_html(report, "en"))
+    quarters, by_type, by_region = parser.tables[:3]
+    for table in (quarters, by_type):
+        assert all(len(row) == len(table[0]) for row in table)
+        assert len(table[0]) == 1 + len(monitoring.CATEGORIES) + 1  # axis, categories, share
+        assert all(cell != "" for row in table[1:] for cell in row)
+    assert len(by_region[0]) == len(by_type[0]) + 3  # the days columns: sum, mean, median

@@ -127,6 +127,7 @@ def test_valid_mapping_gives_typed_changes() -> None:
             "capacity.changes[0].weeks: starts in week 10, after the horizon of 8 weeks",
         ),
         ("base.week", "2026-48", "base.week: expected an ISO week written YYYY-Www"),
+        ("base.week", "2027-W53", "base.week: expected an ISO week written YYYY-Www"),
         (
             "policy.points",
             {"per_kmm": 1},
