@@ -3,6 +3,7 @@ values are named: Danish labels by default, the code in English."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from capacity.vocabulary import DANISH_LABELS, Action
@@ -48,6 +49,9 @@ TEXT: dict[str, dict[str, str]] = {
         "kpi_out_of_region": "Uden for regionen / privat / udland",
         "kpi_travel": "Samlet afstand (km)",
         "kpi_certificate": "Optimalitet niveau 1-3",
+        "method_single-pass": "ét gennemløb",
+        "method_staged": "trinvis",
+        "method_services": "{count} ydelser",
         "kpi_decided": "Accepteret / afvist / afventer",
         "kpi_at_risk": "I risiko inden for {days} dage",
         "accept": "accepteret",
@@ -130,6 +134,9 @@ TEXT: dict[str, dict[str, str]] = {
         "kpi_out_of_region": "Out of region / private / foreign",
         "kpi_travel": "Total travel (km)",
         "kpi_certificate": "Optimality of tiers 1-3",
+        "method_single-pass": "single pass",
+        "method_staged": "staged",
+        "method_services": "{count} services",
         "kpi_decided": "Accepted / rejected / on hold",
         "kpi_at_risk": "At risk within {days} days",
         "accept": "accepted",
@@ -248,3 +255,20 @@ def days_left_text(days: int, lang: str) -> str:
     if days < 0:
         return t["overdue_by_one"] if days == -1 else t["overdue_by_n"].format(n=-days)
     return t["days_one"] if days == 1 else t["days_n"].format(n=days)
+
+
+#: The solver's proof method as it writes it: ``staged + single-pass (4 services)``.
+_METHOD = re.compile(r"^(?P<methods>[\w+ -]+?)(?: \((?P<count>\d+) services\))?$")
+
+
+def method_text(method: str, lang: str) -> str:
+    """The solver's proof method in the page's language (as written when it is not known)."""
+    t = TEXT[lang if lang in LANGUAGES else "da"]
+    found = _METHOD.match(method)
+    if found is None:
+        return method
+    names = [t.get(f"method_{name}", name) for name in found["methods"].split(" + ")]
+    words = " + ".join(names)
+    if found["count"]:
+        words += f" ({t['method_services'].format(count=found['count'])})"
+    return words

@@ -21,7 +21,7 @@ from reports.meeting.model import (
     ProposalRow,
 )
 from reports.meeting.queries import at_risk_patients, capacity_overview, department_names
-from reports.meeting.text import LANGUAGES, TEXT
+from reports.meeting.text import LANGUAGES, TEXT, method_text
 from workflow import decisions, runs
 from workflow.access import Principal
 from workflow.decisions import Verdict
@@ -159,7 +159,7 @@ def _kpis(
         ),
         (t["kpi_at_risk"].format(days=days), str(len(at_risk))),
         (
-            f"{t['kpi_certificate']} ({proof.get('method', '')})",
+            f"{t['kpi_certificate']} ({method_text(str(proof.get('method', '')), lang)})",
             t["verified"]
             if proof.get("certificate") == "verified"
             else str(proof.get("certificate")),
