@@ -211,16 +211,6 @@ def list_offers(conn: Connection, who: Principal, status: OfferStatus | None = N
     return [_record(row) for row in conn.execute(query)]
 
 
-def open_offer_for(conn: Connection, patient_id: str) -> Offer | None:
-    """The patient's open offer (awaiting the department or the patient), if any."""
-    query = _select().where(
-        schema.referral_offers.c.patient_id == patient_id,
-        schema.referral_offers.c.status.in_([s.value for s in OPEN]),
-    )
-    row = conn.execute(query.order_by(schema.referral_offers.c.offer_id.desc())).first()
-    return None if row is None else _record(row)
-
-
 # ---- the timeline ------------------------------------------------------------------------------
 
 

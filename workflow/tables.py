@@ -214,16 +214,6 @@ def writes_paused(bound: Engine) -> Iterator[None]:
             transaction.rollback()
 
 
-def new_load(connection: Connection, source: str) -> int:
-    """Record a change of contract rows made outside a dataset load (a patch): its load id."""
-    load_id: int = connection.execute(
-        schema.loads.insert()
-        .values(loaded_at=now(), source=source[:1000])
-        .returning(schema.loads.c.load_id)
-    ).scalar_one()
-    return load_id
-
-
 HELD_KEY = ["department_id", "collaboration", "procedure", "date"]
 
 
