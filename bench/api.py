@@ -116,9 +116,10 @@ def run_benchmark(
     baseline_requests: int = 5,
 ) -> dict[str, Any]:
     """Store a generated week, serve it, measure both workloads at 1 and ``clients`` clients."""
-    from api.security import Role, create_token
     from capacity.generate import generate_week
     from capacity.storage import create_database_engine, load_dataset, upgrade_database
+    from workflow.access import Role
+    from workflow.tokens import create_token
 
     with tempfile.TemporaryDirectory() as folder:
         url = db or f"sqlite:///{Path(folder) / 'bench.sqlite'}"
