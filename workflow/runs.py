@@ -15,9 +15,10 @@ from typing import Annotated, Any
 
 import pandas as pd
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine
 
+from capacity import calendar
 from capacity.errors import Invalid, KapacitetError, QuotaExceeded
 from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
@@ -49,22 +50,21 @@ RUN_QUOTA_LOCK = 7_340_300
 Day = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
 
 
+def _existing_week(value: str) -> str:
+    calendar.week_monday(value)  # a ValueError naming the form: 422 at the field
+    return value
+
+
+#: An ISO week label that exists in the calendar (``2026-W48``), for request bodies.
+IsoWeek = Annotated[str, Field(pattern=calendar.WEEK_PATTERN), AfterValidator(_existing_week)]
+
+
 class SolveRequest(BaseModel):
     """What a solve covers: the day it is solved on, the week, and one collaboration or all."""
 
     today: Day
-    week: str | None = Field(default=None, pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+    week: IsoWeek | None = None
     collaboration: Collaboration | None = None
-
-    @field_validator("week")
-    @classmethod
-    def _existing_week(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                dt.date.fromisocalendar(int(value[:4]), int(value[6:]), 1)
-            except ValueError as error:
-                raise ValueError(f"{value} is not a week of the ISO calendar") from error
-        return value
 
 
 class SolveRun(BaseModel):

@@ -16,6 +16,7 @@ from capacity.validation import MAX_COUNT
 from capacity.vocabulary import Collaboration, Procedure
 from workflow import tables
 from workflow.capacity import declare_capacity
+from workflow.runs import IsoWeek
 
 router = APIRouter(prefix="/v1/capacity", tags=["capacity"])
 
@@ -40,7 +41,7 @@ class WeeklyCapRecord(BaseModel):
     department_id: str = Field(min_length=1, max_length=64)
     collaboration: Collaboration
     procedure: Procedure
-    week: str = Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+    week: IsoWeek
     max_slots: int = Field(ge=0, le=1_000_000)
 
 

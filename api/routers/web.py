@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -42,10 +41,11 @@ from api.web_sessions import (
     same_origin,
     session_lifetime,
 )
+from capacity import calendar
 from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
 from capacity.vocabulary import COLLABORATIONS, REGIONS
 from reports import meeting
-from reports.meeting import Filters, week_monday
+from reports.meeting import Filters
 from reports.meeting.workbook import meeting_workbook
 from workflow import decisions, referrals, runs, tables
 from workflow.access import Action, allowed
@@ -68,7 +68,6 @@ SESSION_COOKIE = "kapacitet_session"
 CSRF_COOKIE = "kapacitet_csrf"
 LANG_COOKIE = "kapacitet_lang"
 DISPLAY_COOKIE = "kapacitet_display"
-WEEK = re.compile(r"^\d{4}-W\d{2}$")
 #: Notices a redirect may name (``?notice=...``): a finished run and the three decisions.
 NOTICES = ("run", "accept", "reject", "hold")
 #: Errors a redirect may name (``?error=...``); each is a key of :data:`UI`.
@@ -627,15 +626,12 @@ def _choose(request: Request, who: Principal, bound: Engine) -> dict[str, Any]:
 
 def _is_week(value: str) -> bool:
     """Whether ``value`` is an existing ISO week written ``YYYY-Www``."""
-    try:
-        return bool(WEEK.match(value)) and week_monday(value) is not None
-    except ValueError:
-        return False
+    return calendar.is_week(value)
 
 
 def _default_today(week: str) -> dt.date:
     """Today when it falls in ``week``, else the week's Monday (the meeting's planning date)."""
-    monday = week_monday(week)
+    monday = calendar.week_monday(week)
     today = dt.date.today()
     return today if monday <= today <= monday + dt.timedelta(days=6) else monday
 
