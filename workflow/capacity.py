@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from capacity.errors import Forbidden
-from capacity.storage.repository import LoadReport
+from capacity.storage.repository import LoadReport, Recorded
 from workflow.records import dataset_of, store, validated_records
 
 
@@ -18,12 +18,14 @@ def declare_capacity(
     *,
     capacity: list[dict[str, Any]] | None = None,
     weekly_caps: list[dict[str, Any]] | None = None,
+    recorded: Recorded | None = None,
 ) -> LoadReport:
     """Validate and store a department's capacity rows and weekly caps in one load.
 
     Each ISO week the rows touch supersedes the department's previous declaration of that
     week (history kept). Raises :class:`~capacity.errors.Forbidden` for another department's
     rows and :class:`~capacity.errors.Invalid` with ``capacity[i].column`` paths.
+    ``recorded`` (the caller's audit entry) commits with the declaration.
     """
     given = {"capacity": capacity or [], "weekly_caps": weekly_caps or []}
     foreign = [
@@ -40,4 +42,4 @@ def declare_capacity(
             for table, records in given.items()
             if records
         }
-    return store(bound, dataset_of(source, **frames))
+    return store(bound, dataset_of(source, **frames), recorded=recorded)

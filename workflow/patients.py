@@ -13,7 +13,7 @@ transaction (so no concurrent write slips between check and store):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from capacity.errors import Forbidden, NotFound
 from capacity.frames import Dataset
 from capacity.storage import schema
-from capacity.storage.repository import LoadReport
+from capacity.storage.repository import LoadReport, Recorded
 from workflow.records import dataset_of, store, validated_records
 
 #: Ids looked up per query when checking who owns posted patients (well under SQLite's limit
@@ -49,13 +49,18 @@ class PatchResult:
 
 
 def store_patients(
-    bound: Engine, region: str, records: list[dict[str, Any]], source: str
+    bound: Engine,
+    region: str,
+    records: list[dict[str, Any]],
+    source: str,
+    recorded: Recorded | None = None,
 ) -> LoadReport:
     """Validate the region's posted patients and upsert them by ``patient_id``.
 
     Raises :class:`~capacity.errors.Forbidden` (nothing stored) when a record names another
     home region or a pseudonym the region does not own, and
     :class:`~capacity.errors.Invalid` with ``patients[i].column`` paths for invalid records.
+    ``recorded`` (the caller's audit entry) commits with the patients.
     """
     foreign = [
         {"field": f"patients[{i}].home_region", "message": f"not your region ({region})"}
@@ -76,18 +81,30 @@ def store_patients(
             raise Forbidden("a region may post only its own patients", errors=refused)
         return dataset
 
-    return store(bound, dataset_of(source, patients=patients), admit=owned_or_new)
+    return store(
+        bound, dataset_of(source, patients=patients), admit=owned_or_new, recorded=recorded
+    )
+
+
+#: Audits a patch inside its transaction: the connection, the record before and after.
+PatchAudit = Callable[[Connection, dict[str, Any], dict[str, Any]], None]
 
 
 def patch_patient(
-    bound: Engine, region: str, patient_id: str, changes: Mapping[str, Any], source: str
+    bound: Engine,
+    region: str,
+    patient_id: str,
+    changes: Mapping[str, Any],
+    source: str,
+    audit: PatchAudit | None = None,
 ) -> PatchResult:
     """Change fields of one of the region's patients: the stored record with ``changes``
     applied is validated as a whole, then stored.
 
     Raises :class:`~capacity.errors.NotFound` for a patient the region does not own (or that
     does not exist: the same answer) and :class:`~capacity.errors.Invalid` with
-    ``patients[0].column`` paths when the changed record breaks a rule.
+    ``patients[0].column`` paths when the changed record breaks a rule. ``audit`` records the
+    patch in the same transaction as the change.
     """
     found: dict[str, dict[str, Any]] = {}
 
@@ -103,12 +120,16 @@ def patch_patient(
             patients["deadline_rule"] = pd.Series([before["deadline_rule"]], dtype="string")
         return dataset_of(dataset.source, patients=patients)
 
-    report = store(bound, dataset_of(source), admit=changed)
-    with bound.connect() as connection:
+    def recorded(connection: Connection, report: LoadReport) -> None:
         after = owned_patient(connection, region, patient_id)
-    if after is None:  # a write by the region itself could not remove it; be explicit anyway
-        raise NotFound(NO_SUCH_PATIENT)
-    return PatchResult(found["before"], after, report)
+        if after is None:  # a write by the region itself could not remove it; be explicit
+            raise NotFound(NO_SUCH_PATIENT)
+        found["after"] = after
+        if audit is not None:
+            audit(connection, found["before"], after)
+
+    report = store(bound, dataset_of(source), admit=changed, recorded=recorded)
+    return PatchResult(found["before"], found["after"], report)
 
 
 def owned_patient(connection: Connection, region: str, patient_id: str) -> dict[str, Any] | None:

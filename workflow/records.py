@@ -13,7 +13,13 @@ from capacity.errors import Invalid
 from capacity.frames import Dataset
 from capacity.rules import load_rules
 from capacity.storage import schema
-from capacity.storage.repository import Admission, LoadRejected, LoadReport, load_dataset
+from capacity.storage.repository import (
+    Admission,
+    LoadRejected,
+    LoadReport,
+    Recorded,
+    load_dataset,
+)
 from capacity.validation import Problem, RawTable, text_table, validate_tables
 
 
@@ -49,11 +55,17 @@ def dataset_of(source: str, **given: pd.DataFrame) -> Dataset:
     )
 
 
-def store(bound: Engine, dataset: Dataset, admit: Admission | None = None) -> LoadReport:
-    """Load the dataset (``admit`` checking it inside the transaction); a dataset naming
-    departments or services nobody declared is :class:`~capacity.errors.Invalid`."""
+def store(
+    bound: Engine,
+    dataset: Dataset,
+    admit: Admission | None = None,
+    recorded: Recorded | None = None,
+) -> LoadReport:
+    """Load the dataset (``admit`` checking it, ``recorded`` auditing it, both inside the
+    transaction); a dataset naming departments or services nobody declared is
+    :class:`~capacity.errors.Invalid`."""
     try:
-        return load_dataset(bound, dataset, admit=admit)
+        return load_dataset(bound, dataset, admit=admit, recorded=recorded)
     except LoadRejected as error:
         raise Invalid(str(error)) from error
 

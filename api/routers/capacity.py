@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import Connection
 
 from api.deps import Bound, Caller, DeclaresCapacity
 from api.schemas import UpsertSummary
 from capacity.storage import declaration_history
+from capacity.storage.repository import LoadReport
 from capacity.validation import MAX_COUNT
 from capacity.vocabulary import Collaboration, Procedure
 from workflow import tables
@@ -112,14 +114,14 @@ def post_capacity(
     weekly caps; 403 for another department's rows, 422 naming the field for invalid ones."""
     records = [row.model_dump(mode="json") for row in body.capacity]
     caps = [row.model_dump(mode="json") for row in body.weekly_caps]
-    report = declare_capacity(
-        bound, who.department_id, f"api: {who.name}", capacity=records, weekly_caps=caps
-    )
-    summary = DeclarationSummary(
-        **asdict(report.declarations),
-        weekly_caps=UpsertSummary(**asdict(report.weekly_caps)) if caps else None,
-    )
-    with bound.begin() as conn:
+
+    def summary_of(report: LoadReport) -> DeclarationSummary:
+        return DeclarationSummary(
+            **asdict(report.declarations),
+            weekly_caps=UpsertSummary(**asdict(report.weekly_caps)) if caps else None,
+        )
+
+    def audit(conn: Connection, report: LoadReport) -> None:
         tables.append_audit(
             conn,
             who,
@@ -129,10 +131,19 @@ def post_capacity(
             after={
                 "capacity": records,
                 "weekly_caps": caps,
-                "declarations": summary.model_dump(exclude_none=True),
+                "declarations": summary_of(report).model_dump(exclude_none=True),
             },
         )
-    return summary
+
+    report = declare_capacity(
+        bound,
+        who.department_id,
+        f"api: {who.name}",
+        capacity=records,
+        weekly_caps=caps,
+        recorded=audit,
+    )
+    return summary_of(report)
 
 
 @router.get("/history")

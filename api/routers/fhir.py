@@ -18,13 +18,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fhir.resources.R4B.operationoutcome import OperationOutcomeIssue
 from fhir.resources.R4B.resource import Resource
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from api.deps import Bound, Caller, Conn, ImportsFhir
 from api.problems import RESPONSES, domain_status
 from api.schemas import MAX_ROW_ID
 from capacity.errors import KapacitetError
-from capacity.storage.repository import LoadReport
+from capacity.storage.repository import LoadReport, Recorded
 from interop.fhir.imports import ImportedBundle, read_bundle
 from interop.fhir.mapping import FHIR_JSON
 from interop.fhir.outcome import BundleRejected, FhirIssue, information, operation_outcome
@@ -132,21 +132,30 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
         return outcome_response(
             422, [FhirIssue("Bundle.entry", f"holds no {table} rows to import", "required")]
         )
-    try:
-        report = _store(bound, who, table, records)
-    except KapacitetError as error:
-        return outcome_response(domain_status(error), _issues(imported, table, error))
-    counts = asdict(report.declarations if table == "capacity" else report.patients)
-    conflicts = [asdict(conflict) for conflict in report.conflicts]
-    with bound.begin() as conn:
+
+    def counts_of(report: LoadReport) -> dict[str, int]:
+        return asdict(report.declarations if table == "capacity" else report.patients)
+
+    def audit(conn: Connection, report: LoadReport) -> None:
         tables.append_audit(
             conn,
             who,
             "POST",
             path,
             str(who.department_id if table == "capacity" else who.region),
-            after={"fhir": imported.kind, table: records, "counts": counts, "conflicts": conflicts},
+            after={
+                "fhir": imported.kind,
+                table: records,
+                "counts": counts_of(report),
+                "conflicts": [asdict(conflict) for conflict in report.conflicts],
+            },
         )
+
+    try:
+        report = _store(bound, who, table, records, audit)
+    except KapacitetError as error:
+        return outcome_response(domain_status(error), _issues(imported, table, error))
+    counts = counts_of(report)
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     what = "capacity rows" if table == "capacity" else "patients"
     kind = "capacity declarations" if table == "capacity" else "patients"
@@ -156,12 +165,17 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
     return fhir_response(stored)
 
 
-def _store(bound: Engine, who: Principal, table: str, records: list[Any]) -> LoadReport:
-    """The Bundle's records stored through the one write path of their kind."""
+def _store(
+    bound: Engine, who: Principal, table: str, records: list[Any], recorded: Recorded
+) -> LoadReport:
+    """The Bundle's records stored through the one write path of their kind (audited by
+    ``recorded`` in the same transaction)."""
     source = f"api: {who.name}"
     if table == "capacity":
-        return declare_capacity(bound, who.department_id, source, capacity=records)
-    return store_patients(bound, str(who.region), records, source)
+        return declare_capacity(
+            bound, who.department_id, source, capacity=records, recorded=recorded
+        )
+    return store_patients(bound, str(who.region), records, source, recorded=recorded)
 
 
 def _not_yours(imported: ImportedBundle, who: Principal) -> list[FhirIssue]:

@@ -19,7 +19,7 @@ from api.deps import Bound, Caller, Conn, PatchesPatient, PostsPatients
 from api.schemas import FieldProblem, LoadSummary, PatientPatch, PatientsIn
 from capacity.errors import NotFound
 from capacity.storage import UpsertCounts, schema
-from capacity.storage.repository import LoadConflict
+from capacity.storage.repository import LoadConflict, LoadReport
 from workflow import patients, tables
 from workflow.access import Principal
 
@@ -50,9 +50,8 @@ def post_patients(
     stored); a booking made by a decision is kept and reported in ``conflicts``.
     """
     records = [patient.model_dump() for patient in body.patients]
-    report = patients.store_patients(bound, str(who.region), records, f"api: {who.name}")
-    summary = load_summary(report.patients, report.conflicts)
-    with bound.begin() as conn:
+
+    def audit(conn: Connection, report: LoadReport) -> None:
         tables.append_audit(
             conn,
             who,
@@ -61,10 +60,14 @@ def post_patients(
             ",".join(r["patient_id"] for r in records)[:200],
             after={
                 "patients": [patient.model_dump(mode="json") for patient in body.patients],
-                "counts": summary.model_dump(),
+                "counts": load_summary(report.patients, report.conflicts).model_dump(),
             },
         )
-    return summary
+
+    report = patients.store_patients(
+        bound, str(who.region), records, f"api: {who.name}", recorded=audit
+    )
+    return load_summary(report.patients, report.conflicts)
 
 
 @router.get("")
@@ -110,10 +113,13 @@ def patch_patient(
     """Change a few fields of one of the region's patients (e.g. pause its deadline); the
     changed record is validated as a whole (422 naming the field), 404 for another's."""
     changes = body.model_dump(exclude_unset=True)
+
+    def audit(conn: Connection, before: dict[str, Any], after: dict[str, Any]) -> None:
+        tables.append_audit(
+            conn, who, "PATCH", request.url.path, patient_id, _plain(before), _plain(after)
+        )
+
     patched = patients.patch_patient(
-        bound, str(who.region), patient_id, changes, f"api patch: {who.name}"
+        bound, str(who.region), patient_id, changes, f"api patch: {who.name}", audit=audit
     )
-    before, after = _plain(patched.before), _plain(patched.after)
-    with bound.begin() as conn:
-        tables.append_audit(conn, who, "PATCH", request.url.path, patient_id, before, after)
-    return after
+    return _plain(patched.after)

@@ -163,10 +163,17 @@ def load_folder(url_or_engine: str | Engine | None, folder: str | Path) -> LoadR
 #: Called inside a load's transaction before anything is written: checks the dataset against
 #: the stored rows (who owns them) and returns the dataset to store (perhaps completed from them).
 Admission = Callable[[Connection, Dataset], Dataset]
+#: Called with the load's report inside its transaction, after the write: an audit entry (the
+#: workflow's) commits together with the change it records, or not at all.
+Recorded = Callable[[Connection, "LoadReport"], None]
 
 
 def load_dataset(
-    url_or_engine: str | Engine | None, dataset: Dataset, *, admit: Admission | None = None
+    url_or_engine: str | Engine | None,
+    dataset: Dataset,
+    *,
+    admit: Admission | None = None,
+    recorded: Recorded | None = None,
 ) -> LoadReport:
     """Store a validated dataset in one transaction and report what changed.
 
@@ -177,47 +184,65 @@ def load_dataset(
 
     Raises :class:`LoadRejected` (and stores nothing) when the dataset refers to departments or
     services unknown to both the dataset and the database; any other error (one ``admit``
-    raises included) also rolls back.
+    raises included) also rolls back. ``recorded`` runs in the same transaction after the
+    write (a load that changes nothing is rolled back and ``recorded`` runs on its own).
     """
     loaded_at = dt.datetime.now(dt.UTC)
     source = dataset.source[:1000]
     with engine_for(url_or_engine) as engine:
         upgrade_database(engine)
-        with engine.connect() as connection, connection.begin() as transaction:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOAD_LOCK})
-                if admit is not None or not dataset.patients.empty:
-                    connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _DECISION_LOCK}
-                    )
-            load_id = connection.execute(
-                insert(schema.loads)
-                .values(loaded_at=loaded_at, source=source)
-                .returning(schema.loads.c.load_id)
-            ).scalar_one()
-            if admit is not None:
-                dataset = admit(connection, dataset)
-            departments = _upsert(connection, _DEPARTMENTS, dataset.departments, load_id)
-            _check_references(connection, dataset)
-            services = _upsert(connection, _SERVICES, dataset.services, load_id)
-            declarations = _store_declarations(connection, dataset.capacity, load_id, loaded_at)
-            incoming, conflicts = _keep_decided_bookings(connection, dataset.patients)
-            patients = _upsert(connection, _PATIENTS, incoming, load_id)
-            weekly_caps = _upsert(connection, _WEEKLY_CAPS, dataset.weekly_caps, load_id)
-            report = LoadReport(
-                source=source,
-                load_id=load_id,
-                departments=departments,
-                services=services,
-                patients=patients,
-                weekly_caps=weekly_caps,
-                declarations=declarations,
-                conflicts=conflicts,
-            )
+        with engine.connect() as connection:
+            with connection.begin() as transaction:
+                report = _write(connection, dataset, admit, loaded_at, source)
+                if report.changed:
+                    if recorded is not None:
+                        recorded(connection, report)
+                else:
+                    transaction.rollback()
             if not report.changed:
-                transaction.rollback()
-                return replace(report, load_id=None)
+                report = replace(report, load_id=None)
+                if recorded is not None:
+                    with connection.begin():
+                        recorded(connection, report)
     return report
+
+
+def _write(
+    connection: Connection,
+    dataset: Dataset,
+    admit: Admission | None,
+    loaded_at: dt.datetime,
+    source: str,
+) -> LoadReport:
+    """The load's writes inside its transaction, after the load (and decision) locks."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOAD_LOCK})
+        if admit is not None or not dataset.patients.empty:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _DECISION_LOCK})
+    load_id = connection.execute(
+        insert(schema.loads)
+        .values(loaded_at=loaded_at, source=source)
+        .returning(schema.loads.c.load_id)
+    ).scalar_one()
+    if admit is not None:
+        dataset = admit(connection, dataset)
+    departments = _upsert(connection, _DEPARTMENTS, dataset.departments, load_id)
+    _check_references(connection, dataset)
+    services = _upsert(connection, _SERVICES, dataset.services, load_id)
+    declarations = _store_declarations(connection, dataset.capacity, load_id, loaded_at)
+    incoming, conflicts = _keep_decided_bookings(connection, dataset.patients)
+    patients = _upsert(connection, _PATIENTS, incoming, load_id)
+    weekly_caps = _upsert(connection, _WEEKLY_CAPS, dataset.weekly_caps, load_id)
+    return LoadReport(
+        source=source,
+        load_id=load_id,
+        departments=departments,
+        services=services,
+        patients=patients,
+        weekly_caps=weekly_caps,
+        declarations=declarations,
+        conflicts=conflicts,
+    )
 
 
 def read_snapshot(
