@@ -200,8 +200,43 @@ def proposals(
     )
     frame.loc[~placed, "days_late"] = pd.NA
     if with_reasons:
-        frame["reason"] = reasons(problem, net, placement, frame, policy)
+        text, facts = _reasons_and_facts(problem, net, placement, frame)
+        frame["reason"] = text
+        for column in REASON_FACTS:
+            frame[column] = facts[column]
+    else:
+        for column in REASON_FACTS:
+            frame[column] = np.nan if column == "travel_limit_km" else ""
     return frame
+
+
+#: The structured facts behind each ``reason`` (columns of the proposals frame after the
+#: contract's), so a reader can render the sentence in its own language:
+#:
+#: - ``reason_code``: ``keep`` (current booking kept), ``home`` (placed at the home department),
+#:   ``away`` (placed elsewhere), ``unassigned_no_department`` (no eligible department has a
+#:   slot), ``unassigned_crowded`` (every eligible slot is taken by other patients);
+#: - ``home_situation`` (``away`` only): why not at home — ``not_offered``, ``beyond_limit``,
+#:   ``no_slot`` (none in the horizon), ``no_slot_before_deadline`` (the first is after the
+#:   deadline: ``home_first_date``), ``taken`` (its slots up to the deadline go to others);
+#: - ``home_first_date``: the home department's first slot from the patient's earliest date
+#:   (ISO; ``""`` when none or not ``away``);
+#: - ``late_cause`` (placed after an active deadline): ``deadline_passed`` (before today) or
+#:   ``pushes_another`` (no eligible slot meets it without pushing another patient later);
+#: - ``declined``: provider types the patient declined — ``private``, ``foreign``, ``both``;
+#: - ``travel_limit_km``: the patient's own travel limit (NaN: none).
+#:
+#: The deadline part needs no column of its own: ``deadline``, ``deadline_status`` and
+#: ``days_late`` say it (a clock is paused when the status is not ``active`` or there is no
+#: deadline).
+REASON_FACTS = (
+    "reason_code",
+    "home_situation",
+    "home_first_date",
+    "late_cause",
+    "declined",
+    "travel_limit_km",
+)
 
 
 def reasons(
@@ -212,6 +247,16 @@ def reasons(
     policy: Policy,
 ) -> pd.Series:
     """The ``reason`` column: why this slot, or for unassigned patients what blocks them."""
+    return _reasons_and_facts(problem, net, placement, frame)[0]
+
+
+def _reasons_and_facts(
+    problem: Problem,
+    net: Network,
+    placement: Placement,
+    frame: pd.DataFrame,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """The English ``reason`` sentences and the structured facts they are made of."""
     patients = problem.patients.reset_index(drop=True)
     today = np.datetime64(problem.today, "D")
     departments = net.departments
@@ -275,13 +320,14 @@ def reasons(
     )
     limit = patients["max_travel_km"].to_numpy(np.float64)
     beyond_limit = (home_index >= 0) & ~np.isnan(limit) & (home_km > limit)
+    home_conditions = [
+        ~home["home_offers"].to_numpy(),
+        beyond_limit,
+        home["first_home_day"].to_numpy() < 0,
+        home_first_after_deadline,
+    ]
     home_part = np.select(
-        [
-            ~home["home_offers"].to_numpy(),
-            beyond_limit,
-            home["first_home_day"].to_numpy() < 0,
-            home_first_after_deadline,
-        ],
+        home_conditions,
         [
             "home department " + home_name + " does not offer " + proc,
             "home department " + home_name + " is beyond the patient's travel limit",
@@ -299,8 +345,10 @@ def reasons(
         default="home department " + home_name + "'s slots up to the deadline are all "
         "taken by other patients",
     )
+    no_private = ~patients["accepts_private"].to_numpy(bool)
+    no_foreign = ~patients["accepts_foreign"].to_numpy(bool)
     declined = np.where(
-        ~patients["accepts_private"].to_numpy(bool) & ~patients["accepts_foreign"].to_numpy(bool),
+        no_private & no_foreign,
         "; private and foreign declined by patient",
         np.where(
             ~patients["accepts_private"].to_numpy(bool),
@@ -312,8 +360,9 @@ def reasons(
     )
     category = frame["category"].to_numpy()
     already_passed = active & (net.patient_deadline_day < 0)
+    late_conditions = [(late > 0) & already_passed, late > 0]
     late_note = np.select(
-        [(late > 0) & already_passed, late > 0],
+        late_conditions,
         [
             "; the deadline had passed before today",
             "; no eligible slot meets the deadline without pushing another patient later",
@@ -325,12 +374,46 @@ def reasons(
     home_text = "Home department: " + placed_text + late_note
     away_text = placed_text + "; " + home_part + late_note + declined
     unassigned_text = _unassigned_reasons(patients, frame, proc, placement, net)
-    text = np.select(
-        [action == "keep", category == "home_department", placed],
-        [keep_text, home_text, away_text],
-        default=unassigned_text,
+    code_conditions = [action == "keep", category == "home_department", placed]
+    text = np.select(code_conditions, [keep_text, home_text, away_text], default=unassigned_text)
+    away = placed & (action != "keep") & (category != "home_department")
+    first_home_iso = _fmt_dates(home["first_home_day"].to_numpy(), today, "%Y-%m-%d")
+    facts = pd.DataFrame(
+        {
+            "reason_code": np.select(
+                code_conditions,
+                ["keep", "home", "away"],
+                default=np.where(
+                    net.eligible_departments == 0,
+                    "unassigned_no_department",
+                    "unassigned_crowded",
+                ),
+            ),
+            "home_situation": np.where(
+                away,
+                np.select(
+                    home_conditions,
+                    ["not_offered", "beyond_limit", "no_slot", "no_slot_before_deadline"],
+                    default="taken",
+                ),
+                "",
+            ),
+            "home_first_date": np.where(
+                away & home["home_offers"].to_numpy() & (home["first_home_day"].to_numpy() >= 0),
+                first_home_iso,
+                "",
+            ),
+            "late_cause": np.select(late_conditions, ["deadline_passed", "pushes_another"], ""),
+            "declined": np.select(
+                [no_private & no_foreign, no_private, no_foreign],
+                ["both", "private", "foreign"],
+                "",
+            ),
+            "travel_limit_km": patients["max_travel_km"].to_numpy(np.float64),
+        },
+        index=frame.index,
     )
-    return pd.Series(text, index=frame.index).str.replace("  ", " ")
+    return pd.Series(text, index=frame.index).str.replace("  ", " "), facts
 
 
 def _unassigned_reasons(

@@ -6,11 +6,43 @@ in ``run_proposals`` (the record as JSON in its ``proposal`` column) and read ba
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
+
+#: Why an alternative was not chosen: the first tier it would worsen, or only the policy.
+WhyNot = Literal["leaves_unassigned", "more_breaches", "more_days_late", "policy_only"]
+
+
+class Alternative(BaseModel):
+    """One option the solve did not choose for a patient, and what choosing it would cost
+    (:func:`solver.alternatives.ranked_alternatives`): the cheapest slot of one department.
+
+    The ``extra_*`` counts are the exact change of the whole solution's tiers if the patient
+    were placed here instead (everyone else re-optimised): patients left without a slot,
+    deadline breaches, total days late, policy points. ``why_not`` names the first tier that
+    gets worse; for ``policy_only`` the facts say why the policy prefers the proposal:
+    ``further_km`` (km further than the proposal, 0 when not), ``category_worse`` (a lower
+    policy category: another region, private, abroad), ``booking_kept`` (the proposal keeps
+    the patient's current booking).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    department_id: str
+    date: str
+    travel_km: float
+    category: str
+    extra_unassigned: int
+    extra_breaches: int
+    extra_days_late: int
+    extra_points: int
+    why_not: WhyNot
+    further_km: float = 0.0
+    category_worse: bool = False
+    booking_kept: bool = False
 
 
 class Proposal(BaseModel):
@@ -44,6 +76,19 @@ class Proposal(BaseModel):
     booked_date: str | None = None
     price_dkk: float | None = None
     eligible_departments: int | None = None
+    # The reason's structured facts (solver.explain.REASON_FACTS); None in runs stored before
+    # they existed, whose ``reason`` is English text only.
+    reason_code: (
+        Literal["keep", "home", "away", "unassigned_no_department", "unassigned_crowded"] | None
+    ) = None
+    home_situation: str | None = None
+    home_first_date: str | None = None
+    late_cause: str | None = None
+    declined: str | None = None
+    travel_limit_km: float | None = None
+    #: The best options not chosen (best first, one per department), stored for referrals
+    #: away from home and moved bookings; None where not computed, [] where there is none.
+    alternatives: list[Alternative] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The record as stored and as the API returns it (only the columns it came with)."""
