@@ -96,6 +96,29 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue_by_n": "overskredet med {n} dage",
         "overdue_by_one": "overskredet med 1 dag",
         "timeline": "Forløb",
+        # the look-ahead capacity page (reports.meeting.capacity)
+        "capview_title": "Ledige tider mod efterspørgsel pr. afdeling, ydelse og uge",
+        "capview_note": (
+            "Hver celle: ledige tider / kendt + forventet efterspørgsel. Kendt: patienter på "
+            "listen nu uden en booking inden fristen, efter hjemafdeling, ydelse og fristens uge "
+            "(overskredne frister tælles i første uge). Forventet: nye henvisninger fra ugens "
+            "mandag efter de sædvanlige henvisningsrater, talt i fristens uge ({days} dage efter "
+            "henvisningen), så de først ses fra tredje uge. Farven regnes på ledige mod kendt + "
+            "forventet."
+        ),
+        "capview_scale": (
+            "Henvisningsraterne er landstal fra referencedata (nye tilfælde om året), skaleret til "
+            "den gemte ventelistes størrelse: {percent} % af den nationale."
+        ),
+        "capview_caption": "Kapacitet pr. afdeling og ydelse, uge {first} til {last}",
+        "capview_known": "kendt",
+        "capview_expected": "forventet",
+        "capview_cell": "ledige / kendt + forventet",
+        "capview_total": "i alt",
+        "capview_holiday": "Helligdag",
+        "capview_holiday_week": "Uge med helligdag",
+        "capview_all_regions": "alle regioner",
+        "capview_no_rows": "Ingen afdelinger tilbyder samarbejdets ydelser i den valgte region.",
     },
     "en": {
         "title": "Proposals for the collaboration meeting",
@@ -182,6 +205,40 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue_by_n": "overdue by {n} days",
         "overdue_by_one": "overdue by 1 day",
         "timeline": "Timeline",
+        # the look-ahead capacity page (reports.meeting.capacity)
+        "capview_title": "Free slots against demand per department, procedure and week",
+        "capview_note": (
+            "Each cell: free slots / known + expected demand. Known: patients on the list now "
+            "without a booking by their deadline, by home department, procedure and the "
+            "deadline's week (passed deadlines count in the first week). Expected: new referrals "
+            "from the week's Monday on at the usual referral rates, counted in the week of their "
+            "deadline ({days} days after the referral), so they show from the third week on. The "
+            "colour is free slots against known + expected."
+        ),
+        "capview_scale": (
+            "The referral rates are national figures from the reference data (new cases a year), "
+            "scaled to the size of the stored waiting list: {percent} % of the national one."
+        ),
+        "capview_caption": "Capacity per department and procedure, weeks {first} to {last}",
+        "capview_known": "known",
+        "capview_expected": "expected",
+        "capview_cell": "free / known + expected",
+        "capview_total": "total",
+        "capview_holiday": "Public holiday",
+        "capview_holiday_week": "Week with a public holiday",
+        "capview_all_regions": "all regions",
+        "capview_no_rows": "No department offers the collaboration's procedures in this region.",
+        "holiday_new_years_day": "New Year's Day",
+        "holiday_maundy_thursday": "Maundy Thursday",
+        "holiday_good_friday": "Good Friday",
+        "holiday_easter_sunday": "Easter Sunday",
+        "holiday_easter_monday": "Easter Monday",
+        "holiday_great_prayer_day": "Great Prayer Day",
+        "holiday_ascension_day": "Ascension Day",
+        "holiday_whit_sunday": "Whit Sunday",
+        "holiday_whit_monday": "Whit Monday",
+        "holiday_christmas_day": "Christmas Day",
+        "holiday_boxing_day": "Boxing Day",
     },
 }
 
