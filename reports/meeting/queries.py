@@ -8,17 +8,14 @@ same scoping and the same audit log as the JSON API); the queries here only read
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from capacity import calendar
 from capacity.storage import HORIZON_WEEKS, schema
-from capacity.vocabulary import is_foreign_region
 from reports.meeting.model import AtRiskRow, CapacityCell, CapacityRowView
 from workflow import tables
 from workflow.access import Principal, Role
@@ -156,64 +153,23 @@ def capacity_overview(
     deadline, by home department and the ISO week of the deadline (passed deadlines count in
     the first week; deadlines after the horizon are left out). A department token sees its own
     row only; every other role sees the collaboration (these are counts, not patients).
+
+    The known demand of :func:`reports.meeting.capacity.capacity_view`, summed over each
+    department's procedures (the look-ahead page adds procedures and expected referrals).
     """
-    weeks = horizon(week)
-    c, d = schema.capacity.c, schema.capacity_declarations.c
-    declared = conn.execute(
-        sa.select(c.department_id, d.week, sa.func.sum(c.free_slots).label("free"))
-        .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
-        .where(d.superseded.is_(False), c.collaboration == collaboration, d.week.in_(weeks))
-        .group_by(c.department_id, d.week)
-    )
-    free: Counter[tuple[str, str]] = Counter(
-        {(row.department_id, row.week): int(row.free) for row in declared}
-    )
-    held = tables.held_by_acceptances(conn)
-    for department_id, day, count in held.loc[
-        held["collaboration"] == collaboration, ["department_id", "date", "held"]
-    ].itertuples(index=False, name=None):
-        key = (str(department_id), calendar.week_of(pd.Timestamp(day).date()))
-        free[key] = max(free[key] - int(count), 0)
-    scope = who if who.role is Role.DEPARTMENT else _everyone(who)
-    first = calendar.week_monday(weeks[0])
-    demand: Counter[tuple[str, str]] = Counter(
-        (str(p.home_department_id), calendar.week_of(max(p.deadline, first)))
-        for p in _without_compliant_slot(conn, scope, collaboration)
-    )
-    s = schema.services.c
-    offering = set(
-        conn.execute(
-            sa.select(s.department_id).where(s.collaboration == collaboration).distinct()
-        ).scalars()
-    )
-    shown = offering | {department for department, _ in demand}
-    if who.role is Role.DEPARTMENT:
-        shown &= {who.department_id}
-    dep = schema.departments.c
-    departments = conn.execute(
-        sa.select(dep.department_id, dep.name, dep.hospital, dep.region).where(
-            dep.department_id.in_(sorted(shown))
-        )
-    ).all()
-    rows = [
+    from reports.meeting.capacity import capacity_view  # it reads this module's helpers
+
+    view = capacity_view(conn, who, collaboration, week, expected=False)
+    rows = tuple(
         CapacityRowView(
-            department_id=row.department_id,
-            name=", ".join(p for p in (row.name, row.hospital) if p),
-            region=row.region,
-            cells=tuple(
-                CapacityCell(
-                    free=free[(row.department_id, w)], demand=demand[(row.department_id, w)]
-                )
-                for w in weeks
-            ),
+            department_id=department.department_id,
+            name=department.name,
+            region=department.region,
+            cells=tuple(CapacityCell(free=c.free, demand=c.known) for c in department.totals),
         )
-        # Danish regions first, providers abroad last
-        for row in sorted(
-            departments,
-            key=lambda r: (is_foreign_region(r.region), r.region, r.department_id),
-        )
-    ]
-    return weeks, tuple(rows)
+        for department in view.departments
+    )
+    return view.labels, rows
 
 
 def _everyone(who: Principal) -> Principal:
