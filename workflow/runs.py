@@ -37,6 +37,7 @@ from workflow.errors import (
     Unavailable,
 )
 from workflow.leases import RunStopped
+from workflow.practice import practice_summary
 from workflow.proposals import Proposal, plain, proposals_of
 from workflow.status import RunStatus
 
@@ -415,7 +416,7 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
             snapshot_at=snapshot.snapshot_at,
             snapshot_id=snapshot.snapshot_id,
             patients=len(dataset.patients),
-            **solution_summary(solution),
+            **solution_summary(solution, practice_summary(problem)),
         )
         if not written:  # another process recovered the run meanwhile: keep its verdict
             raise RunStopped(RunStatus.INTERRUPTED)
@@ -449,11 +450,16 @@ def visible_proposals(conn: Connection, who: Principal, run_id: int) -> list[Pro
     return [proposal for proposal in proposals if may_see_proposal(who, proposal)]
 
 
-def solution_summary(solution: Solution) -> dict[str, Any]:
-    """A solution's tiers, KPIs and proof as the run stores them (plain JSON values)."""
+def solution_summary(
+    solution: Solution, practice: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A solution's tiers, KPIs and proof as the run stores them (plain JSON values); with
+    ``practice``, current practice's counts go into the KPIs as ``baseline`` (the meeting's
+    comparison, :mod:`workflow.practice`)."""
+    kpis = dict(solution.kpis) | ({"baseline": practice} if practice is not None else {})
     return {
         "tiers": _jsonable(dataclasses.asdict(solution.tiers)),
-        "kpis": _jsonable(solution.kpis),
+        "kpis": _jsonable(kpis),
         "proof": _jsonable(dataclasses.asdict(solution.proof)),
     }
 

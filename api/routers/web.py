@@ -72,6 +72,7 @@ DISPLAY_COOKIE = "kapacitet_display"
 NOTICES = ("run", "accept", "reject", "hold")
 #: Errors a redirect may name (``?error=...``); each is a key of :data:`UI`.
 ERRORS = (
+    "bad_alternative",
     "bad_form",
     "not_allowed",
     "not_allowed_run",
@@ -100,7 +101,8 @@ UI: dict[str, dict[str, str]] = {
     "da": {
         "skip": "Spring til indhold",
         "login_title": "Log ind",
-        "login_help": "Indsæt det adgangstoken, du har fået (kapacitet token create).",
+        "login_help": "Indsæt den adgangsnøgle, du har fået tildelt af den, der driver kapacitet "
+        "i din region. Den er personlig; del den ikke.",
         "token": "Adgangstoken",
         "login": "Log ind",
         "logout": "Log ud",
@@ -126,6 +128,19 @@ UI: dict[str, dict[str, str]] = {
         "only_at_risk": "Kun i risiko",
         "only_away": "Kun henvisninger væk fra hjemafdelingen",
         "sort": "Sortér efter",
+        "urgency": "Mest presserende",
+        "headline": "Fristoverskridelser: {breaches} med deling mod {baseline} ved nuværende "
+        "praksis",
+        "headline_plain": "Fristoverskridelser: {breaches}",
+        "headline_decide": "{n} forslag til beslutning",
+        "role_region": "region",
+        "role_collaboration_chair": "formand for samarbejde",
+        "role_department": "afdeling",
+        "role_specialist_unit": "specialenheden",
+        "role_admin": "administrator",
+        "role_viewer": "læseadgang",
+        "bad_alternative": "Den valgte tid er ikke et af forslagets alternativer, eller den er "
+        "ikke længere ledig. Genindlæs siden.",
         "start_run": "Start ny kørsel",
         "start_help": "Løser ventelisten, som den er nu; accepterede forslag beholdes, afviste par "
         "foreslås ikke igen.",
@@ -211,7 +226,8 @@ UI: dict[str, dict[str, str]] = {
     "en": {
         "skip": "Skip to content",
         "login_title": "Sign in",
-        "login_help": "Paste the access token you were given (kapacitet token create).",
+        "login_help": "Paste the access token you were given by whoever runs kapacitet in your "
+        "region. It is personal; do not share it.",
         "token": "Access token",
         "login": "Sign in",
         "logout": "Sign out",
@@ -237,6 +253,18 @@ UI: dict[str, dict[str, str]] = {
         "only_at_risk": "Only at risk",
         "only_away": "Only referrals away from the home department",
         "sort": "Sort by",
+        "urgency": "Most urgent",
+        "headline": "Breaches: {breaches} with sharing against {baseline} under current practice",
+        "headline_plain": "Breaches: {breaches}",
+        "headline_decide": "{n} proposals to decide",
+        "role_region": "region",
+        "role_collaboration_chair": "collaboration chair",
+        "role_department": "department",
+        "role_specialist_unit": "specialist unit",
+        "role_admin": "administrator",
+        "role_viewer": "read-only",
+        "bad_alternative": "The chosen slot is not one of the proposal's alternatives, or it is no "
+        "longer free. Reload the page.",
         "start_run": "Start a new run",
         "start_help": "Solves the waiting list as it is now; accepted proposals are kept, rejected "
         "pairs are not proposed again.",
@@ -643,25 +671,30 @@ def _days(request: Request) -> int:
 
 def _messages(
     request: Request, run: SolveRun | None, built: meeting.Meeting | None
-) -> dict[str, str | None]:
+) -> dict[str, Any]:
     """The notice and error a redirect named by code, worded by the server.
 
     A notice names its run or patient only when the page confirms it (the run shown, a row
-    with that decision); arbitrary text in the query string is never shown.
+    with that decision); arbitrary text in the query string is never shown. An error about
+    one proposal (``?error=...&patient=...``) is shown next to that row when the page shows it
+    (``row_error``), else at the top.
     """
     ui = UI[_lang(request)]
     code = request.query_params.get("error")
     error = ui[code] if code in ERRORS else None
+    patient = request.query_params.get("patient")
+    rows = built.page_rows if built is not None else ()
+    row_error = None
+    if error is not None and patient and any(r.patient_id == patient for r in rows):
+        row_error, error = (patient, error), None
     notice = None
     code = request.query_params.get("notice")
     if code == "run" and run is not None and request.query_params.get("run") == str(run.run_id):
         notice = ui["done_run"].format(run=run.run_id)
     elif code in NOTICES and code != "run":
-        patient = request.query_params.get("patient")
-        rows = built.rows if built is not None else ()
         confirmed = any(r.patient_id == patient and r.decision == code for r in rows)
         notice = ui[f"done_{code}"].format(patient=patient) if confirmed else ui["done_saved"]
-    return {"notice": notice, "error": error}
+    return {"notice": notice, "error": error, "row_error": row_error}
 
 
 def _link(path: str, **params: str) -> str:
@@ -720,6 +753,10 @@ def _page(request: Request, bound: Engine, template: str) -> Response:
     def sort_url(key: str) -> str:
         return url("/web/review", **base, **filters.query(sort=key))
 
+    def review_url(**changes: Any) -> str:
+        """The review page with this view's filters and ``changes`` (e.g. ``page=2``)."""
+        return url("/web/review", **base, **filters.query(**changes))
+
     def decision_url(row: meeting.ProposalRow) -> str:
         assert chosen["run"] is not None
         return f"/web/runs/{chosen['run'].run_id}/proposals/{row.patient_id}/decision"
@@ -732,6 +769,7 @@ def _page(request: Request, bound: Engine, template: str) -> Response:
         "here": here,
         "url": url,
         "sort_url": sort_url,
+        "review_url": review_url,
         "decision_url": decision_url,
         "back": url(request.url.path, **here),
         "interactive": True,
@@ -753,8 +791,44 @@ def review_page(request: Request, bound: Engine = Depends(engine)) -> Response:
 
 @router.get("/capacity", response_class=HTMLResponse)
 def capacity_page(request: Request, bound: Engine = Depends(engine)) -> Response:
-    """Free slots against demand per department and ISO week, as a heatmap table."""
-    return _page(request, bound, "web/capacity.html")
+    """Free slots against known and expected demand per department, procedure and ISO week
+    (the chosen week and the five after it), holiday weeks marked, filterable by ``?region=``
+    (:mod:`reports.meeting.capacity`); shown with or without a solve run."""
+    from reports.meeting import capacity as lookahead
+
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    chosen = _choose(request, who, bound)
+    with bound.begin() as conn:
+        view = lookahead.capacity_view(
+            conn,
+            who,
+            chosen["collaboration"],
+            chosen["week"],
+            region=request.query_params.get("region") or None,
+        )
+    base = {"collaboration": chosen["collaboration"], "week": chosen["week"]}
+    if chosen["run"] is not None:
+        base["run"] = str(chosen["run"].run_id)
+    here = {**base, **({"region": view.region} if view.region else {})}
+    context = {
+        **chosen,
+        "m": None,
+        "cv": view,
+        "lags": "/".join(str(d) for d in sorted(set((view.deadline_days or {}).values()))),
+        "expected_text": lookahead.expected_text,
+        "holiday_name": lookahead.holiday_name,
+        "base": base,
+        "here": here,
+        "url": _link,
+        "back": _link(request.url.path, **here),
+        **_messages(request, chosen["run"], None),
+        "days": _days(request),
+        "nav": _nav(request, who, base),
+    }
+    return _render(request, "web/capacity.html", context, csrf=session.csrf)
 
 
 @router.get("/at-risk", response_class=HTMLResponse)
@@ -870,11 +944,15 @@ def decide(
     request: Request,
     decision: FormText = "",
     reason: FormText = "",
+    department_id: FormText = "",
+    date: FormText = "",
     csrf: FormText = "",
     back: FormText = "/web/review",
     bound: Engine = Depends(engine),
 ) -> Response:
-    """Accept, reject (with a reason) or hold one proposal, then return to the same view."""
+    """Accept (the proposal, or one of its alternatives: ``department_id`` and ``date``),
+    reject (with a reason) or hold one proposal, then return to the same row of the same view;
+    an error is shown next to that row."""
     session = _form_session(request, bound, csrf)
     if isinstance(session, Response):
         return session
@@ -883,22 +961,42 @@ def decide(
 
     def answer(**params: str) -> RedirectResponse:
         anchor = "#p-" + quote(patient_id, safe="")
-        return RedirectResponse(_with_params(back, **params) + anchor, status_code=303)
+        return RedirectResponse(
+            _with_params(back, **params, patient=patient_id) + anchor, status_code=303
+        )
 
     if not allowed(who, Action.DECIDE):
         return answer(error="not_allowed")
     why = reason.strip() or None
     if decision == "reject" and why is None:
         return answer(error="reject_needs_reason")
+    chosen = {"department_id": department_id, "date": date} if department_id or date else {}
     try:
-        body = DecisionIn.model_validate({"decision": decision, "reason": why})
+        body = DecisionIn.model_validate({"decision": decision, "reason": why, **chosen})
         with bound.begin() as conn:
             decisions.decide(
-                conn, who, run_id, patient_id, body.decision, body.reason, request.url.path
+                conn,
+                who,
+                run_id,
+                patient_id,
+                body.decision,
+                body.reason,
+                request.url.path,
+                **_alternative(body),
             )
     except (ValidationError, ApiProblem, KapacitetError) as exc:
-        return answer(error=_problem_code(exc))
-    return answer(notice=decision, patient=patient_id)
+        code = _problem_code(exc)
+        return answer(error="bad_alternative" if chosen and code in ("invalid", "conflict") else code)
+    return answer(notice=decision)
+
+
+def _alternative(body: DecisionIn) -> dict[str, Any]:
+    """The alternative a decision names, as :func:`workflow.decisions.decide` takes it."""
+    department = getattr(body, "department_id", None)
+    day = getattr(body, "date", None)
+    if department is None and day is None:
+        return {}
+    return {"department_id": department, "date": day}
 
 
 # ---- referrals, a patient's timeline, the duty-to-act list -----------------------------------

@@ -18,6 +18,7 @@ AT_RISK_DAYS: Final = 7
 
 #: Ways the proposals can be sorted (``-`` in front of a key sorts descending).
 SORT_KEYS: dict[str, str] = {
+    "urgency": "urgency",
     "deadline": "deadline",
     "patient": "patient_id",
     "date": "date",
@@ -25,6 +26,14 @@ SORT_KEYS: dict[str, str] = {
     "days_late": "days_late",
     "procedure": "procedure",
 }
+
+#: The review page's views: the agenda (what needs the meeting, the default) and every proposal.
+VIEWS = ("agenda", "all")
+#: Rows of the full list on one page (no page ships thousands of rows).
+PAGE_SIZE: Final = 100
+
+#: Why a proposal is on the agenda, in the order the page names them.
+AGENDA_REASONS = ("breach", "unassigned", "away", "moved_later", "held", "open_offer", "duty")
 
 #: Heatmap classes from the ratio of free slots to demand, most constrained last.
 SCALE = ("none", "surplus", "balanced", "short", "severe")
@@ -40,14 +49,18 @@ class Filters:
     provider_type: str | None = None
     at_risk: bool = False
     away: bool = False
-    sort: str = "deadline"
+    sort: str = "urgency"
+    view: str = "agenda"
+    page: int = 1
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> Filters:
         """Filters from query parameters; unknown values are ignored, blanks mean 'all'."""
-        sort = params.get("sort") or "deadline"
+        sort = params.get("sort") or "urgency"
         if sort.lstrip("-") not in SORT_KEYS:
-            sort = "deadline"
+            sort = "urgency"
+        view = params.get("view") or "agenda"
+        page = params.get("page") or "1"
         action = params.get("action") or None
         provider = params.get("provider_type") or None
         return cls(
@@ -58,6 +71,8 @@ class Filters:
             at_risk=params.get("at_risk") in ("1", "on", "true"),
             away=params.get("away") in ("1", "on", "true"),
             sort=sort,
+            view=view if view in VIEWS else "agenda",
+            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
         )
 
     def query(self, **changes: Any) -> dict[str, str]:
@@ -70,7 +85,9 @@ class Filters:
             "provider_type": chosen.provider_type,
             "at_risk": "1" if chosen.at_risk else None,
             "away": "1" if chosen.away else None,
-            "sort": None if chosen.sort == "deadline" else chosen.sort,
+            "sort": None if chosen.sort == "urgency" else chosen.sort,
+            "view": None if chosen.view == "agenda" else chosen.view,
+            "page": None if chosen.page == 1 else str(chosen.page),
         }
         return {k: v for k, v in params.items() if v}
 
@@ -100,6 +117,88 @@ class ProposalRow:
     decision_reason: str | None = None
     #: The run the decision was made on (an earlier run's for a hold carried over).
     decision_run_id: int | None = None
+    #: Who made the standing decision (the token's name) and when (UTC).
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    #: The offer an accept made, while it is open or once booked (workflow.referrals status).
+    offer_status: str | None = None
+    #: The department an earlier decision was about (an earlier rejection names the pair).
+    decision_department_id: str | None = None
+    #: False while the clock is paused (health or the patient's wish): never shown as late.
+    deadline_active: bool = True
+    #: Days from the run's date to the deadline (negative once passed; None when paused).
+    days_to_deadline: int | None = None
+    #: Why the proposal is on the agenda (:data:`AGENDA_REASONS`); empty when it is not.
+    agenda: tuple[str, ...] = ()
+    #: Whether the meeting can still accept or reject it (a new or moved slot, undecided here).
+    needs_decision: bool = False
+    #: The reason in the page's language (structured reasons rendered; see reports.meeting.reasons).
+    reason_text: str = ""
+    #: The best alternatives not chosen (referrals and moved bookings).
+    alternatives: tuple[AlternativeView, ...] = ()
+    #: For a moved booking: the patients the run gives the freed slot to.
+    slot_to: tuple[SlotTaker, ...] = ()
+
+    @property
+    def urgency(self) -> tuple[int, int, str]:
+        """Sort key: nearest deadline first (paused clocks last), then most days late."""
+        days = self.days_to_deadline if self.days_to_deadline is not None else 10**6
+        return (days, -(self.days_late or 0), self.patient_id)
+
+    @property
+    def away(self) -> bool:
+        """A referral away from the home department (a new or moved slot elsewhere)."""
+        return bool(self.department_id) and self.department_id != self.home_department_id
+
+
+@dataclass(frozen=True)
+class AlternativeView:
+    """An option the solver did not choose for a patient, and what choosing it would cost."""
+
+    department_id: str
+    date: str
+    travel_km: float | None
+    category: str
+    extra_unassigned: int = 0
+    extra_breaches: int = 0
+    extra_days_late: int = 0
+    #: What it costs in words (the page's language).
+    cost_text: str = ""
+
+
+@dataclass(frozen=True)
+class SlotTaker:
+    """A patient the run places in a slot freed by moving another patient's booking."""
+
+    patient_id: str
+    deadline: str
+    #: Days late the taker would be without the freed slot is not known; None when not visible.
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One key figure: a label, its number (typed, for the workbook) and how it reads."""
+
+    key: str
+    label: str
+    value: float | int | None
+    text: str
+    #: Current practice's number for comparison, where the run has it.
+    baseline: float | int | None = None
+    baseline_text: str = ""
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    """Breaches and days late of one home region's patients: with sharing and current practice."""
+
+    region: str
+    patients: int
+    breaches: int
+    days_late: int
+    baseline_breaches: int | None = None
+    baseline_days_late: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +283,27 @@ class Meeting:
     total_proposals: int = 0
     #: The duty-to-act list of the collaboration as of ``today`` (empty when not asked for).
     duty_to_act: tuple[DutyToAct, ...] = ()
+    #: What needs the meeting, most urgent first, across sending and receiving departments.
+    agenda: tuple[ProposalRow, ...] = ()
+    #: Agenda items per sending (home) and per receiving department: ``(id, count)``.
+    agenda_sending: tuple[tuple[str, int], ...] = ()
+    agenda_receiving: tuple[tuple[str, int], ...] = ()
+    #: Agenda items per reason (:data:`AGENDA_REASONS`): ``(reason, count)``.
+    agenda_reasons: tuple[tuple[str, int], ...] = ()
+    #: The proposals not on the agenda, summarised: ``(what, count)`` (kept, at home, ...).
+    rest: tuple[tuple[str, int], ...] = ()
+    #: The rows the chosen view shows on this page (the agenda, or a page of every proposal).
+    page_rows: tuple[ProposalRow, ...] = ()
+    #: How many rows the chosen view has in all (after filters), and its number of pages.
+    view_total: int = 0
+    pages: int = 1
+    #: Key figures that argue the case (typed), the per-region comparison, and the details
+    #: (tiers, certificate) that belong in a details panel.
+    figures: tuple[Figure, ...] = ()
+    regions: tuple[RegionFigures, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()
+    #: Patients whose clock is paused, shown as paused (never as late).
+    paused: int = 0
 
     @property
     def rows(self) -> tuple[ProposalRow, ...]:

@@ -102,6 +102,35 @@ def _without_compliant_slot(
     return list(conn.execute(_scoped_patients(who, query).order_by(p.deadline, p.patient_id)))
 
 
+def _active_patients(conn: Connection, who: Principal, collaboration: str) -> list[sa.Row[Any]]:
+    """Active patients of the collaboration with a deadline, nearest deadline first."""
+    p = schema.patients.c
+    query = sa.select(
+        p.patient_id,
+        p.procedure,
+        p.home_region,
+        p.home_department_id,
+        p.deadline,
+        p.booked_department_id,
+        p.booked_date,
+    ).where(
+        p.collaboration == collaboration,
+        p.deadline_status == "active",
+        p.deadline.is_not(None),
+    )
+    return list(conn.execute(_scoped_patients(who, query).order_by(p.deadline, p.patient_id)))
+
+
+def _misses(deadline: dt.date, booked: dt.date | None, proposal: Proposal | None) -> bool:
+    """Whether the patient's slot misses the deadline: the run's proposed slot when it has one
+    for the patient (none proposed counts as missing), else the current booking."""
+    if proposal is not None:
+        return proposal.action == "unassigned" or not proposal.date or proposal.date > (
+            deadline.isoformat()
+        )
+    return booked is None or booked > deadline
+
+
 def at_risk_patients(
     conn: Connection,
     who: Principal,
@@ -110,20 +139,24 @@ def at_risk_patients(
     days: int,
     proposals: Mapping[str, Proposal] | None = None,
 ) -> tuple[AtRiskRow, ...]:
-    """The early warning: deadline within ``days`` of ``today`` and no compliant slot held.
+    """The early warning: an active deadline within ``days`` of ``today`` that the patient's
+    *proposed* slot misses (or, for a patient the run does not cover, the current booking).
 
-    Passed deadlines are included (negative days left). ``proposals`` (by patient) adds what
-    the run proposes for each of them.
+    Passed deadlines are included (negative days left); paused clocks are never at risk (they
+    are shown as paused). ``proposals`` (by patient) are the run's.
     """
     horizon_end = today + dt.timedelta(days=days)
     known = proposals or {}
     rows = []
-    for patient in _without_compliant_slot(conn, who, collaboration):
+    for patient in _active_patients(conn, who, collaboration):
         deadline: dt.date = patient.deadline
         if deadline > horizon_end:
-            continue
-        proposal = known.get(str(patient.patient_id)) or NOTHING_PROPOSED
+            break
+        found = known.get(str(patient.patient_id))
         booked: dt.date | None = patient.booked_date
+        if not _misses(deadline, booked, found):
+            continue
+        proposal = found or NOTHING_PROPOSED
         rows.append(
             AtRiskRow(
                 patient_id=str(patient.patient_id),

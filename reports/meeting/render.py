@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from reports.meeting import formats
 from reports.meeting.model import SCALE, Meeting
 from reports.meeting.text import TEXT, days_left_text, term
 from reports.render.templates import printed_at
@@ -22,6 +23,10 @@ def template_environment(*extra: Path) -> jinja2.Environment:
     env.globals["SCALE"] = SCALE
     env.globals["days_left"] = days_left_text
     env.filters["km"] = lambda v: "" if v is None else f"{v:.0f}"
+    env.globals["number"] = formats.number
+    env.globals["signed"] = formats.signed
+    env.globals["day"] = formats.day
+    env.globals["moment"] = formats.moment
     return env
 
 

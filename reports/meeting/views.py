@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
 
 from capacity.vocabulary import Action, ProviderType
+from reports.meeting import agenda
+from reports.meeting.agenda import Standing, alternatives_of
+from reports.meeting.formats import number
 from reports.meeting.model import (
+    AGENDA_REASONS,
     AT_RISK_DAYS,
+    PAGE_SIZE,
     SORT_KEYS,
     AtRiskRow,
     Filters,
@@ -22,9 +28,8 @@ from reports.meeting.model import (
 )
 from reports.meeting.queries import at_risk_patients, capacity_overview, department_names
 from reports.meeting.text import LANGUAGES, TEXT, method_text
-from workflow import decisions, runs
+from workflow import runs
 from workflow.access import Principal
-from workflow.decisions import Verdict
 from workflow.duty_to_act import duty_to_act
 from workflow.proposals import Proposal
 from workflow.runs import SolveRun
@@ -32,9 +37,14 @@ from workflow.runs import SolveRun
 
 def _row(
     proposal: Proposal,
-    decided: Mapping[str, Any] | None,
+    standing: Standing | None,
     at_risk_ids: set[str],
+    today: dt.date,
+    lang: str,
+    names: Mapping[str, str],
 ) -> ProposalRow:
+    active = (proposal.deadline_status or "active") == "active" and bool(proposal.deadline)
+    days_to = (dt.date.fromisoformat(proposal.deadline) - today).days if active else None
     return ProposalRow(
         patient_id=proposal.patient_id,
         procedure=proposal.procedure or "",
@@ -50,26 +60,41 @@ def _row(
         provider_type=proposal.provider_type or "",
         action=proposal.action,
         days_late=proposal.days_late,
-        breach=bool(proposal.breach),
+        breach=bool(proposal.breach) and active,
         reason=proposal.reason or "",
-        at_risk=bool(proposal.breach)
-        or proposal.action == Action.UNASSIGNED
-        or proposal.patient_id in at_risk_ids,
-        decision=decided["decision"] if decided else None,
-        decision_reason=decided["reason"] if decided else None,
-        decision_run_id=decided.get("run_id") if decided else None,
+        at_risk=active
+        and (
+            bool(proposal.breach)
+            or proposal.action == Action.UNASSIGNED
+            or proposal.patient_id in at_risk_ids
+        ),
+        decision=standing.decision if standing else None,
+        decision_reason=standing.reason if standing else None,
+        decision_run_id=standing.run_id if standing else None,
+        decided_by=standing.decided_by if standing else None,
+        decided_at=standing.decided_at if standing else None,
+        offer_status=standing.offer_status if standing else None,
+        decision_department_id=standing.department_id if standing else None,
+        deadline_active=active,
+        days_to_deadline=days_to,
+        reason_text=reason_text(proposal, lang, names),
+        alternatives=alternatives_of(proposal, lang),
     )
 
 
-def _decisions(conn: Connection, run_id: int, patient_ids: list[str]) -> dict[str, Any]:
-    """Per patient, the decision that stands on ``run_id`` (workflow's), else a hold made on an
-    earlier run that still stands (holds carry over from run to run until acted on)."""
-    decided: dict[str, Any] = decisions.latest_decisions(conn, run_id)
-    undecided = [patient_id for patient_id in patient_ids if patient_id not in decided]
-    for patient_id, standing in decisions.standing_decisions(conn, undecided).items():
-        if standing["decision"] == Verdict.HOLD and standing["run_id"] < run_id:
-            decided[patient_id] = standing
-    return decided
+def reason_text(proposal: Proposal, lang: str, names: Mapping[str, str]) -> str:
+    """The proposal's reason in ``lang``, from its structured reason where the run stored one."""
+    try:
+        from reports.meeting.reasons import reason_text as render
+    except ImportError:  # pragma: no cover - until the structured reasons land
+        return proposal.reason or ""
+    return str(render(proposal, lang, names))
+
+
+def _decidable(row: ProposalRow, run_id: int) -> bool:
+    """A new or moved slot not yet accepted or rejected on this run."""
+    decided_here = row.decision_run_id == run_id and row.decision in ("accept", "reject")
+    return row.action in (Action.NEW, Action.MOVE) and not decided_here
 
 
 def _matches(row: ProposalRow, filters: Filters) -> bool:
@@ -126,45 +151,32 @@ def group_rows(
     )
 
 
-def _kpis(
-    run: SolveRun,
-    rows: list[ProposalRow],
-    at_risk: tuple[AtRiskRow, ...],
-    days: int,
-    lang: str,
-) -> tuple[tuple[str, str], ...]:
-    """Key figures of the collaboration's proposals (as the caller may see them)."""
+def _details(run: SolveRun, lang: str) -> tuple[tuple[str, str], ...]:
+    """What the solver proves and how, for the details panel (not the key figures)."""
     t = TEXT[lang]
-    count = {a: sum(r.action == a for r in rows) for a in Action}
-    decided = {d: sum(r.decision == d for r in rows) for d in ("accept", "reject", "hold")}
-    out_of_region = sum(1 for r in rows if r.region and r.region != r.home_region)
-    private = sum(r.provider_type == ProviderType.PRIVATE for r in rows)
-    foreign = sum(r.provider_type == ProviderType.FOREIGN for r in rows)
-    travel = sum(r.travel_km or 0.0 for r in rows)
     proof = run.proof or {}
-    return (
-        (t["kpi_patients"], str(len(rows))),
-        (t["kpi_unassigned"], str(count[Action.UNASSIGNED])),
-        (t["kpi_breaches"], str(sum(r.breach for r in rows))),
-        (t["kpi_days_late"], str(sum(r.days_late or 0 for r in rows))),
-        (
-            t["kpi_actions"],
-            f"{count[Action.KEEP]} / {count[Action.MOVE]} / {count[Action.NEW]}",
-        ),
-        (t["kpi_out_of_region"], f"{out_of_region} / {private} / {foreign}"),
-        (t["kpi_travel"], f"{travel:,.0f}".replace(",", "." if lang == "da" else ",")),
-        (
-            t["kpi_decided"],
-            f"{decided['accept']} / {decided['reject']} / {decided['hold']}",
-        ),
-        (t["kpi_at_risk"].format(days=days), str(len(at_risk))),
+    tiers = run.tiers or {}
+    details = [
+        (t["kpi_unassigned"], number(tiers.get("unassigned"), lang)),
+        (t["kpi_breaches"], number(tiers.get("breaches"), lang)),
+        (t["kpi_days_late"], number(tiers.get("days_late"), lang)),
         (
             f"{t['kpi_certificate']} ({method_text(str(proof.get('method', '')), lang)})",
             t["verified"]
             if proof.get("certificate") == "verified"
-            else str(proof.get("certificate")),
+            else str(proof.get("certificate") or ""),
         ),
-    )
+    ]
+    if run.snapshot_id:
+        details.append((t["snapshot"], str(run.snapshot_id)))
+    return tuple((label, value) for label, value in details if value)
+
+
+def _page_of(rows: list[ProposalRow], page: int) -> tuple[tuple[ProposalRow, ...], int, int]:
+    """One page of ``rows`` (:data:`PAGE_SIZE` a page), the page number used, and the count."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return tuple(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]), page, pages
 
 
 def build_meeting(
@@ -182,8 +194,11 @@ def build_meeting(
 ) -> Meeting:
     """The meeting's content for ``who``: their visible proposals of ``run`` in the collaboration.
 
-    Key figures count every visible proposal of the collaboration; ``filters`` narrow the rows
-    shown. ``today`` (the run's date by default) anchors the at-risk list.
+    The agenda holds what needs the meeting (:mod:`reports.meeting.agenda`), most urgent first
+    across departments; ``filters`` narrow the agenda or the full list (``view="all"``, one
+    page of :data:`PAGE_SIZE` rows at a time). Key figures count every visible proposal of the
+    collaboration against current practice. ``today`` (the run's date by default) anchors the
+    at-risk list and the days to each deadline.
     """
     filters = filters or Filters()
     lang = lang if lang in LANGUAGES else "da"
@@ -194,10 +209,30 @@ def build_meeting(
     by_patient = {p.patient_id: p for p in proposals}
     at_risk = at_risk_patients(conn, who, collaboration, today, at_risk_days, by_patient)
     at_risk_ids = {r.patient_id for r in at_risk}
-    decided = _decisions(conn, run.run_id, list(by_patient))
-    rows = [_row(p, decided.get(p.patient_id), at_risk_ids) for p in proposals]
+    standing = agenda.standing_decisions(conn, run.run_id, list(by_patient))
     names = department_names(conn)
+    duty_list = tuple(duty_to_act(conn.engine, who, today, collaboration=collaboration))
+    duty_ids = {d.patient_id for d in duty_list}
+    takers = agenda.slot_takers(proposals)
+    rows = []
+    for proposal in proposals:
+        row = _row(proposal, standing.get(proposal.patient_id), at_risk_ids, today, lang, names)
+        extra: dict[str, Any] = {"needs_decision": _decidable(row, run.run_id)}
+        if row.action == Action.MOVE and row.booked_department_id and row.booked_date:
+            freed = takers.get((row.booked_department_id, row.booked_date), ())
+            extra["slot_to"] = tuple(t for t in freed if t.patient_id != row.patient_id)
+        row = replace(row, **extra)
+        rows.append(replace(row, agenda=agenda.agenda_reasons(row, duty_ids)))
+    on_agenda = agenda.by_urgency(r for r in rows if r.agenda)
     shown = [r for r in rows if _matches(r, filters)]
+    if filters.view == "agenda":
+        listed = [r for r in on_agenda if _matches(r, filters)]
+        if filters.sort != "urgency":
+            listed = sort_rows(listed, filters.sort)
+        page_rows, page, pages = tuple(listed), 1, 1
+    else:
+        listed = sort_rows(shown, filters.sort)
+        page_rows, page, pages = _page_of(listed, filters.page)
     weeks, capacity = capacity_overview(conn, who, collaboration, week)
     options = {
         "region": tuple(sorted(({r.home_region for r in rows} | {r.region for r in rows}) - {""})),
@@ -210,18 +245,20 @@ def build_meeting(
         "action": tuple(a.value for a in Action),
         "provider_type": tuple(p.value for p in ProviderType),
     }
-    duty_list = (
-        tuple(duty_to_act(conn.engine, who, today, collaboration=collaboration)) if duty else ()
-    )
+    paused = sum(not r.deadline_active for r in rows)
+    figures = agenda.figures(rows, on_agenda, len(at_risk), at_risk_days, paused, run.kpis, lang)
     return Meeting(
         collaboration=collaboration,
         week=week,
         today=today,
         run=run,
         lang=lang,
-        filters=filters,
+        filters=replace(filters, page=page),
         groups=group_rows(shown, names, filters.sort),
-        kpis=_kpis(run, rows, at_risk, at_risk_days, lang),
+        kpis=tuple(
+            (f.label, f.text if not f.baseline_text else f"{f.text} ({f.baseline_text})")
+            for f in figures
+        ),
         weeks=weeks,
         capacity=capacity,
         at_risk=at_risk,
@@ -229,5 +266,21 @@ def build_meeting(
         departments=names,
         options=options,
         total_proposals=len(rows),
-        duty_to_act=duty_list,
+        duty_to_act=duty_list if duty else (),
+        agenda=tuple(on_agenda),
+        agenda_sending=agenda.counts(r.home_department_id for r in on_agenda),
+        agenda_receiving=agenda.counts(r.department_id for r in on_agenda if r.away),
+        agenda_reasons=tuple(
+            (reason, sum(reason in r.agenda for r in on_agenda))
+            for reason in AGENDA_REASONS
+            if any(reason in r.agenda for r in on_agenda)
+        ),
+        rest=agenda.rest_summary(r for r in rows if not r.agenda),
+        page_rows=page_rows,
+        view_total=len(listed),
+        pages=pages,
+        figures=figures,
+        regions=agenda.region_figures(rows, run.kpis),
+        details=_details(run, lang),
+        paused=paused,
     )
