@@ -172,6 +172,44 @@ def test_pages_are_keyboard_usable_labelled_and_screenshotted(browser_site: Site
         assert refused == [], "the pages, the pack included, work under the security policy"
 
 
+def test_capacity_page_in_the_browser_filters_by_region_and_scrolls_by_keyboard(
+    browser_site: Site,
+) -> None:
+    """The look-ahead capacity page in Chromium: the table region is reached with Tab and named
+    by its caption, the region filter works, no inline style or script is refused; screenshots
+    ``capacity.png`` (Danish) and ``capacity-en.png`` (English, one region)."""
+    shots = artifacts_dir()
+    with browser_page(viewport={"width": 1366, "height": 900}, locale="da-DK") as page:
+        refused = watch_csp(page)
+        page.goto(f"{browser_site.base}/web/capacity?collaboration=lung&week={WEEK}")
+        page.get_by_label("Adgangstoken").fill(browser_site.tokens.chair)
+        page.get_by_role("button", name="Log ind").click()
+        page.wait_for_url(re.compile(r"/web/capacity"))
+        page.wait_for_selector("table.capview")
+        region = page.get_by_role("region", name=re.compile(r"^Kapacitet pr\. afdeling og ydelse"))
+        assert region.count() == 1
+        page.get_by_role("button", name="Filtrér").focus()
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getAttribute('role')") == "region"
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+        holiday = page.locator("th.week.holiday").first
+        assert holiday.inner_text().startswith("2026-W52") and "juledag" in holiday.inner_text()
+        page.screenshot(path=str(shots / "capacity.png"))
+
+        page.get_by_label("Region", exact=True).select_option("Syddanmark")
+        page.get_by_role("button", name="Filtrér").press("Enter")
+        page.wait_for_url(re.compile(r"region=Syddanmark"))
+        heads = page.locator("tr.department-head .region").all_inner_texts()
+        assert heads and len(set(heads)) == 1
+        page.get_by_role("link", name="English").click()
+        page.wait_for_url(re.compile(r"lang=en"))
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert "region=Syddanmark" in page.url
+        assert page.get_by_role("region", name=re.compile(r"^Capacity per department")).count()
+        page.screenshot(path=str(shots / "capacity-en.png"))
+        assert refused == [], "the page works under the security policy"
+
+
 # ---- over HTTP -----------------------------------------------------------------------------
 
 
@@ -275,23 +313,100 @@ def test_at_risk_lists_exactly_the_near_deadlines_without_a_compliant_slot(site:
     assert expected and listed == expected
 
 
+#: A look-ahead cell: free slots / known + expected demand (expected as the page writes it).
+CELL = re.compile(
+    r'<td class="cell level-(\w+)[^"]*"[^>]*><span class="free">(\d+)</span> / '
+    r'<span class="known">(\d+)</span> \+ <span class="expected">([\d,.]+)</span>'
+)
+
+
+def _cells(page: str) -> list[tuple[str, int, int, float]]:
+    return [
+        (level, int(free), int(known), float(expected.replace(",", ".")))
+        for level, free, known, expected in CELL.findall(page)
+    ]
+
+
 def test_capacity_heatmap_shows_numbers_and_a_legend(site: Site) -> None:
-    """Every heatmap cell carries its numbers (free / demand), not colour only; a legend."""
+    """Every heatmap cell carries its numbers (free / known + expected), not colour only, and
+    its colour is the legend's for free slots against known + expected; a legend."""
     chair = sign_in(site.base, site.tokens.chair)
     start_run(chair)
     page = chair.get("/web/capacity", params={"collaboration": "lung", "week": WEEK}).text
-    cells = re.findall(r'<td class="cell level-(\w+)"[^>]*>(\d+) / (\d+)<', page)
-    assert len(cells) >= 6 and {level for level, _, _ in cells} <= {
+    cells = _cells(page)
+    assert len(cells) >= 6 and {level for level, *_ in cells} <= {
         "none",
         "surplus",
         "balanced",
         "short",
         "severe",
     }
-    for level, free, demand in cells:
-        assert level == _level(int(free), int(demand)), (level, free, demand)
-    assert {level for level, _, _ in cells} > {"none"}, "some cells have slots or demand"
+    for level, free, known, expected in cells:
+        assert level == _level(free, known + expected), (level, free, known, expected)
+    assert {level for level, *_ in cells} > {"none"}, "some cells have slots or demand"
+    assert any(expected > 0 for *_, expected in cells), "expected referrals in later weeks"
     assert 'class="legend"' in page
+
+
+def test_capacity_looks_ahead_per_department_and_procedure(site: Site) -> None:
+    """Rows per department and procedure grouped by department, known + expected demand
+    (none expected in the first two weeks), holiday weeks marked in the header, a region
+    filter, Danish by default and English with ?lang=en; shown before any run too."""
+    chair = sign_in(site.base, site.tokens.chair)
+    params = {"collaboration": "lung", "week": WEEK}
+    page = chair.get("/web/capacity", params=params).text
+    assert "<h1>Ledige tider mod efterspørgsel pr. afdeling, ydelse og uge: lunge</h1>" in page
+    assert "ledige / kendt + forventet" in page
+    groups = re.findall(r'<tbody class="department" data-department="([^"]+)">', page)
+    assert len(groups) >= 5 and len(set(groups)) == len(groups)
+    rows = re.findall(r'<tr data-procedure="(\w+)">', page)
+    assert set(rows) <= {"pre_examination", "surgery", "chemotherapy", "radiotherapy"}
+    assert len(set(rows)) > 1 and len(rows) > len(groups)
+    # each procedure row: six weeks, nothing expected in the first two
+    body = page.split("<tbody", 1)[1]
+    for row in re.findall(r'<tr data-procedure="\w+">(.*?)</tr>', body, flags=re.S):
+        cells = _cells(row)
+        assert len(cells) == 6 and cells[0][3] == cells[1][3] == 0
+    headers = re.findall(r'<th scope="col" class="week( holiday)?">(\d{4}-W\d{2})', page)
+    assert [w for _, w in headers] == [f"2026-W{n}" for n in range(48, 54)]
+    assert [w for h, w in headers if h] == ["2026-W52", "2026-W53"]
+    assert "Helligdag: juledag 25/12, 2. juledag 26/12" in page
+    assert "Helligdag: nytårsdag 1/1" in page
+    assert 'tabindex="0" role="region" aria-labelledby="capview-caption"' in page
+    assert '<caption id="capview-caption">' in page and "style=" not in page
+
+    select = page.split('id="capview-region"')[1].split("</select>")[0]
+    regions = re.findall(r'<option value="([^"]+)"', select)
+    assert "Syddanmark" in regions
+    south = chair.get("/web/capacity", params={**params, "region": "Syddanmark"}).text
+    shown = re.findall(r'<tbody class="department" data-department="([^"]+)">', south)
+    assert shown and set(shown) < set(groups)
+    engine = create_database_engine(site.database_url)
+    with engine.connect() as conn:
+        d = schema.departments.c
+        region_of = dict(conn.execute(sa.select(d.department_id, d.region)).all())
+    engine.dispose()
+    assert {region_of[x] for x in shown} == {"Syddanmark"}
+    assert shown == [x for x in groups if region_of[x] == "Syddanmark"]
+    assert '<option value="Syddanmark" selected>' in south
+    # the language links keep the region
+    assert "region=Syddanmark" in south.split('class="lang"')[1].split("</nav>")[0]
+
+    english = chair.get("/web/capacity", params={**params, "region": "Syddanmark", "lang": "en"})
+    text = english.text
+    assert '<html lang="en">' in text
+    assert "Free slots against demand per department, procedure and week" in text
+    assert "free / known + expected" in text and "Public holiday: Christmas Day 25/12" in text
+    assert re.findall(r'<tbody class="department" data-department="([^"]+)">', text) == shown
+    assert "all regions" in text
+    procedures = re.findall(r'<th scope="row" class="procedure">([^<]+)</th>', text)
+    assert procedures and set(procedures) <= {
+        "pre examination",
+        "surgery",
+        "chemotherapy",
+        "radiotherapy",
+        "total",
+    }
 
 
 def _level(free: int, demand: int) -> str:
