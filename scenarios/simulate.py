@@ -282,11 +282,13 @@ def _arrival_rates(
 def _cell_mask(
     cells: pd.DataFrame, collaboration: str, procedure: str | None, region: str | None
 ) -> npt.NDArray[np.bool_]:
+    # Comparisons may hand back read-only views (pandas' copy-on-write): combine with ``&``,
+    # never in place.
     mask = (cells["collaboration"] == collaboration).to_numpy(dtype=bool)
     if procedure is not None:
-        mask &= (cells["procedure"] == procedure).to_numpy(dtype=bool)
+        mask = mask & (cells["procedure"] == procedure).to_numpy(dtype=bool)
     if region is not None:
-        mask &= (cells["home_region"] == region).to_numpy(dtype=bool)
+        mask = mask & (cells["home_region"] == region).to_numpy(dtype=bool)
     return mask
 
 
@@ -320,7 +322,7 @@ def _calendar(scenario: Scenario, world: World, rng: np.random.Generator) -> npt
                 continue  # foreign capacity is on unless a change turns it off
             rows = (offered["provider_type"] == ProviderType.FOREIGN).to_numpy(dtype=bool)
             if change.countries is not None:
-                rows &= offered["region"].isin(change.countries).to_numpy(dtype=bool)
+                rows = rows & offered["region"].isin(change.countries).to_numpy(dtype=bool)
             keep[np.ix_(rows, on_days)] = 0.0
         elif isinstance(change, ExtraSessions | PrivateAgreement):
             rows = _rows(offered, change.department, change.collaboration, change.procedure)
@@ -349,9 +351,9 @@ def _rows(
 ) -> npt.NDArray[np.bool_]:
     rows = (offered["department_id"] == department).to_numpy(dtype=bool)
     if collaboration is not None:
-        rows &= (offered["collaboration"] == collaboration).to_numpy(dtype=bool)
+        rows = rows & (offered["collaboration"] == collaboration).to_numpy(dtype=bool)
     if procedure is not None:
-        rows &= (offered["procedure"] == procedure).to_numpy(dtype=bool)
+        rows = rows & (offered["procedure"] == procedure).to_numpy(dtype=bool)
     return rows
 
 
