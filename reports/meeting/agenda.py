@@ -48,7 +48,9 @@ class Standing:
     offer_status: str | None = None
 
 
-def standing_decisions(conn: Connection, run_id: int, patient_ids: Sequence[str]) -> dict[str, Standing]:
+def standing_decisions(
+    conn: Connection, run_id: int, patient_ids: Sequence[str]
+) -> dict[str, Standing]:
     """Per patient, the decision that stands on ``run_id`` or carries over from an earlier run:
     the run's own accept or reject first, else the newest decision on the patient up to this
     run (a hold, an accept whose offer is open or booked, an earlier rejection), with the name
@@ -265,7 +267,9 @@ def _scoped_baseline(baseline: Mapping[str, Any], rows: Sequence[ProposalRow]) -
     if not by_region or not regions:
         return {}
     if set(by_region) <= regions:
-        return {k: int(baseline[k]) for k in ("breaches", "days_late", "unassigned") if k in baseline}
+        return {
+            k: int(baseline[k]) for k in ("breaches", "days_late", "unassigned") if k in baseline
+        }
     totals: Counter[str] = Counter()
     for region in regions:
         for key, value in (by_region.get(region) or {}).items():

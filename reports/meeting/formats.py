@@ -15,7 +15,20 @@ from zoneinfo import ZoneInfo
 DANISH_TIME: Final = ZoneInfo("Europe/Copenhagen")
 
 _MONTHS: Final = {
-    "da": ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."),
+    "da": (
+        "jan.",
+        "feb.",
+        "mar.",
+        "apr.",
+        "maj",
+        "jun.",
+        "jul.",
+        "aug.",
+        "sep.",
+        "okt.",
+        "nov.",
+        "dec.",
+    ),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
 }
 _WEEKDAYS: Final = {

@@ -125,8 +125,10 @@ def _misses(deadline: dt.date, booked: dt.date | None, proposal: Proposal | None
     """Whether the patient's slot misses the deadline: the run's proposed slot when it has one
     for the patient (none proposed counts as missing), else the current booking."""
     if proposal is not None:
-        return proposal.action == "unassigned" or not proposal.date or proposal.date > (
-            deadline.isoformat()
+        return (
+            proposal.action == "unassigned"
+            or not proposal.date
+            or proposal.date > (deadline.isoformat())
         )
     return booked is None or booked > deadline
 

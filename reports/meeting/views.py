@@ -20,7 +20,6 @@ from reports.meeting.model import (
     AT_RISK_DAYS,
     PAGE_SIZE,
     SORT_KEYS,
-    AtRiskRow,
     Filters,
     Meeting,
     ProposalGroup,
@@ -43,8 +42,9 @@ def _row(
     lang: str,
     names: Mapping[str, str],
 ) -> ProposalRow:
-    active = (proposal.deadline_status or "active") == "active" and bool(proposal.deadline)
-    days_to = (dt.date.fromisoformat(proposal.deadline) - today).days if active else None
+    deadline = proposal.deadline or ""
+    active = (proposal.deadline_status or "active") == "active" and bool(deadline)
+    days_to = (dt.date.fromisoformat(deadline) - today).days if active else None
     return ProposalRow(
         patient_id=proposal.patient_id,
         procedure=proposal.procedure or "",
