@@ -24,6 +24,7 @@ from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
 from capacity.validation import FIRST_DATE, LAST_DATE
 from capacity.vocabulary import Collaboration
+from solver.alternatives import ranked_alternatives
 from solver.problem import Problem
 from solver.solve import Solution, solve
 from workflow import leases, tables
@@ -38,7 +39,7 @@ from workflow.errors import (
 )
 from workflow.leases import RunStopped
 from workflow.practice import practice_summary
-from workflow.proposals import Proposal, plain, proposals_of
+from workflow.proposals import Alternative, Proposal, plain, proposals_of
 from workflow.status import RunStatus
 
 #: Solve runs one token may have queued or running at once (the API passes its setting).
@@ -391,7 +392,8 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
     problem = Problem.from_dataset(dataset, run.today, excluded_pairs=excluded.astype("string"))
     lease.checkpoint()
     solution = solve(problem)
-    proposals = proposals_of(solution.proposals)
+    lease.checkpoint()
+    proposals = with_alternatives(problem, solution, proposals_of(solution.proposals))
     lease.checkpoint()
     with bound.begin() as conn:
         if proposals:
@@ -422,6 +424,40 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
             raise RunStopped(RunStatus.INTERRUPTED)
 
 
+#: How many alternatives a reviewed proposal stores (one per department, best first).
+ALTERNATIVES_PER_PROPOSAL = 3
+
+
+def reviewed(proposal: Proposal) -> bool:
+    """A proposal a meeting reviews with its alternatives: a referral away from the home
+    department (placed elsewhere) or a moved booking."""
+    away = bool(proposal.department_id) and proposal.department_id != proposal.home_department_id
+    return proposal.action == "move" or (proposal.action != "unassigned" and away)
+
+
+def with_alternatives(
+    problem: Problem, solution: Solution, proposals: list[Proposal]
+) -> list[Proposal]:
+    """``proposals`` with, on each reviewed one (:func:`reviewed`), its best alternatives not
+    chosen (:func:`solver.alternatives.ranked_alternatives`; ``[]`` when there is none)."""
+    wanted = [p.patient_id for p in proposals if reviewed(p)]
+    if not wanted:
+        return proposals
+    found = ranked_alternatives(problem, patient_ids=wanted, k=ALTERNATIVES_PER_PROPOSAL)
+    by_patient: dict[str, list[Alternative]] = {patient_id: [] for patient_id in wanted}
+    fields = list(Alternative.model_fields)
+    for row in found[["patient_id", *fields]].to_dict(orient="records"):
+        by_patient[str(row["patient_id"])].append(
+            Alternative.model_validate({f: plain(row[f]) for f in fields})
+        )
+    return [
+        p.model_copy(update={"alternatives": by_patient[p.patient_id]})
+        if p.patient_id in by_patient
+        else p
+        for p in proposals
+    ]
+
+
 def done_run(conn: Connection, run_id: int) -> SolveRun:
     """The run if it is done; :class:`RunFailed` or :class:`RunNotDone` naming its status
     otherwise (:class:`~capacity.errors.NotFound` when unknown)."""
@@ -450,9 +486,7 @@ def visible_proposals(conn: Connection, who: Principal, run_id: int) -> list[Pro
     return [proposal for proposal in proposals if may_see_proposal(who, proposal)]
 
 
-def solution_summary(
-    solution: Solution, practice: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def solution_summary(solution: Solution, practice: dict[str, Any] | None = None) -> dict[str, Any]:
     """A solution's tiers, KPIs and proof as the run stores them (plain JSON values); with
     ``practice``, current practice's counts go into the KPIs as ``baseline`` (the meeting's
     comparison, :mod:`workflow.practice`)."""
