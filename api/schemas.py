@@ -168,12 +168,38 @@ class SolveRunIn(SolveRequest):
 
 
 class DecisionIn(BaseModel):
-    """A region's or chair's answer to one proposal."""
+    """A region's or chair's answer to one proposal.
+
+    An accept may name one of the proposal's ``alternatives`` instead of the proposal, by its
+    ``department_id`` and ``date`` (both, as listed): that slot is then booked and offered
+    (422 at the field for a department or date that is not a listed alternative).
+    """
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"decision": "accept", "reason": "patient agreed"}]},
+        json_schema_extra={
+            "examples": [
+                {"decision": "accept", "reason": "patient agreed"},
+                {
+                    "decision": "accept",
+                    "reason": "the patient prefers Aarhus",
+                    "department_id": "AUH-ONK",
+                    "date": "2026-11-27",
+                },
+            ]
+        },
     )
 
     decision: Literal["accept", "reject", "hold"]
     reason: Reason | None = None
+    department_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="With an accept: the department of the chosen alternative",
+        examples=["AUH-ONK"],
+    )
+    date: dt.date | None = Field(
+        default=None,
+        description="With an accept: the date of the chosen alternative",
+        examples=["2026-11-27"],
+    )

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from capacity.errors import Conflict, NotFound
+from capacity.errors import Conflict, Invalid, NotFound
 from capacity.storage import schema
 from workflow import referrals, tables
 from workflow.access import Principal, Role, may_see_proposal
-from workflow.proposals import Proposal
+from workflow.proposals import Alternative, Proposal
 from workflow.runs import done_run
 from workflow.status import RunStatus
 
@@ -46,6 +46,13 @@ class Decision(BaseModel):
     #: then the patient answers; None for a hold, a rejection or an accepted kept booking.
     offer_id: int | None = None
     offer_status: str | None = None
+    #: True when the accept chose one of the proposal's stored alternatives instead of the
+    #: proposal: ``department_id`` and ``date`` are then the alternative's.
+    alternative: bool = False
+
+
+#: Decision fields that are not columns of the decisions table.
+_NOT_STORED = {"offer_id", "offer_status", "alternative"}
 
 
 def decide(
@@ -56,9 +63,24 @@ def decide(
     verdict: Verdict | str,
     reason: str | None,
     path: str,
+    *,
+    department_id: str | None = None,
+    date: dt.date | str | None = None,
 ) -> Decision:
     """Accept (hold the slot and offer it), reject (never propose the pair again) or hold one
     proposal.
+
+    ``decide(conn, who, run_id, patient_id, "accept", reason, path, department_id="AUH-ONK",
+    date="2026-11-27")`` accepts one of the proposal's alternatives instead of the proposal
+    (``Proposal.alternatives``, shown at the meeting; a form posts the two fields as they are:
+    ``department_id`` and ``date`` as ISO text or a date). It must be one of the stored
+    alternatives (:class:`Invalid` naming ``department_id`` or ``date`` otherwise, 422 over
+    the API; also when only one of the two is given, or with a reject or hold) and its slot
+    must still be free (:class:`Conflict`); it is then booked exactly as an accept of the
+    proposal is — the offer is for the alternative's department, the :class:`Decision`
+    carries its department and date and ``alternative=True``, and the audit entry names the
+    proposal it replaced (``instead_of``). An alternative that is the patient's current
+    booking keeps it (no offer). The next solve keeps the booking as it keeps any accepted one.
 
     An accept of anything but the patient's kept booking books the slot tentatively — later
     solves keep it and nobody else gets it — and creates an offer (:mod:`workflow.referrals`)
@@ -95,7 +117,9 @@ def decide(
         raise Conflict(f"this proposal was already decided: {decided}")
     if verdict is not Verdict.HOLD and proposal.action == "unassigned":
         raise Conflict("the proposal has no slot to accept or reject")
-    day = _date(proposal.date)
+    chosen = _chosen_alternative(proposal, verdict, department_id, date)
+    offered = proposal if chosen is None else _at_alternative(proposal, chosen)
+    day = _date(offered.date)
     patients = schema.patients.c
     before = conn.execute(
         sa.select(patients.booked_department_id, patients.booked_date).where(
@@ -106,28 +130,32 @@ def decide(
         booked = (before.booked_department_id, before.booked_date)
         if booked != (proposal.booked_department_id or None, _date(proposal.booked_date)):
             raise Conflict("the patient's booking changed since this run; solve again")
-        if proposal.action != "keep" and day is not None:
-            _check_slot_free(conn, proposal, day)
+        if offered.action != "keep" and day is not None:
+            _check_slot_free(conn, offered, day)
         conn.execute(
             schema.patients.update()
             .where(patients.patient_id == patient_id)
-            .values(booked_department_id=proposal.department_id, booked_date=day)
+            .values(booked_department_id=offered.department_id, booked_date=day)
         )
     decision = Decision(
         run_id=run_id,
         patient_id=patient_id,
-        department_id=proposal.department_id or None,
+        department_id=offered.department_id or None,
         date=day,
         decision=verdict.value,
         reason=reason,
+        alternative=chosen is not None,
     )
     conn.execute(
         tables.decisions.insert().values(
-            **decision.model_dump(exclude={"offer_id", "offer_status"}),
+            **decision.model_dump(exclude=_NOT_STORED),
             decided_at=tables.now(),
             token_id=who.token_id,
         )
     )
+    after = decision.model_dump(mode="json")
+    if chosen is not None:
+        after["instead_of"] = {"department_id": proposal.department_id, "date": proposal.date}
     tables.append_audit(
         conn,
         who,
@@ -137,15 +165,74 @@ def decide(
         before=None
         if before is None
         else {"booked_department_id": before[0], "booked_date": _iso(before[1])},
-        after=decision.model_dump(mode="json"),
+        after=after,
     )
-    if verdict is Verdict.ACCEPT and proposal.action != "keep" and day is not None:
+    if verdict is Verdict.ACCEPT and offered.action != "keep" and day is not None:
         prior = (None, None) if before is None else (before[0], before[1])
-        offer = referrals.make_offer(conn, who, run_id, proposal, prior, day, path)
+        offer = referrals.make_offer(conn, who, run_id, offered, prior, day, path)
         decision = decision.model_copy(
             update={"offer_id": offer.offer_id, "offer_status": offer.status.value}
         )
     return decision
+
+
+def _chosen_alternative(
+    proposal: Proposal,
+    verdict: Verdict,
+    department_id: str | None,
+    date: dt.date | str | None,
+) -> Alternative | None:
+    """The stored alternative a decision names (None when it names none), or
+    :class:`Invalid` naming the field that is wrong."""
+    if department_id is None and date is None:
+        return None
+    if verdict is not Verdict.ACCEPT:
+        raise _invalid("department_id", "only an accept may choose an alternative")
+    if not department_id:
+        raise _invalid("department_id", "choosing an alternative needs its department_id")
+    if date is None or date == "":
+        raise _invalid("date", "choosing an alternative needs its date")
+    try:
+        day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
+    except ValueError:
+        raise _invalid("date", "the date must be an ISO date (YYYY-MM-DD)") from None
+    listed = proposal.alternatives or []
+    same_department = [a for a in listed if a.department_id == department_id]
+    if not same_department:
+        raise _invalid(
+            "department_id",
+            "not one of this proposal's alternatives"
+            + ("" if listed else " (it has none stored; solve again)"),
+        )
+    for alternative in same_department:
+        if alternative.date == day.isoformat():
+            return alternative
+    raise _invalid(
+        "date",
+        f"the alternative at {department_id} is on {same_department[0].date}, not this date",
+    )
+
+
+def _invalid(field: str, message: str) -> Invalid:
+    return Invalid(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def _at_alternative(proposal: Proposal, alternative: Alternative) -> Proposal:
+    """The proposal as it would read at ``alternative``: what the accept books and offers."""
+    keeps = (alternative.department_id, alternative.date) == (
+        proposal.booked_department_id,
+        proposal.booked_date,
+    )
+    action = "keep" if keeps else ("move" if proposal.booked_department_id else "new")
+    return proposal.model_copy(
+        update={
+            "department_id": alternative.department_id,
+            "date": alternative.date,
+            "travel_km": alternative.travel_km,
+            "category": alternative.category,
+            "action": action,
+        }
+    )
 
 
 def _newer_run_for(conn: Connection, run_id: int, patient_id: str) -> int | None:

@@ -93,9 +93,22 @@ def decide(
     who: Decides,
     conn: Conn,
 ) -> Decision:
-    """Accept (book it), reject (never propose the pair again) or hold one proposal."""
+    """Accept (book it), reject (never propose the pair again) or hold one proposal.
+
+    An accept with ``department_id`` and ``date`` books one of the proposal's listed
+    ``alternatives`` instead (422 naming the field when it is not one of them, 409 when its
+    slot is no longer free); the decision then carries ``alternative: true``.
+    """
     return decisions.decide(
-        conn, who, run_id, patient_id, body.decision, body.reason, request.url.path
+        conn,
+        who,
+        run_id,
+        patient_id,
+        body.decision,
+        body.reason,
+        request.url.path,
+        department_id=body.department_id,
+        date=body.date,
     )
 
 
