@@ -986,7 +986,9 @@ def decide(
             )
     except (ValidationError, ApiProblem, KapacitetError) as exc:
         code = _problem_code(exc)
-        return answer(error="bad_alternative" if chosen and code in ("invalid", "conflict") else code)
+        return answer(
+            error="bad_alternative" if chosen and code in ("invalid", "conflict") else code
+        )
     return answer(notice=decision)
 
 
