@@ -30,7 +30,7 @@ SORT_KEYS: dict[str, str] = {
 #: The review page's views: the agenda (what needs the meeting, the default) and every proposal.
 VIEWS = ("agenda", "all")
 #: Rows of the full list on one page (no page ships thousands of rows).
-PAGE_SIZE: Final = 100
+PAGE_SIZE = 100
 
 #: Why a proposal is on the agenda, in the order the page names them.
 AGENDA_REASONS = ("breach", "unassigned", "away", "moved_later", "held", "open_offer", "duty")

@@ -32,3 +32,12 @@ def test_benchmark_competitors_match_kapacitet_at_the_smallest_size() -> None:
     kapacitet = bench.measure_kapacitet(dataset)
     assert bench.measure_straightforward(dataset)["tiers"] == kapacitet["tiers"]
     assert bench.measure_highs(dataset, time_limit_s=120)["tiers"] == kapacitet["tiers"]
+
+
+def test_meeting_benchmark_runs_and_prints_the_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/meeting.py at a small scale: the agenda, the full list and the competitor."""
+    from bench import meeting
+
+    assert meeting.main(["--scale", "0.05", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "ratio competitor / agenda" in printed and "agenda (default view)" in printed
