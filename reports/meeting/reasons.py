@@ -15,6 +15,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from capacity.vocabulary import DANISH_LABELS
+from workflow.proposals import Alternative, Proposal
+
+#: What the functions read: a stored record or its JSON mapping.
+ProposalLike = Proposal | Mapping[str, Any]
+AlternativeLike = Alternative | Mapping[str, Any]
 
 #: Danish month abbreviations as dates are written (``27. nov.``, ``3. maj``).
 MONTHS_DA: Final = (
@@ -184,7 +189,7 @@ def _lang(lang: str) -> str:
     return "en" if lang == "en" else "da"
 
 
-def _get(record: Any, field: str) -> Any:
+def _get(record: ProposalLike | AlternativeLike, field: str) -> Any:
     if isinstance(record, Mapping):
         return record.get(field)
     return getattr(record, field, None)
@@ -235,7 +240,7 @@ def _collaboration(code: str, lang: str) -> str:
     return DANISH_LABELS.get(code, code.replace("_", " "))
 
 
-def _deadline_part(proposal: Any, lang: str) -> str:
+def _deadline_part(proposal: ProposalLike, lang: str) -> str:
     w = _WORDS[_lang(lang)]
     status = _text(_get(proposal, "deadline_status"))
     deadline = _text(_get(proposal, "deadline"))
@@ -256,7 +261,7 @@ def _deadline_part(proposal: Any, lang: str) -> str:
     return w["late_n"].format(n=late, deadline=when)
 
 
-def _unassigned_text(proposal: Any, code: str, lang: str) -> str:
+def _unassigned_text(proposal: ProposalLike, code: str, lang: str) -> str:
     w = _WORDS[_lang(lang)]
     what = w["what"].format(
         proc=procedure_text(_get(proposal, "procedure"), lang),
@@ -269,7 +274,9 @@ def _unassigned_text(proposal: Any, code: str, lang: str) -> str:
     return w["unassigned_no_department"].format(what=what, within=within)
 
 
-def reason_text(proposal: Any, lang: str = "da", names: Mapping[str, str] | None = None) -> str:
+def reason_text(
+    proposal: ProposalLike, lang: str = "da", names: Mapping[str, str] | None = None
+) -> str:
     """The proposal's reason in ``lang`` (``da`` unless ``en``) from its structured facts.
 
     ``proposal`` is a :class:`workflow.proposals.Proposal` or its JSON mapping; ``names``
@@ -310,7 +317,7 @@ def reason_text(proposal: Any, lang: str = "da", names: Mapping[str, str] | None
     return text.replace("  ", " ")
 
 
-def why_not_text(alternative: Any, lang: str = "da") -> str:
+def why_not_text(alternative: AlternativeLike, lang: str = "da") -> str:
     """What choosing ``alternative`` (an :class:`~workflow.proposals.Alternative` or its
     mapping) would cost, in ``lang``: another patient without a slot, more breaches and
     days late, or only the policy's reasons."""
@@ -342,7 +349,7 @@ def why_not_text(alternative: Any, lang: str = "da") -> str:
 
 
 def alternative_text(
-    alternative: Any, lang: str = "da", names: Mapping[str, str] | None = None
+    alternative: AlternativeLike, lang: str = "da", names: Mapping[str, str] | None = None
 ) -> str:
     """One alternative in a line: department, date, km (one decimal) and what it would cost.
 
