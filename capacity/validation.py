@@ -46,6 +46,15 @@ LAST_DATE: Final = dt.date(2100, 12, 31)
 #: would silently wrap a larger one, PostgreSQL refuse it.
 MAX_COUNT: Final = 2_147_483_647
 
+#: The optional real identifiers of a department (departments.csv may carry them as extra
+#: columns; they are stored, and FHIR finds and names departments by them): the SOR code
+#: (Sundhedsvæsenets Organisationsregister, numeric, at least 11 digits, as HL7 Denmark's
+#: dk-core requires) and, for a private provider, its CVR number (8 digits, modulus 11).
+DEPARTMENT_CODES: Final[dict[str, str]] = {"sor_code": frames.STR, "cvr": frames.STR}
+SOR_PATTERN: Final = r"[0-9]{11,18}"
+CVR_PATTERN: Final = r"[1-9][0-9]{7}"
+_CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
+
 #: Columns that may be left empty (every other required column needs a value in each row).
 MAY_BE_EMPTY: Final[dict[str, frozenset[str]]] = {
     "departments": frozenset({"name", "hospital"}),
@@ -497,6 +506,7 @@ def _value_text(value: object) -> str:
 
 def _check_departments(check: TableCheck) -> None:
     check.ids("department_id", "department")
+    _check_department_codes(check)
     check.text("name")
     check.text("hospital")
     provider_type = check.choice("provider_type", PROVIDER_TYPES, "provider_type")
@@ -543,6 +553,50 @@ def _check_departments(check: TableCheck) -> None:
         ),
     )
     check.typed["region"] = region
+
+
+def _check_department_codes(check: TableCheck) -> None:
+    """The optional ``sor_code`` and ``cvr`` columns: well-formed and each code unique.
+
+    Invalid values are never echoed when they look like a CPR number (ten digits)."""
+    if check.has("sor_code"):
+        sor = check.given("sor_code")
+        given = sor.notna().to_numpy()
+        valid = _matching(sor, SOR_PATTERN)
+        check.found.at(
+            given & ~valid,
+            "sor_code",
+            lambda i: (
+                f"{redact(str(sor.iloc[i]))!r} is not an SOR code: SOR codes are numeric with at"
+                " least 11 digits (Sundhedsvæsenets Organisationsregister)"
+            ),
+        )
+        check._unique(sor, given & valid, "sor_code", "SOR code")
+    if check.has("cvr"):
+        cvr = check.given("cvr")
+        given = cvr.notna().to_numpy()
+        valid = _matching(cvr, CVR_PATTERN)
+        checksum = np.array(
+            [bool(ok) and _cvr_checksum(str(value)) for value, ok in zip(cvr, valid, strict=True)],
+            dtype=bool,
+        )
+        check.found.at(
+            given & ~valid,
+            "cvr",
+            lambda i: (
+                f"{redact(str(cvr.iloc[i]))!r} is not a CVR number: 8 digits, the first not 0"
+            ),
+        )
+        check.found.at(
+            given & valid & ~checksum,
+            "cvr",
+            lambda i: f"CVR number {cvr.iloc[i]!r} fails the modulus 11 check; is a digit wrong?",
+        )
+
+
+def _cvr_checksum(value: str) -> bool:
+    """The CVR number's modulus 11 check (weights 2, 7, 6, 5, 4, 3, 2, 1)."""
+    return sum(int(d) * w for d, w in zip(value, _CVR_WEIGHTS, strict=True)) % 11 == 0
 
 
 def _check_service_rows(check: TableCheck) -> None:

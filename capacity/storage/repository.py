@@ -39,7 +39,13 @@ from capacity.pseudonym import redact
 from capacity.rules import load_rules
 from capacity.storage import schema
 from capacity.storage.database import engine_for, upgrade_database
-from capacity.validation import FIRST_DATE, LAST_DATE, text_table, validate_tables
+from capacity.validation import (
+    DEPARTMENT_CODES,
+    FIRST_DATE,
+    LAST_DATE,
+    text_table,
+    validate_tables,
+)
 
 #: Weeks of capacity a snapshot filtered by week returns: the week itself and the five after it.
 HORIZON_WEEKS: Final = 6
@@ -136,6 +142,9 @@ class _KeyedTable:
     table: Table
     spec: dict[str, str]
     key: tuple[str, ...]
+    #: Columns a load may leave out: a frame without one keeps the stored values (a
+    #: departments.csv without ``sor_code`` does not erase the stored SOR codes).
+    optional: tuple[str, ...] = ()
 
     @property
     def values(self) -> list[str]:
@@ -144,7 +153,11 @@ class _KeyedTable:
 
 _SERVICE_KEY: Final = ("department_id", "collaboration", "procedure")
 _DEPARTMENTS: Final = _KeyedTable(
-    "departments", schema.departments, frames.DEPARTMENTS, ("department_id",)
+    "departments",
+    schema.departments,
+    frames.DEPARTMENTS | DEPARTMENT_CODES,
+    ("department_id",),
+    tuple(DEPARTMENT_CODES),
 )
 _SERVICES: Final = _KeyedTable("services", schema.services, frames.SERVICES, _SERVICE_KEY)
 _PATIENTS: Final = _KeyedTable(
@@ -227,6 +240,7 @@ def _write(
     if admit is not None:
         dataset = admit(connection, dataset)
     departments = _upsert(connection, _DEPARTMENTS, dataset.departments, load_id)
+    _check_department_codes(connection)
     _check_references(connection, dataset)
     services = _upsert(connection, _SERVICES, dataset.services, load_id)
     declarations = _store_declarations(connection, dataset.capacity, load_id, loaded_at)
@@ -280,7 +294,7 @@ def read_snapshot(
     tables = {
         name: frames.conform(frame, _spec_of(list(frame.columns))) for name, frame in rows.items()
     }
-    departments = tables["departments"]
+    departments = _without_empty_codes(tables["departments"])
     if collaboration is not None:
         patients = tables["patients"]
         referred = pd.concat(
@@ -475,6 +489,7 @@ def _read(connection: Connection, query: Select[Any]) -> pd.DataFrame:
 def _spec_of(columns: list[str]) -> dict[str, str]:
     every = (
         frames.DEPARTMENTS
+        | DEPARTMENT_CODES
         | frames.SERVICES
         | frames.CAPACITY
         | frames.PATIENTS
@@ -569,6 +584,8 @@ def _upsert(
     """Insert new rows and update changed ones of a keyed table; identical rows stay untouched."""
     if incoming.empty:
         return UpsertCounts()
+    left_out = {column for column in keyed.optional if column not in incoming.columns}
+    compared = [column for column in keyed.values if column not in left_out]
     incoming = frames.conform(incoming, keyed.spec)[list(keyed.spec)]
     stored = _read(connection, _keyed_query(keyed, None, None))
     merged = incoming.merge(
@@ -576,7 +593,7 @@ def _upsert(
     )
     is_new = merged["_merge"].eq("left_only")
     differs = pd.Series(False, index=merged.index)
-    for column in keyed.values:
+    for column in compared:
         ours, theirs = merged[column], merged[f"{column}_stored"]
         same = (ours == theirs).fillna(False).astype(bool) | (ours.isna() & theirs.isna())
         differs |= ~same
@@ -588,7 +605,7 @@ def _upsert(
             row.update(load_id=load_id, position=position)
         connection.execute(insert(keyed.table), rows)
     if is_changed.any():
-        _update(connection, keyed, incoming[is_changed], positions[is_changed], load_id)
+        _update(connection, keyed, incoming[is_changed], positions[is_changed], load_id, compared)
     inserted, updated = int(is_new.sum()), int(is_changed.sum())
     return UpsertCounts(inserted, updated, len(incoming) - inserted - updated)
 
@@ -599,18 +616,20 @@ def _update(
     changed: pd.DataFrame,
     positions: pd.Series,
     load_id: int,
+    columns: list[str],
 ) -> None:
-    """Overwrite the changed rows' values (executemany, one statement)."""
+    """Overwrite the changed rows' ``columns`` (executemany, one statement)."""
     table = keyed.table
     statement = (
         update(table)
         .where(and_(*(table.c[k] == bindparam(f"key_{k}") for k in keyed.key)))
-        .values({c: bindparam(f"new_{c}") for c in [*keyed.values, "load_id", "position"]})
+        .values({c: bindparam(f"new_{c}") for c in [*columns, "load_id", "position"]})
     )
+    spec = {name: keyed.spec[name] for name in [*keyed.key, *columns]}
     rows = [
         {f"key_{k}" if k in keyed.key else f"new_{k}": v for k, v in row.items()}
         | {"new_load_id": load_id, "new_position": position}
-        for row, position in zip(_records(changed, keyed.spec), positions, strict=True)
+        for row, position in zip(_records(changed, spec), positions, strict=True)
     ]
     connection.execute(statement, rows)
 
@@ -707,6 +726,39 @@ def _store_capacity_rows(connection: Connection, capacity: pd.DataFrame, load_id
     ):
         record.update(declaration_id=int(declaration_id), position=int(position))
     connection.execute(insert(schema.capacity), records)
+
+
+def _without_empty_codes(departments: pd.DataFrame) -> pd.DataFrame:
+    """The departments without the optional code columns nobody filled in (so a folder loaded
+    without them reads back exactly as :func:`read_folder` gives it)."""
+    empty = [c for c in DEPARTMENT_CODES if c in departments and departments[c].isna().all()]
+    return departments.drop(columns=empty)
+
+
+def _check_department_codes(connection: Connection) -> None:
+    """Raise :class:`LoadRejected` when two stored departments share an SOR code or CVR
+    number after the load's upsert (FHIR finds a department by its SOR code)."""
+    table = schema.departments
+    problems = []
+    for column in DEPARTMENT_CODES:
+        query = (
+            select(table.c[column], func.count())
+            .where(table.c[column].is_not(None))
+            .group_by(table.c[column])
+            .having(func.count() > 1)
+        )
+        for code, count in connection.execute(query):
+            holders = connection.execute(
+                select(table.c.department_id)
+                .where(table.c[column] == code)
+                .order_by(table.c.department_id)
+            ).scalars()
+            problems.append(
+                f"departments.csv: {column} {code!r} is held by {count} departments "
+                f"({', '.join(holders)}); a code names one department"
+            )
+    if problems:
+        raise LoadRejected(problems)
 
 
 def _check_references(connection: Connection, dataset: Dataset) -> None:

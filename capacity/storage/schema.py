@@ -83,7 +83,8 @@ class Load(Base):
 
 
 class Department(Base):
-    """A department (departments.csv), upserted by ``department_id``."""
+    """A department (departments.csv), upserted by ``department_id``; ``sor_code`` and ``cvr``
+    are the optional real identifiers (departments.csv's optional columns of the same names)."""
 
     __tablename__ = "departments"
 
@@ -96,6 +97,10 @@ class Department(Base):
     longitude: Mapped[float] = mapped_column(Double)
     load_id: Mapped[int] = mapped_column(ForeignKey("loads.load_id"))
     position: Mapped[int] = mapped_column(Integer)
+    #: The department's SOR code (Sundhedsvæsenets Organisationsregister, >= 11 digits), if known.
+    sor_code: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    #: The CVR number (Danish business register, 8 digits) of a private provider, if known.
+    cvr: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class Service(Base):

@@ -64,7 +64,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (database.MIGRATIONS / "versions" / "0005_pathway_events.py").is_file()
     assert (database.MIGRATIONS / "versions" / "0006_referral_offers.py").is_file()
     assert (database.MIGRATIONS / "versions" / "0007_followon_referral.py").is_file()
-    assert database.head_revision() == "0007"
+    assert (database.MIGRATIONS / "versions" / "0008_department_codes.py").is_file()
+    assert database.head_revision() == "0008"
 
 
 @pytest.mark.parametrize("folder", ["example", "example-tight"])
