@@ -222,9 +222,34 @@ def create_app(
     return app
 
 
-def serve(database_url: str | None, host: str, port: int) -> None:
-    """Run the API on ``host:port`` under uvicorn (``kapacitet serve``), its logs redacted."""
+def app_from_environment() -> FastAPI:
+    """The app on ``$KAPACITET_DB`` (uvicorn's factory for ``kapacitet serve --workers N``)."""
+    return create_app()
+
+
+def serve(database_url: str | None, host: str, port: int, workers: int = 1) -> None:
+    """Run the API on ``host:port`` under uvicorn (``kapacitet serve``), its logs redacted.
+
+    With ``workers`` > 1, uvicorn starts that many processes on the one socket, each with its
+    own run workers; they share the store's run queue through leases (:mod:`workflow.leases`),
+    so a queued run is solved by exactly one of them. The store is migrated once, here, before
+    the processes start.
+    """
+    import os
+
     import uvicorn
 
     install_redaction()  # uvicorn's access log never holds a CPR-like run
-    uvicorn.run(create_app(database_url), host=host, port=port)
+    if workers <= 1:
+        uvicorn.run(create_app(database_url), host=host, port=port)
+        return
+    settings = Settings.resolve(database_url, None, None, None)
+    engine = create_database_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    os.environ["KAPACITET_DB"] = settings.database_url
+    uvicorn.run(
+        "api.app:app_from_environment", factory=True, host=host, port=port, workers=workers
+    )

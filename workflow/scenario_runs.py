@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,6 +164,16 @@ def queue_scenario_run(
         return get_scenario_run(conn, run_id)
 
 
+#: A Dask scheduler's address (``tcp://host:8786``) the server sends scenario sweeps to; unset,
+#: a scenario run's replications run in the server's own worker thread.
+DASK_SCHEDULER_ENV = "KAPACITET_DASK_SCHEDULER"
+
+
+def dask_scheduler() -> str | None:
+    """The Dask scheduler scenario runs go to (``$KAPACITET_DASK_SCHEDULER``), if any."""
+    return os.environ.get(DASK_SCHEDULER_ENV) or None
+
+
 def run_in_background(bound: Engine, run_id: int) -> None:
     """Simulate a queued scenario run and store its KPI summary (or why it did not finish).
 
@@ -180,8 +191,13 @@ def run_in_background(bound: Engine, run_id: int) -> None:
         values: dict[str, Any]
         try:
             scenario = Scenario.model_validate(row.scenario)
+            scheduler = dask_scheduler()
             result = run_scenario(
-                scenario, replications=row.replications, workers=1, checkpoint=lease.checkpoint
+                scenario,
+                replications=row.replications,
+                workers=None if scheduler else 1,
+                scheduler=scheduler,
+                checkpoint=lease.checkpoint,
             )
             kpis = [
                 {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}

@@ -21,11 +21,19 @@ def register(app: typer.Typer) -> None:
         db: DatabaseOption = None,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=64,
+                help="Server processes sharing the port and the store's run queue.",
+            ),
+        ] = 1,
     ) -> None:
         """Run the HTTP API (migrates the database first); docs at /docs."""
         from api.app import serve as serve_api
 
-        serve_api(db, host, port)
+        serve_api(db, host, port, workers)
 
     @token_app.command("create")
     def create(
