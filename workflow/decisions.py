@@ -71,16 +71,18 @@ def decide(
     proposal.
 
     ``decide(conn, who, run_id, patient_id, "accept", reason, path, department_id="AUH-ONK",
-    date="2026-11-27")`` accepts one of the proposal's alternatives instead of the proposal
-    (``Proposal.alternatives``, shown at the meeting; a form posts the two fields as they are:
-    ``department_id`` and ``date`` as ISO text or a date). It must be one of the stored
-    alternatives (:class:`Invalid` naming ``department_id`` or ``date`` otherwise, 422 over
-    the API; also when only one of the two is given, or with a reject or hold) and its slot
-    must still be free (:class:`Conflict`); it is then booked exactly as an accept of the
-    proposal is — the offer is for the alternative's department, the :class:`Decision`
-    carries its department and date and ``alternative=True``, and the audit entry names the
-    proposal it replaced (``instead_of``). An alternative that is the patient's current
-    booking keeps it (no offer). The next solve keeps the booking as it keeps any accepted one.
+    date="2026-11-27")`` accepts one of the proposal's alternatives (``Proposal.alternatives``,
+    shown at the meeting) instead of the proposal. A form posts the two fields as they are:
+    ``department_id``, and ``date`` as ISO text (or a date); empty fields count as absent, so a
+    form may always send both. The pair must be one of the stored alternatives
+    (:class:`Invalid` naming ``department_id`` or ``date`` otherwise, 422 over the API; also
+    when only one of the two is given, or with a reject or hold) and its slot must still be
+    free (:class:`Conflict`). It is then booked exactly as an accept of the proposal is: the
+    offer is for the alternative's department and date, the :class:`Decision` carries them
+    with ``alternative=True``, and the audit entry names the proposal it replaced
+    (``instead_of``). An alternative that is the patient's current booking keeps it (no
+    offer). Later solves treat it as any accepted booking: kept, unless moving the patient
+    lowers tiers 1-3 (an alternative whose cost was another breach may be undone that way).
 
     An accept of anything but the patient's kept booking books the slot tentatively — later
     solves keep it and nobody else gets it — and creates an offer (:mod:`workflow.referrals`)
@@ -183,14 +185,15 @@ def _chosen_alternative(
     date: dt.date | str | None,
 ) -> Alternative | None:
     """The stored alternative a decision names (None when it names none), or
-    :class:`Invalid` naming the field that is wrong."""
+    :class:`Invalid` naming the field that is wrong. Empty form fields count as absent."""
+    department_id, date = department_id or None, date or None
     if department_id is None and date is None:
         return None
     if verdict is not Verdict.ACCEPT:
         raise _invalid("department_id", "only an accept may choose an alternative")
     if not department_id:
         raise _invalid("department_id", "choosing an alternative needs its department_id")
-    if date is None or date == "":
+    if date is None:
         raise _invalid("date", "choosing an alternative needs its date")
     try:
         day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))

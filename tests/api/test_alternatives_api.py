@@ -153,4 +153,8 @@ def test_an_alternative_not_listed_is_422_at_its_field(api: Api) -> None:
     assert rejected.status_code == 422
     assert rejected.json()["errors"][0]["field"] == "department_id"
     # nothing was booked by the refused requests: the proposal itself can still be accepted
-    assert api.nord.post(url, json={"decision": "accept"}).status_code == 200
+    # (an empty department_id, as a form sends it, is no alternative)
+    plain = api.nord.post(url, json={"decision": "accept", "department_id": ""})
+    assert plain.status_code == 200, plain.text
+    assert plain.json()["alternative"] is False
+    assert plain.json()["department_id"] == proposal["department_id"]
