@@ -46,6 +46,8 @@ class Standing:
     decided_at: dt.datetime | None
     decided_by: str | None
     offer_status: str | None = None
+    #: The day an accept booked (ISO), if any.
+    date: str | None = None
 
 
 def standing_decisions(
@@ -64,6 +66,7 @@ def standing_decisions(
             d.run_id,
             d.decision,
             d.department_id,
+            d.date,
             d.reason,
             d.decided_at,
             d.decision_id,
@@ -88,6 +91,7 @@ def standing_decisions(
             decision=str(row.decision),
             run_id=int(row.run_id),
             department_id=row.department_id,
+            date=row.date.isoformat() if row.date else None,
             reason=row.reason,
             decided_at=row.decided_at,
             decided_by=row.decided_by,

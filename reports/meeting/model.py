@@ -124,6 +124,8 @@ class ProposalRow:
     offer_status: str | None = None
     #: The department an earlier decision was about (an earlier rejection names the pair).
     decision_department_id: str | None = None
+    #: The day an accept booked (an alternative's when one was chosen instead).
+    decision_date: str | None = None
     #: False while the clock is paused (health or the patient's wish): never shown as late.
     deadline_active: bool = True
     #: Days from the run's date to the deadline (negative once passed; None when paused).

@@ -61,6 +61,7 @@ TEXT: dict[str, dict[str, str]] = {
         "alt_policy": "overholder fristen; rangerer lavere efter politikken (senere dag, pris "
         "eller udbyder)",
         "slot_to": "Tiden gives til",
+        "chosen_instead": "valgt i stedet",
         "decided_by": "{decision} af {who}, {when}",
         "earlier_run": "kørsel {run}",
         "earlier_reject": "tidligere afvist: {department}",
@@ -236,6 +237,7 @@ TEXT: dict[str, dict[str, str]] = {
         "alt_policy": "meets the deadline; ranks lower on the policy (later day, price or "
         "provider)",
         "slot_to": "The slot goes to",
+        "chosen_instead": "chosen instead",
         "decided_by": "{decision} by {who}, {when}",
         "earlier_run": "run {run}",
         "earlier_reject": "rejected earlier: {department}",

@@ -75,6 +75,7 @@ def _row(
         decided_at=standing.decided_at if standing else None,
         offer_status=standing.offer_status if standing else None,
         decision_department_id=standing.department_id if standing else None,
+        decision_date=standing.date if standing else None,
         deadline_active=active,
         days_to_deadline=days_to,
         reason_text=reason_text(proposal, lang, names),

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from capacity.storage import create_database_engine
 from reports.meeting import Filters, build_meeting, views
+from reports.meeting.formats import day
 from tests.web_support import (
     TODAY,
     WEEK,
@@ -258,6 +259,7 @@ def test_a_chair_decides_the_agenda_by_keyboard_and_decisions_survive_a_new_run(
             (pid for pid in ids if page.locator(f"#p-{pid} form.choose-alt").count() > 0),
             None,
         )
+        assert with_alternative is not None, "referrals carry their alternatives"
         others = [pid for pid in ids if pid != with_alternative]
         accepted, held, rejected = others[0], others[1], others[2]
 
@@ -273,18 +275,18 @@ def test_a_chair_decides_the_agenda_by_keyboard_and_decisions_survive_a_new_run(
         _press(page, page.locator(f"#p-{rejected}").get_by_role("button", name="Afvis"))
         page.wait_for_selector(f"#p-{rejected} .tag.reject")
 
-        chosen: tuple[str, str] | None = None
-        if with_alternative is not None:
-            row = page.locator(f"#p-{with_alternative}")
-            row.locator("details.alternatives summary").focus()
-            page.keyboard.press("Enter")
-            form = row.locator("form.choose-alt").first
-            chosen = (
-                str(form.locator("input[name=department_id]").get_attribute("value")),
-                str(form.locator("input[name=date]").get_attribute("value")),
-            )
-            _press(page, form.get_by_role("button"))
-            page.wait_for_selector(f"#p-{with_alternative} .tag.accept")
+        row = page.locator(f"#p-{with_alternative}")
+        row.locator("details.alternatives summary").focus()
+        page.keyboard.press("Enter")
+        form = row.locator("form.choose-alt").first
+        chosen = (
+            str(form.locator("input[name=department_id]").get_attribute("value")),
+            str(form.locator("input[name=date]").get_attribute("value")),
+        )
+        _press(page, form.get_by_role("button"))
+        page.wait_for_selector(f"#p-{with_alternative} .tag.accept")
+        decided = page.locator(f"#p-{with_alternative} td.decision").inner_text()
+        assert "valgt i stedet" in decided
         page.screenshot(path=str(shots / "agenda-decided.png"))
 
         second_run = _new_run(page)
@@ -299,10 +301,10 @@ def test_a_chair_decides_the_agenda_by_keyboard_and_decisions_survive_a_new_run(
         assert row.locator(".tag.reject").count() == 1 and "patienten ønsker nærmere" in (
             row.inner_text()
         )
-        if with_alternative is not None and chosen is not None:
-            row = page.locator(f"#p-{with_alternative}")
-            assert row.get_attribute("class").split()[0] == "keep"
-            assert row.get_attribute("data-to") == chosen[0]
+        row = page.locator(f"#p-{with_alternative}")
+        assert row.get_attribute("class").split()[0] == "keep", "the next solve keeps it"
+        assert row.get_attribute("data-to") == chosen[0]
+        assert day(chosen[1], "da", weekday=True) in row.locator("td").nth(3).inner_text()
         # projector mode: the agenda's first rows are visible at 1920x1080
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto(page.url.split("#")[0].replace("&view=all", "") + "&display=large")
