@@ -113,6 +113,13 @@ def test_chosen_alternative_is_booked_and_the_next_solve_keeps_it(api: Api) -> N
         alternative["department_id"],
         alternative["date"],
     )
+    audit = api.admin.get("/v1/audit").json()
+    entry = next(e for e in audit if e["path"] == url.format(proposal["patient_id"]))
+    assert entry["after"]["alternative"] is True
+    assert entry["after"]["instead_of"] == {
+        "department_id": proposal["department_id"],
+        "date": proposal["date"],
+    }
     later = _solve(api.nord)
     again = api.nord.get(f"/v1/solve-runs/{later['run_id']}/proposals").json()
     kept = next(p for p in again if p["patient_id"] == proposal["patient_id"])
@@ -158,3 +165,14 @@ def test_an_alternative_not_listed_is_422_at_its_field(api: Api) -> None:
     assert plain.status_code == 200, plain.text
     assert plain.json()["alternative"] is False
     assert plain.json()["department_id"] == proposal["department_id"]
+
+
+def test_openapi_documents_the_alternative_fields(api: Api) -> None:
+    """The decision body's department_id and date are documented with examples."""
+    schemas = api.anonymous.get("/openapi.json").json()["components"]["schemas"]
+    body = schemas["DecisionIn"]
+    for field in ("department_id", "date"):
+        assert body["properties"][field]["description"]
+        assert body["properties"][field]["examples"]
+    assert any("department_id" in example for example in body["examples"])
+    assert "alternative" in schemas["Decision"]["properties"]
