@@ -1,23 +1,30 @@
-"""The meeting pack: the review page's content as printable HTML, PDF and an Excel workbook.
+"""The meeting pack for the table: the agenda first, as printable HTML and PDF, with every
+proposal in an appendix beside it and an Excel workbook.
 
 ``kapacitet report meeting`` calls :func:`meeting_from_store` and :func:`write_pack`. The pack
 reads the newest finished run of the collaboration and week (or solves one on the store's
 snapshot when there is none) and renders the same :class:`~reports.meeting.model.Meeting` the
-page shows. All three files are written in a scratch folder and moved into place only when every
-one of them succeeded, so a failure leaves no half-written pack.
+page shows, narrowed by the page's filters: the summary (key figures against current practice,
+per region), the decisions to take (the agenda), the duty-to-act list and the capacity
+overview. The appendix lists every proposal the filters show. All files are written in a
+scratch folder and moved into place only when every one of them succeeded, so a failure leaves
+no half-written pack.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from capacity import calendar
+from capacity.errors import NotFound
 from capacity.storage import create_database_engine, upgrade_database
-from reports.meeting.model import AT_RISK_DAYS, Meeting
+from reports.meeting.model import AT_RISK_DAYS, Filters, Meeting
 from reports.meeting.queries import meeting_runs
-from reports.meeting.render import render_pack_html
+from reports.meeting.render import render_appendix_html, render_pack_html
 from reports.meeting.views import build_meeting
 from reports.meeting.workbook import write_workbook
 from reports.render.files import staged_output, write_page
@@ -33,11 +40,19 @@ COMMAND_LINE = Principal(token_id=0, name="kapacitet report meeting", role=Role.
 
 @dataclass(frozen=True)
 class PackFiles:
-    """Where the meeting pack's three files were written."""
+    """Where the meeting pack's files were written: the pack, its appendix, the workbook."""
 
     html: Path
     pdf: Path | None
     xlsx: Path
+    appendix_html: Path
+    appendix_pdf: Path | None
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every file written, the pack first."""
+        found = (self.html, self.pdf, self.appendix_html, self.appendix_pdf, self.xlsx)
+        return tuple(path for path in found if path is not None)
 
 
 def meeting_from_store(
@@ -49,10 +64,15 @@ def meeting_from_store(
     today: dt.date | None = None,
     lang: str = "da",
     at_risk_days: int = AT_RISK_DAYS,
+    filters: Filters | None = None,
 ) -> Meeting:
     """The meeting of ``collaboration`` and ``week``: run ``run_id``, else the newest finished
     run covering them, else a new run solved on the store's snapshot now (dated ``today``, or
-    the week's Monday)."""
+    the week's Monday). ``filters`` (the page's) narrow the agenda and the lists; the pack
+    always shows the agenda view.
+
+    A malformed week, an unknown run, or a run that is not finished or covers another
+    collaboration or week is a :class:`ValueError` saying so (nothing is solved then)."""
     calendar.week_monday(week)  # a ValueError names a malformed week before anything is solved
     engine = create_database_engine(database_url)
     try:
@@ -60,7 +80,7 @@ def meeting_from_store(
         with engine.begin() as conn:
             run: SolveRun | None
             if run_id is not None:
-                run = _usable_run(runs.get_run(conn, run_id), collaboration)
+                run = chosen_run(conn, run_id, collaboration, week)
             else:
                 found = meeting_runs(conn, collaboration, week)
                 run = found[0] if found else None
@@ -83,17 +103,40 @@ def meeting_from_store(
                 today=today,
                 lang=lang,
                 at_risk_days=at_risk_days,
+                filters=pack_filters(filters),
             )
     finally:
         engine.dispose()
 
 
-def _usable_run(run: SolveRun, collaboration: str) -> SolveRun:
-    """``run`` when it is finished and covers ``collaboration``; ValueError saying why not."""
+def pack_filters(filters: Filters | None) -> Filters:
+    """The page's filters as the pack uses them: the agenda view, its one page."""
+    return replace(filters or Filters(), view="agenda", page=1)
+
+
+def chosen_run(conn: Connection, run_id: int, collaboration: str, week: str) -> SolveRun:
+    """Run ``run_id`` when it is finished and covers ``collaboration`` and ``week``; a
+    :class:`ValueError` saying why not (an unknown run included)."""
+    try:
+        run = runs.get_run(conn, run_id)
+    except NotFound:
+        raise ValueError(f"--run: there is no solve run {run_id}") from None
+    return _usable_run(run, collaboration, week)
+
+
+def _usable_run(run: SolveRun, collaboration: str, week: str | None = None) -> SolveRun:
+    """``run`` when it is finished and covers ``collaboration`` (and ``week``); ValueError
+    saying why not."""
     if run.status is not RunStatus.DONE:
-        raise ValueError(f"solve run {run.run_id} is {run.status}, not done; choose a finished run")
+        raise ValueError(
+            f"--run: solve run {run.run_id} is {run.status}, not done; choose a finished run"
+        )
     if run.collaboration not in (None, collaboration):
-        raise ValueError(f"solve run {run.run_id} solved {run.collaboration}, not {collaboration}")
+        raise ValueError(
+            f"--run: solve run {run.run_id} solved {run.collaboration}, not {collaboration}"
+        )
+    if week is not None and run.week not in (None, week):
+        raise ValueError(f"--run: solve run {run.run_id} is of week {run.week}, not {week}")
     return run
 
 
@@ -102,18 +145,28 @@ def pack_stem(meeting: Meeting) -> str:
     return f"meeting-{meeting.collaboration}-{meeting.week}"
 
 
+def appendix_stem(meeting: Meeting) -> str:
+    """The appendix's name beside the pack: ``meeting-lung-2026-W48-appendix``."""
+    return f"{pack_stem(meeting)}-appendix"
+
+
 def write_pack(meeting: Meeting, out_dir: Path, *, pdf: bool = True) -> PackFiles:
-    """Write the pack's HTML, PDF (unless ``pdf`` is false) and workbook into ``out_dir``.
+    """Write the pack's HTML and PDF (unless ``pdf`` is false), its appendix of every proposal
+    (HTML and PDF) and the workbook into ``out_dir``.
 
     Everything is rendered in a scratch folder beside ``out_dir`` first; the files replace any
     earlier pack only when all of them were written.
     """
-    stem = pack_stem(meeting)
+    stem, appendix = pack_stem(meeting), appendix_stem(meeting)
+    named = f"{appendix}.pdf" if pdf else f"{appendix}.html"
     with staged_output(out_dir, stem) as staged:
         write_workbook(meeting, staged.work / f"{stem}.xlsx")
-        write_page(staged.work, stem, render_pack_html(meeting), pdf)
+        write_page(staged.work, stem, render_pack_html(meeting, appendix=named), pdf)
+        write_page(staged.work, appendix, render_appendix_html(meeting), pdf)
     return PackFiles(
         html=out_dir / f"{stem}.html",
         pdf=out_dir / f"{stem}.pdf" if pdf else None,
         xlsx=out_dir / f"{stem}.xlsx",
+        appendix_html=out_dir / f"{appendix}.html",
+        appendix_pdf=out_dir / f"{appendix}.pdf" if pdf else None,
     )
