@@ -17,6 +17,43 @@ from zoneinfo import ZoneInfo
 SOR_SYSTEM: Final = "urn:oid:1.2.208.176.1.1"
 #: The Danish CPR number: never accepted, never sent.
 CPR_SYSTEM: Final = "urn:oid:1.2.208.176.1.2"
+#: The Danish CVR number (Det Centrale Virksomhedsregister) of a company, as dk-core names it.
+CVR_SYSTEM: Final = "http://cvr.dk"
+
+#: HL7 Denmark's dk-core: the region of an Address (valueCodeableConcept, ISO 3166-2 codes).
+REGION_EXTENSION: Final = (
+    "http://hl7.dk/fhir/core/StructureDefinition/dk-core-RegionalSubDivisionCodes"
+)
+#: dk-core's code system of the five regions' ISO 3166-2 codes (``DK-81`` ... ``DK-85``).
+REGION_SYSTEM: Final = "http://hl7.dk/fhir/core/CodeSystem/dk-core-regional-subdivision-codes"
+#: ISO 3166-2 itself, as some senders name it.
+ISO_3166_2_SYSTEM: Final = "urn:iso:std:iso:3166:-2"
+#: kapacitet's region (the contract's name) → its ISO 3166-2 code.
+REGION_CODES: Final[dict[str, str]] = {
+    "Nordjylland": "DK-81",
+    "Midtjylland": "DK-82",
+    "Syddanmark": "DK-83",
+    "Hovedstaden": "DK-84",
+    "Sjælland": "DK-85",
+}
+#: Other names the regions go by in an ``Address.state`` (lower case) → the contract's name.
+_REGION_NAMES: Final[dict[str, str]] = {
+    **{code.lower(): name for name, code in REGION_CODES.items()},
+    **{code[3:]: name for name, code in REGION_CODES.items()},
+    **{name.lower(): name for name in REGION_CODES},
+    **{f"region {name.lower()}": name for name in REGION_CODES},
+    "sjaelland": "Sjælland",
+    "region sjaelland": "Sjælland",
+    "region zealand": "Sjælland",
+    "capital region of denmark": "Hovedstaden",
+    "north denmark region": "Nordjylland",
+    "central denmark region": "Midtjylland",
+    "region of southern denmark": "Syddanmark",
+}
+#: SMART Scheduling Links: how many appointments one Slot stands for (valueInteger).
+SLOT_CAPACITY_EXTENSION: Final = (
+    "http://fhir-registry.smarthealthit.org/StructureDefinition/slot-capacity"
+)
 
 BASE: Final = "https://kapacitet.dk/fhir"
 #: kapacitet's department_id (Organization, Location; SOR codes may stand beside it).
@@ -33,6 +70,8 @@ PROPOSAL_SYSTEM: Final = f"{BASE}/sid/proposal"
 COLLABORATION_SYSTEM: Final = f"{BASE}/CodeSystem/collaboration"
 PROCEDURE_SYSTEM: Final = f"{BASE}/CodeSystem/procedure"
 PROVIDER_TYPE_SYSTEM: Final = f"{BASE}/CodeSystem/provider-type"
+#: The codes of the deadline-status extension (``valueCode``): active or paused, and why.
+DEADLINE_STATUS_SYSTEM: Final = f"{BASE}/CodeSystem/deadline-status"
 
 _EXT: Final = f"{BASE}/StructureDefinition"
 PRICE_EXTENSION: Final = f"{_EXT}/price-dkk"
@@ -92,3 +131,9 @@ def local_day(moment: dt.datetime | dt.date) -> dt.date:
             return moment.date()
         return moment.astimezone(TIMEZONE).date()
     return moment
+
+
+def region_name(text: str) -> str | None:
+    """The contract's region for a region code or name (``DK-84``, ``Region Hovedstaden``,
+    ``Hovedstaden``, ``Capital Region of Denmark``), else None."""
+    return _REGION_NAMES.get(" ".join(text.split()).lower())

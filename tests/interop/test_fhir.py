@@ -101,21 +101,66 @@ def test_computed_deadline_is_recomputed_by_its_rule() -> None:
     assert patients.loc[1, "deadline_rule"] == "given"
 
 
+def _sor_codes(dataset: Dataset) -> Dataset:
+    """The dataset with synthetic SOR codes: ``99999`` and eight digits, a range no real SOR
+    code uses (real ones end in SNOMED CT's Danish namespace, ``...1000016...``); a value of
+    this range never holds a CPR-like run."""
+    codes = pd.array([f"99999{n:08d}" for n in range(len(dataset.departments))], dtype="string")
+    return replace(dataset, departments=dataset.departments.assign(sor_code=codes))
+
+
+def _only_sor(document: Any, codes: dict[str, str]) -> Any:
+    """The FHIR JSON with every department id identifier replaced by the SOR code."""
+    if isinstance(document, list):
+        converted = [_only_sor(item, codes) for item in document]
+        unique = []
+        for item in converted:
+            if item not in unique:
+                unique.append(item)
+        return unique
+    if isinstance(document, dict):
+        if document.get("system") == m.DEPARTMENT_SYSTEM and document.get("value") in codes:
+            return {"use": "official", "system": m.SOR_SYSTEM, "value": codes[document["value"]]}
+        return {key: _only_sor(value, codes) for key, value in document.items()}
+    return document
+
+
 def test_departments_named_by_sor_code_import_alike() -> None:
     """Bundles naming departments only by SOR code (urn:oid:1.2.208.176.1.1) import as if they
-    used kapacitet's department id: the SOR code is the department_id."""
-    example = _example()
+    used kapacitet's department id, once the departments are known with their sor_code."""
+    example = _sor_codes(_example())
+    departments = example.departments
+    codes = dict(zip(departments["department_id"], departments["sor_code"], strict=True))
+    capacity_text = write_json(capacity_bundle(example))
+    assert m.SOR_SYSTEM in capacity_text
     capacity = validate_bundle(
-        read_bundle(write_json(capacity_bundle(example)).replace(m.DEPARTMENT_SYSTEM, m.SOR_SYSTEM))
+        read_bundle(_only_sor(json.loads(capacity_text), codes)),
+        example.departments,
+        example.services,
     )
-    referrals = write_json(referrals_bundle(example.patients))
+    referrals = json.loads(write_json(referrals_bundle(example.patients)))
     patients = validate_bundle(
-        read_bundle(referrals.replace(m.DEPARTMENT_SYSTEM, m.SOR_SYSTEM)),
-        capacity["departments"],
-        capacity["services"],
+        read_bundle(_only_sor(referrals, codes)), capacity["departments"], capacity["services"]
     )["patients"]
+    pd.testing.assert_frame_equal(capacity["departments"], example.departments)
     pd.testing.assert_frame_equal(capacity["capacity"], example.capacity)
     pd.testing.assert_frame_equal(patients, example.patients)
+
+
+def test_an_unknown_sor_code_is_one_issue_at_its_reference() -> None:
+    """A performer naming an SOR code no department has is refused there, without echoing
+    a CPR-like value."""
+    example = _sor_codes(_example())
+    referrals = json.loads(write_json(referrals_bundle(example.patients.head(2))))
+    requests = _indices(referrals, "ServiceRequest")
+    referrals["entry"][requests[1]]["resource"]["performer"] = [
+        {"identifier": {"system": m.SOR_SYSTEM, "value": "1010101234567"}}
+    ]
+    issues = _issues(referrals, example.departments, example.services)
+    expression = f"Bundle.entry[{requests[1]}].resource.performer[0]"
+    assert list(issues) == [expression]
+    assert "no department has SOR code" in issues[expression]
+    assert "1010101234" not in issues[expression]
 
 
 def test_sor_codes_are_exported_beside_the_department_id() -> None:
