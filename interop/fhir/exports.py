@@ -44,14 +44,14 @@ RESPONSE_STATUS = {"accept": "accepted", "reject": "declined", "hold": "tentativ
 def capacity_bundle(dataset: Dataset) -> Bundle:
     """The dataset's departments, services and free slots as a FHIR collection Bundle.
 
-    Each department is an Organization (provider type, region, hospital) and a Location (its
-    position); each service a HealthcareService; each capacity row a Schedule covering that day,
-    with one free Slot per free slot (a Schedule without Slots declares a day with none free).
+    Each department is an Organization (provider type, region with dk-core's region code,
+    hospital; its SOR code and CVR number where known) and a Location (its position); each
+    service a HealthcareService; each capacity row a Schedule covering that day, with one free
+    Slot per free slot (a Schedule without Slots declares a day with none free).
     """
     entries: list[BundleEntry] = []
-    sor = "sor_code" in dataset.departments.columns
     for row in _rows(dataset.departments):
-        entries += _department(row, sor)
+        entries += _department(row)
     for row in _rows(dataset.services):
         entries.append(_entry(_healthcare_service(row)))
     capacity = dataset.capacity
@@ -112,11 +112,9 @@ def write_json(resource: Resource) -> str:
 # -- departments and services ----------------------------------------------------------------
 
 
-def _department(row: Mapping[str, Any], sor: bool) -> list[BundleEntry]:
+def _department(row: Mapping[str, Any]) -> list[BundleEntry]:
     department_id = str(row["department_id"])
-    identifiers = [Identifier(system=m.DEPARTMENT_SYSTEM, value=department_id)]
-    if sor and _given(row.get("sor_code")):
-        identifiers.append(Identifier(system=m.SOR_SYSTEM, value=str(row["sor_code"])))
+    identifiers = _department_identifiers(row)
     region = str(row["region"])
     foreign = row["provider_type"] == "foreign"
     organization = Organization(
@@ -125,11 +123,11 @@ def _department(row: Mapping[str, Any], sor: bool) -> list[BundleEntry]:
         name=_text(row["name"]),
         partOf=Reference(display=str(row["hospital"])) if _given(row["hospital"]) else None,
         type=[_concept(m.PROVIDER_TYPE_SYSTEM, row["provider_type"])],
-        address=[Address(country=region) if foreign else Address(state=region, country="DK")],
+        address=[Address(country=region) if foreign else _danish_address(region)],
     )
     location = Location(
         id=m.resource_id("Location", department_id),
-        identifier=[Identifier(system=m.DEPARTMENT_SYSTEM, value=department_id)],
+        identifier=[i for i in identifiers if i.system != m.CVR_SYSTEM],
         name=_text(row["name"]),
         position=LocationPosition(
             latitude=_decimal(row["latitude"]), longitude=_decimal(row["longitude"])
@@ -137,6 +135,35 @@ def _department(row: Mapping[str, Any], sor: bool) -> list[BundleEntry]:
         managingOrganization=_ref(organization),
     )
     return [_entry(organization), _entry(location)]
+
+
+def _department_identifiers(row: Mapping[str, Any]) -> list[Identifier]:
+    """kapacitet's department id, and the identifiers HL7 Denmark's dk-core Organization
+    profile knows: the SOR code and the CVR number (``use = official``), where known."""
+    identifiers = [
+        Identifier(use="usual", system=m.DEPARTMENT_SYSTEM, value=str(row["department_id"]))
+    ]
+    for column, system in (("sor_code", m.SOR_SYSTEM), ("cvr", m.CVR_SYSTEM)):
+        if _given(row.get(column)):
+            identifiers.append(Identifier(use="official", system=system, value=str(row[column])))
+    return identifiers
+
+
+def _danish_address(region: str) -> Address:
+    """A Danish address of ``region``: its name as ``state`` and, for one of the five regions,
+    dk-core's region extension with the ISO 3166-2 code (``DK-84``)."""
+    code = m.REGION_CODES.get(region)
+    extension = (
+        [
+            Extension(
+                url=m.REGION_EXTENSION,
+                valueCodeableConcept=_concept(m.REGION_SYSTEM, code),
+            )
+        ]
+        if code is not None
+        else None
+    )
+    return Address(extension=extension, state=region, country="DK")
 
 
 def _service_key(row: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -207,10 +234,12 @@ def _patient(row: Mapping[str, Any]) -> Patient:
             Extension(url="longitude", valueDecimal=_decimal(row["longitude"])),
         ],
     )
+    address = _danish_address(str(row["home_region"]))
+    address.extension = [*(address.extension or []), where]
     return Patient(
         id=m.resource_id("Patient", patient_id),
         identifier=[Identifier(system=m.PATIENT_SYSTEM, value=patient_id)],
-        address=[Address(state=str(row["home_region"]), extension=[where])],
+        address=[address],
     )
 
 

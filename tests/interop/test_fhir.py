@@ -164,9 +164,11 @@ def test_an_unknown_sor_code_is_one_issue_at_its_reference() -> None:
 
 
 def test_sor_codes_are_exported_beside_the_department_id() -> None:
-    """A departments table with a sor_code column gives Organizations both identifiers."""
+    """A department with sor_code and cvr gives its Organization the identifiers dk-core
+    knows (SOR urn:oid:1.2.208.176.1.1 and CVR http://cvr.dk, use official) beside the
+    department id, and an address with dk-core's ISO 3166-2 region code."""
     example = _example()
-    departments = example.departments.head(1).assign(sor_code="6008002")
+    departments = example.departments.head(1).assign(sor_code="9999900000007", cvr="64942212")
     bundle = capacity_bundle(
         replace(
             example,
@@ -176,10 +178,20 @@ def test_sor_codes_are_exported_beside_the_department_id() -> None:
         )
     )
     organization = bundle.entry[0].resource
-    assert [(i.system, i.value) for i in organization.identifier] == [
-        (m.DEPARTMENT_SYSTEM, departments.loc[0, "department_id"]),
-        (m.SOR_SYSTEM, "6008002"),
+    assert [(i.use, i.system, i.value) for i in organization.identifier] == [
+        ("usual", m.DEPARTMENT_SYSTEM, departments.loc[0, "department_id"]),
+        ("official", m.SOR_SYSTEM, "9999900000007"),
+        ("official", m.CVR_SYSTEM, "64942212"),
     ]
+    address = organization.address[0]
+    region = address.extension[0]
+    assert region.url == m.REGION_EXTENSION
+    coding = region.valueCodeableConcept.coding[0]
+    assert (coding.system, coding.code) == (
+        m.REGION_SYSTEM,
+        m.REGION_CODES[departments.loc[0, "region"]],
+    )
+    assert address.state == departments.loc[0, "region"]
 
 
 @pytest.mark.parametrize(
