@@ -29,6 +29,7 @@ from solver.problem import Problem
 from solver.solve import Solution, solve
 from workflow import leases, tables
 from workflow.access import Principal, may_see_proposal, patient_scope, solve_collaboration
+from workflow.completeness import stale_capacity
 from workflow.errors import (
     InternalFailure,
     RunCancelled,
@@ -395,7 +396,12 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
     lease.checkpoint()
     proposals = with_alternatives(problem, solution, proposals_of(solution.proposals))
     lease.checkpoint()
+    summary = solution_summary(solution, practice_summary(problem))
     with bound.begin() as conn:
+        # the declarations the proposals rest on that are older than a week (issue 15.3)
+        summary["kpis"]["stale_capacity"] = stale_capacity(
+            conn, snapshot.dataset.capacity, now=tables.now()
+        )
         if proposals:
             conn.execute(
                 tables.run_proposals.insert(),
@@ -418,7 +424,7 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
             snapshot_at=snapshot.snapshot_at,
             snapshot_id=snapshot.snapshot_id,
             patients=len(dataset.patients),
-            **solution_summary(solution, practice_summary(problem)),
+            **summary,
         )
         if not written:  # another process recovered the run meanwhile: keep its verdict
             raise RunStopped(RunStatus.INTERRUPTED)

@@ -49,6 +49,7 @@ from reports.meeting import Filters
 from reports.meeting.workbook import meeting_workbook
 from workflow import decisions, referrals, runs, tables
 from workflow.access import Action, allowed
+from workflow.completeness import STALE_AFTER_DAYS, declaration_status
 from workflow.duty_to_act import duty_to_act
 from workflow.errors import Unavailable
 from workflow.referrals import OPEN, Offer, OfferStatus, TimelineEntry
@@ -222,6 +223,19 @@ UI: dict[str, dict[str, str]] = {
         "duty_shown": "{shown} patienter, heraf {overdue} med overskredet frist.",
         "back_to_referrals": "Til henvisningerne",
         "back_to_duty": "Til handlepligt",
+        "declarations": "Indmeldinger",
+        "declarations_title": "Indmeldt kapacitet pr. afdeling og uge",
+        "declarations_help": "Hvornår hver afdeling sidst har indmeldt ledige tider for ugerne; "
+        "manglende indmeldinger og indmeldinger ældre end {days} dage står først.",
+        "declarations_shown": "{shown} afdelinger, heraf {flagged} med manglende eller forældede "
+        "indmeldinger.",
+        "stale_after": "Forældet efter (dage)",
+        "fresh": "indmeldt",
+        "stale": "ældre end {days} dage",
+        "missing": "mangler",
+        "version_n": "version {n}",
+        "days_old": "{n} dage gammel",
+        "no_departments": "Ingen afdelinger.",
     },
     "en": {
         "skip": "Skip to content",
@@ -347,6 +361,19 @@ UI: dict[str, dict[str, str]] = {
         "duty_shown": "{shown} patients, {overdue} of them past the deadline.",
         "back_to_referrals": "To the referrals",
         "back_to_duty": "To the duty-to-act list",
+        "declarations": "Declarations",
+        "declarations_title": "Declared capacity per department and week",
+        "declarations_help": "When each department last declared its free slots for the weeks; "
+        "missing declarations and those older than {days} days come first.",
+        "declarations_shown": "{shown} departments, {flagged} of them with missing or stale "
+        "declarations.",
+        "stale_after": "Stale after (days)",
+        "fresh": "declared",
+        "stale": "older than {days} days",
+        "missing": "missing",
+        "version_n": "version {n}",
+        "days_old": "{n} days old",
+        "no_departments": "No departments.",
     },
 }
 
@@ -716,6 +743,9 @@ def _nav(request: Request, who: Principal, base: Mapping[str, str]) -> list[tupl
         scope = {"collaboration": base["collaboration"]} if base.get("collaboration") else {}
         items.append(("/web/duty-to-act", t["duty_to_act"], _link("/web/duty-to-act", **scope)))
     items.append(("/web/referrals", ui["referrals"], "/web/referrals"))
+    if who.role is not Role.DEPARTMENT or who.department_id:
+        scope = {"collaboration": base["collaboration"]} if base.get("collaboration") else {}
+        items.append(("/web/declarations", ui["declarations"], _link("/web/declarations", **scope)))
     return items
 
 
@@ -1299,3 +1329,76 @@ def duty_to_act_page(request: Request, bound: Engine = Depends(engine)) -> Respo
         "overdue": sum(1 for r in rows if r.days_left < 0),
     }
     return _render(request, "web/duty_to_act.html", context, csrf=session.csrf)
+
+
+# ---- capacity declarations: who has declared for which weeks, and when -----------------------
+
+
+def _stale_days(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and 1 <= int(value) <= 365 else STALE_AFTER_DAYS
+
+
+@router.get("/declarations", response_class=HTMLResponse)
+def declarations_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Completeness and staleness: per department and week of the horizon, whether its capacity
+    is declared and when it was last changed; missing and stale ones flagged and listed first."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    params = request.query_params
+    if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
+        collaborations: tuple[str, ...] = (who.collaboration,)
+        collaboration: str | None = who.collaboration
+    else:
+        collaborations = COLLABORATIONS
+        chosen = params.get("collaboration")
+        collaboration = chosen if chosen in COLLABORATIONS else None
+    if who.role is Role.REGION and who.region:
+        regions: tuple[str, ...] = (who.region,)
+        region: str | None = who.region
+    else:
+        regions = REGIONS
+        wanted = params.get("region")
+        region = wanted if wanted in REGIONS else None
+    days = _stale_days(params.get("days"))
+    now = tables.now()
+    with bound.begin() as conn:
+        week = params.get("week") or ""
+        if not _is_week(week):
+            week = calendar.week_of(referrals.today_in_denmark())
+        weeks = meeting.horizon(week)
+        rows = declaration_status(
+            conn,
+            weeks,
+            now=now,
+            collaboration=collaboration,
+            region=region,
+            stale_after_days=days,
+        )
+    if who.role is Role.DEPARTMENT:
+        rows = tuple(r for r in rows if r.department_id == who.department_id)
+    here = {
+        key: value
+        for key, value in {
+            "collaboration": collaboration if len(collaborations) > 1 else None,
+            "region": region if len(regions) > 1 else None,
+            "week": week,
+            "days": str(days) if days != STALE_AFTER_DAYS else None,
+        }.items()
+        if value
+    }
+    context = {
+        **_chrome(request, who, here),
+        "rows": rows,
+        "weeks": weeks,
+        "week": week,
+        "now": now,
+        "days": days,
+        "collaboration": collaboration or "",
+        "collaborations": collaborations,
+        "region": region or "",
+        "regions": regions,
+        "flagged": sum(r.flagged for r in rows),
+    }
+    return _render(request, "web/declarations.html", context, csrf=session.csrf)

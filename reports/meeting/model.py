@@ -306,6 +306,9 @@ class Meeting:
     details: tuple[tuple[str, str], ...] = ()
     #: Patients whose clock is paused, shown as paused (never as late).
     paused: int = 0
+    #: The declarations the run's proposals rest on that were stale when it solved:
+    #: ``{department_id, week, declared_at, age_days}`` (workflow.completeness).
+    stale_capacity: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def rows(self) -> tuple[ProposalRow, ...]:

@@ -62,6 +62,11 @@ TEXT: dict[str, dict[str, str]] = {
         "eller udbyder)",
         "slot_to": "Tiden gives til",
         "chosen_instead": "valgt i stedet",
+        "stale_title": "Forældet kapacitet: {n} indmelding(er) er ældre end en uge.",
+        "stale_note": "Forslagene bygger på ledige tider, der måske ikke findes mere; ring til "
+        "afdelingen, før en henvisning accepteres.",
+        "stale_declared": "senest indmeldt {when} ({days} dage siden)",
+        "stale_more": "og {n} flere",
         "decided_by": "{decision} af {who}, {when}",
         "earlier_run": "kørsel {run}",
         "earlier_reject": "tidligere afvist: {department}",
@@ -238,6 +243,11 @@ TEXT: dict[str, dict[str, str]] = {
         "provider)",
         "slot_to": "The slot goes to",
         "chosen_instead": "chosen instead",
+        "stale_title": "Stale capacity: {n} declaration(s) are older than a week.",
+        "stale_note": "The proposals rest on free slots that may be gone; call the department "
+        "before accepting a referral.",
+        "stale_declared": "last declared {when} ({days} days ago)",
+        "stale_more": "and {n} more",
         "decided_by": "{decision} by {who}, {when}",
         "earlier_run": "run {run}",
         "earlier_reject": "rejected earlier: {department}",

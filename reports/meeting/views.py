@@ -284,4 +284,5 @@ def build_meeting(
         regions=agenda.region_figures(rows, run.kpis),
         details=_details(run, lang),
         paused=paused,
+        stale_capacity=tuple((run.kpis or {}).get("stale_capacity") or ()),
     )
