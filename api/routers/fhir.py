@@ -4,7 +4,9 @@
 Bundle (a region's ServiceRequests and Patients), checks it with fhir.resources and then exactly
 as the JSON routes check posted records (the same helpers), and answers an OperationOutcome: its
 issues point at the FHIRPath of each problem. ``GET /v1/fhir/Appointment?run=ID`` returns the
-run's proposals the caller may see as a searchset Bundle of Appointments.
+run's proposals the caller may see as a searchset Bundle of Appointments. ``GET /v1/fhir/metadata``
+is the CapabilityStatement, ``GET /v1/fhir/CodeSystem/{id}`` and ``/StructureDefinition/{id}``
+kapacitet's own definitions (these three need no token: they describe the interface only).
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fhir.resources.R4B.operationoutcome import OperationOutcomeIssue
 from fhir.resources.R4B.resource import Resource
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from api.deps import Bound, Caller, Conn, ImportsFhir
 from api.problems import RESPONSES, domain_status
 from api.schemas import MAX_ROW_ID
 from capacity.errors import KapacitetError
+from capacity.pseudonym import redact
+from capacity.storage import schema
 from capacity.storage.repository import LoadReport, Recorded
-from interop.fhir.imports import ImportedBundle, read_bundle
+from interop.fhir.definitions import capability_statement, definition
+from interop.fhir.imports import ImportedBundle, read_bundle, resolve_sor_codes
 from interop.fhir.mapping import FHIR_JSON
 from interop.fhir.outcome import BundleRejected, FhirIssue, information, operation_outcome
 from interop.fhir.runs import run_appointments
@@ -126,6 +132,10 @@ def _import(body: bytes, who: Principal, bound: Engine, path: str) -> Response:
     forbidden = _not_yours(imported, who)
     if forbidden:
         return outcome_response(403, forbidden)
+    try:
+        imported = resolve_sor_codes(imported, _stored_departments(bound))
+    except BundleRejected as rejected:
+        return outcome_response(422, rejected.issues)
     table = "capacity" if imported.kind == "capacity" else "patients"
     records = imported.records[table]
     if not records:
@@ -169,13 +179,22 @@ def _store(
     bound: Engine, who: Principal, table: str, records: list[Any], recorded: Recorded
 ) -> LoadReport:
     """The Bundle's records stored through the one write path of their kind (audited by
-    ``recorded`` in the same transaction)."""
+    ``recorded`` in the same transaction). Capacity is a partial declaration: only the
+    (service, day) cells the Bundle gives change."""
     source = f"api: {who.name}"
     if table == "capacity":
         return declare_capacity(
-            bound, who.department_id, source, capacity=records, recorded=recorded
+            bound, who.department_id, source, capacity=records, recorded=recorded, partial=True
         )
     return store_patients(bound, str(who.region), records, source, recorded=recorded)
+
+
+def _stored_departments(bound: Engine) -> pd.DataFrame:
+    """The stored departments' ids and SOR codes (what an SOR code in a Bundle is looked up in)."""
+    d = schema.departments.c
+    with bound.connect() as connection:
+        rows = connection.execute(select(d.department_id, d.sor_code)).all()
+    return pd.DataFrame(rows, columns=["department_id", "sor_code"])
 
 
 def _not_yours(imported: ImportedBundle, who: Principal) -> list[FhirIssue]:
@@ -250,3 +269,49 @@ def search_appointments(
             domain_status(problem), [FhirIssue("Appointment", problem.message, "not-found")]
         )
     return fhir_response(bundle)
+
+
+@router.get(
+    "/metadata",
+    response_class=Response,
+    responses={200: _fhir("the CapabilityStatement", {"type": "object"})},
+)
+def metadata(request: Request) -> Response:
+    """The CapabilityStatement: which resources kapacitet reads and writes, how, and its
+    extensions and code systems (no token needed)."""
+    base = str(request.url).removesuffix("/metadata").split("?")[0]
+    return fhir_response(capability_statement(base))
+
+
+@router.get(
+    "/CodeSystem/{resource_id}",
+    response_class=Response,
+    responses={200: _fhir("the CodeSystem", {"type": "object"}), 404: _fhir("no such CodeSystem")},
+)
+def read_code_system(resource_id: str) -> Response:
+    """One of kapacitet's code systems (collaboration, procedure, provider-type,
+    deadline-status), no token needed."""
+    return _definition("CodeSystem", resource_id)
+
+
+@router.get(
+    "/StructureDefinition/{resource_id}",
+    response_class=Response,
+    responses={
+        200: _fhir("the StructureDefinition", {"type": "object"}),
+        404: _fhir("no such StructureDefinition"),
+    },
+)
+def read_structure_definition(resource_id: str) -> Response:
+    """The definition of one of kapacitet's extensions (e.g. deadline-status), no token
+    needed."""
+    return _definition("StructureDefinition", resource_id)
+
+
+def _definition(kind: str, resource_id: str) -> Response:
+    found = definition(kind, resource_id)
+    if found is None:
+        named = redact(resource_id[:64])
+        issue = FhirIssue(kind, f"kapacitet defines no {kind} {named!r}", "not-found")
+        return outcome_response(404, [issue])
+    return fhir_response(found)

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         from interop.fhir.outcome import BundleRejected
         from kapacitet.cli.storage_commands import _shown, report_table
         from workflow import tables as store
+        from workflow.capacity import merged_declarations
 
         try:
             imported = read_bundle(file.read_bytes())
@@ -68,7 +69,8 @@ def register(app: typer.Typer) -> None:
             source=f"fhir: {file.name}",
         )
         try:
-            report = storage.load_dataset(db, dataset)
+            # a capacity Bundle changes only the (service, day) cells it gives
+            report = storage.load_dataset(db, dataset, admit=merged_declarations)
         except storage.LoadRejected as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(1) from None

@@ -262,6 +262,20 @@ ROWS = (
         _all(200),
         params=lambda ctx: {"run": ctx.latest_run()},
     ),
+    # kapacitet's FHIR definitions describe the interface only: no token needed
+    Row("GET", "/v1/fhir/metadata", dict.fromkeys(CALLERS, 200)),
+    Row(
+        "GET",
+        "/v1/fhir/CodeSystem/{resource_id}",
+        dict.fromkeys(CALLERS, 200),
+        params=lambda ctx: {"resource_id": "collaboration"},
+    ),
+    Row(
+        "GET",
+        "/v1/fhir/StructureDefinition/{resource_id}",
+        dict.fromkeys(CALLERS, 200),
+        params=lambda ctx: {"resource_id": "deadline-status"},
+    ),
 )
 
 
