@@ -1,7 +1,11 @@
 """Compare scenario runs: each run's KPIs with 95 % intervals, and differences to the first run.
 
-A difference is the difference of the replication means with a Welch t interval: the runs'
-replications are treated as independent samples with unequal variances.
+Runs that share their seed share their random numbers replication by replication (the same
+arrivals, pauses and draws: common random numbers, see :mod:`scenarios.simulate`), so they are
+compared pairwise: the difference is the mean of the per-replication differences over the
+replications both runs hold, with a paired t interval (a run compared with itself gives exactly
+0 [0, 0]). Runs with different seeds are independent samples: the difference of the replication
+means with a Welch t interval.
 """
 
 from __future__ import annotations
@@ -28,6 +32,17 @@ COLUMNS = [
     "difference",
     "difference_ci_low",
     "difference_ci_high",
+    "paired",
+]
+#: Columns of :func:`compare_pair` (``kapacitet scenario compare BASE RUN --out F.csv``).
+PAIR_COLUMNS = [
+    "kpi",
+    "base_mean",
+    "run_mean",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "paired",
 ]
 
 
@@ -56,21 +71,113 @@ def welch_difference(base: np.ndarray, other: np.ndarray) -> tuple[float, float,
     return difference, difference - half, difference + half
 
 
+def paired_difference(base: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
+    """Mean of ``other - base`` pair by pair with its 95 % paired t interval.
+
+    ``base[i]`` and ``other[i]`` are one replication of each run (the same seeds). A pair with
+    a NaN (a ratio with a zero denominator) is left out. The interval is NaN with a single
+    pair and collapses to the difference when every pair differs by the same amount (a run
+    compared with itself: exactly 0 [0, 0]).
+    """
+    base, other = (np.asarray(values, dtype=float) for values in (base, other))
+    if base.shape != other.shape:
+        raise ValueError("paired samples need the same number of replications")
+    keep = ~(np.isnan(base) | np.isnan(other))
+    differences = other[keep] - base[keep]
+    if len(differences) == 0:
+        return np.nan, np.nan, np.nan
+    difference = float(differences.mean())
+    if len(differences) < 2:
+        return difference, np.nan, np.nan
+    spread = float(differences.std(ddof=1))
+    if spread == 0 or np.allclose(differences, differences[0], rtol=0, atol=1e-12):
+        return difference, difference, difference
+    half = float(stats.t.ppf(0.975, len(differences) - 1) * spread / np.sqrt(len(differences)))
+    return difference, difference - half, difference + half
+
+
+def shares_seeds(base: ScenarioRun, run: ScenarioRun) -> bool:
+    """True when the runs share their seed and hold replications in common (paired runs)."""
+    if int(base.scenario.seed) != int(run.scenario.seed):
+        return False
+    common = set(base.weekly["replication"]) & set(run.weekly["replication"])
+    return len(common) > 0
+
+
+def paired_values(
+    base: pd.DataFrame, run: pd.DataFrame, paired: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-replication values (``replication`` column) of both runs, as they are compared.
+
+    Paired: the replications both hold, in the same order; otherwise each run's own.
+    """
+    if not paired:
+        return base, run
+    common = sorted(set(base["replication"]) & set(run["replication"]))
+    pick = pd.Index(common, name="replication")
+    return (
+        base.set_index("replication").reindex(pick).reset_index(),
+        run.set_index("replication").reindex(pick).reset_index(),
+    )
+
+
+def difference(base: np.ndarray, other: np.ndarray, paired: bool) -> tuple[float, float, float]:
+    """:func:`paired_difference` for paired runs, else :func:`welch_difference`."""
+    return paired_difference(base, other) if paired else welch_difference(base, other)
+
+
+def compare_pair(base: ScenarioRun, run: ScenarioRun) -> pd.DataFrame:
+    """Per KPI: the base's and the run's mean, the difference ``run - base`` and its 95 %
+    interval (:data:`PAIR_COLUMNS`).
+
+    Paired (the runs share seeds): means and difference over the replications both runs hold,
+    so the difference is exactly ``run_mean - base_mean``; otherwise each run's own mean and a
+    Welch interval.
+    """
+    from scenarios.kpis import KPIS
+
+    paired = shares_seeds(base, run)
+    ours, theirs = paired_values(base.replication_kpis, run.replication_kpis, paired)
+    rows = []
+    for kpi in KPIS:
+        a, b = ours[kpi].to_numpy(np.float64), theirs[kpi].to_numpy(np.float64)
+        mean, low, high = difference(a, b, paired)
+        rows.append(
+            {
+                "kpi": kpi,
+                "base_mean": _mean(a),
+                "run_mean": _mean(b),
+                "difference": mean,
+                "difference_low": low,
+                "difference_high": high,
+                "paired": paired,
+            }
+        )
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+def _mean(values: np.ndarray) -> float:
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else np.nan
+
+
 def compare_runs(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
     """One row per run and KPI: mean and 95 % interval, and the difference to the first run.
 
     The first run's differences are zero; KPIs missing from the first run have no difference.
+    Differences are paired where a run shares the first run's seed (``paired`` column).
     """
     if not runs:
         raise ValueError("no runs to compare")
-    base = runs[0].replication_kpis
+    base_kpis = runs[0].replication_kpis
     rows = []
     for label, run in zip(_labels(runs), runs, strict=True):
-        values = run.replication_kpis
+        paired = shares_seeds(runs[0], run)
+        base, values = paired_values(base_kpis, run.replication_kpis, paired)
         summary = run.summary.set_index("kpi")
         for kpi in summary.index:
-            difference = (
-                welch_difference(base[kpi].to_numpy(), values[kpi].to_numpy())
+            change = (
+                difference(base[kpi].to_numpy(), values[kpi].to_numpy(), paired)
                 if kpi in base.columns and kpi in values.columns
                 else (np.nan, np.nan, np.nan)
             )
@@ -82,9 +189,10 @@ def compare_runs(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
                     "mean": summary.at[kpi, "mean"],
                     "ci_low": summary.at[kpi, "ci_low"],
                     "ci_high": summary.at[kpi, "ci_high"],
-                    "difference": difference[0],
-                    "difference_ci_low": difference[1],
-                    "difference_ci_high": difference[2],
+                    "difference": change[0],
+                    "difference_ci_low": change[1],
+                    "difference_ci_high": change[2],
+                    "paired": paired,
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -174,13 +282,16 @@ def comparison_html(table: pd.DataFrame, caption: str = "KPIs of each run") -> s
     )
 
 
-def comparison_page(table: pd.DataFrame) -> str:
-    """A self-contained printable page holding the comparison table."""
+def comparison_page(table: pd.DataFrame, lang: str = "da") -> str:
+    """A self-contained printable page holding a :func:`compare_runs` table, KPIs in words."""
+    from scenarios.report import comparison_html as localised
     from scenarios.report import page
+    from scenarios.text import words
 
+    t = words(lang)
     runs = ", ".join(dict.fromkeys(table["run"]))
     return page(
-        f"Comparison: {runs}",
-        "<p>Means over replications with 95 % t intervals; differences to the first run are "
-        "differences of means with 95 % Welch intervals.</p>" + comparison_html(table),
+        t["comparison_title"].format(runs=runs),
+        f"<p>{html.escape(t['comparison_intro'])}</p>" + localised(table, t["kpi_caption"], lang),
+        lang,
     )

@@ -35,6 +35,7 @@ COUNTS: Final = (
 #: KPIs of :func:`per_replication` and :func:`summarise`, in order.
 KPIS: Final = (
     "within_share",
+    "treated_within",
     "exceeded_capacity",
     "exceeded_health",
     "exceeded_wish",
@@ -56,6 +57,9 @@ KPIS: Final = (
     "waiting_end",
     "waiting_overdue_end",
 )
+#: KPIs that are shares (0 to 1); every KPI is a count, a sum or a mean of non-negative values,
+#: so no interval bound is below 0, and no share's above 1.
+SHARES: Final = frozenset({"within_share", "capacity_share", "declined_share"})
 #: Reasons a deadline was exceeded (the 2024 monitoring's categories).
 REASONS: Final = ("capacity", "health", "wish")
 #: Weekly KPIs of :func:`weekly_intervals`.
@@ -105,7 +109,10 @@ def summarise(weekly: pd.DataFrame) -> pd.DataFrame:
     """Per KPI: mean over replications and its 95 % t interval (``kpi, mean, ci_low, ci_high,
     replications``); with one replication the interval is NaN."""
     values = per_replication(weekly).set_index("replication")
-    rows = [{"kpi": kpi, **_interval(values[kpi].to_numpy(dtype=np.float64))} for kpi in KPIS]
+    rows = [
+        {"kpi": kpi, **_interval(values[kpi].to_numpy(dtype=np.float64), share=kpi in SHARES)}
+        for kpi in KPIS
+    ]
     return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high", "replications"])
 
 
@@ -119,11 +126,12 @@ def weekly_intervals(weekly: pd.DataFrame, kpis: tuple[str, ...] = WEEKLY_KPIS) 
     count = grouped.count()
     mean = grouped.mean()
     half = _half_width(grouped.std(ddof=1), count)
+    share = mean.index.get_level_values("kpi").isin(list(SHARES))
     out = pd.DataFrame(
         {
             "mean": mean,
-            "ci_low": mean - half,
-            "ci_high": mean + half,
+            "ci_low": (mean - half).clip(lower=0),
+            "ci_high": (mean + half).where(~share, (mean + half).clip(upper=1)),
             "replications": count,
         }
     ).reset_index()
@@ -172,7 +180,9 @@ def _half_width(std: pd.Series, count: pd.Series) -> pd.Series:
     return stats.t.ppf(0.975, freedom) * std / np.sqrt(count)
 
 
-def _interval(values: np.ndarray) -> dict[str, float]:
+def _interval(values: np.ndarray, share: bool = False) -> dict[str, float]:
+    """Mean and 95 % t interval of non-negative values, the bounds kept to [0, inf) (a count
+    never gets a negative bound) or to [0, 1] for a share."""
     values = values[~np.isnan(values)]
     count = len(values)
     if count == 0:
@@ -181,7 +191,13 @@ def _interval(values: np.ndarray) -> dict[str, float]:
     if count < 2:
         return {"mean": mean, "ci_low": np.nan, "ci_high": np.nan, "replications": count}
     half = float(stats.t.ppf(0.975, count - 1) * values.std(ddof=1) / np.sqrt(count))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "replications": count}
+    high = min(mean + half, 1.0) if share else mean + half
+    return {
+        "mean": mean,
+        "ci_low": max(mean - half, 0.0),
+        "ci_high": high,
+        "replications": count,
+    }
 
 
 def per_service(patients: pd.DataFrame) -> pd.DataFrame:
@@ -242,10 +258,46 @@ def by_service(patients: pd.DataFrame) -> pd.DataFrame:
                     "collaboration": collaboration,
                     "procedure": procedure,
                     "kpi": kpi,
-                    **_interval(group[kpi].to_numpy(dtype=np.float64)),
+                    **_interval(group[kpi].to_numpy(dtype=np.float64), share=kpi in SHARES),
                 }
             )
     return pd.DataFrame(
         rows,
         columns=["collaboration", "procedure", "kpi", "mean", "ci_low", "ci_high", "replications"],
     )
+
+
+#: Counts of :func:`per_group`, per group and replication.
+GROUP_COUNTS: Final = (
+    "treated",
+    "within",
+    "exceeded_capacity",
+    "exceeded_health",
+    "exceeded_wish",
+    "days_late_total",
+)
+
+
+def per_group(patients: pd.DataFrame, keys: list[str], replications: list[int]) -> pd.DataFrame:
+    """Per group of ``keys`` (e.g. collaboration, procedure, home region) and replication: the
+    counts of :data:`GROUP_COUNTS`; every replication in ``replications`` appears for every
+    group, with 0 where it treated nobody there."""
+    frame = patients.assign(
+        within=patients["exceed_reason"] == "within",
+        capacity=patients["exceed_reason"] == "capacity",
+        health=patients["exceed_reason"] == "health",
+        wish=patients["exceed_reason"] == "wish",
+    )
+    per = frame.groupby([*keys, "replication"]).agg(
+        treated=("patient_id", "size"),
+        within=("within", "sum"),
+        exceeded_capacity=("capacity", "sum"),
+        exceeded_health=("health", "sum"),
+        exceeded_wish=("wish", "sum"),
+        days_late_total=("days_late", "sum"),
+    )
+    groups = sorted({tuple(g[:-1]) for g in per.index}) if len(per) else []
+    full = pd.MultiIndex.from_tuples(
+        [(*g, r) for g in groups for r in replications], names=[*keys, "replication"]
+    )
+    return per.reindex(full, fill_value=0).astype(np.float64)

@@ -63,8 +63,9 @@ class ScenarioRun:
 
         return per_replication(self.weekly)
 
-    def save(self, folder: str | Path, base: ScenarioRun | None = None) -> Path:
-        """Write the run to ``folder``: frames as Parquet, scenario, summary and HTML report.
+    def save(self, folder: str | Path, base: ScenarioRun | None = None, lang: str = "da") -> Path:
+        """Write the run to ``folder``: frames as Parquet, scenario, summary and HTML report
+        (Danish, or ``lang="en"``).
 
         With ``base``, the report also compares this run with the base run.
         """
@@ -87,7 +88,7 @@ class ScenarioRun:
             ),
             encoding="utf-8",
         )
-        write_report(self, folder / "report.html", base=base)
+        write_report(self, folder / "report.html", base=base, lang=lang)
         return folder
 
 

@@ -232,7 +232,7 @@ def _weekly_slots(
     keys = ["department_id", "collaboration", "procedure"]
     rows = pd.MultiIndex.from_frame(offered[keys])
     home = expected_home_referrals(dataset.departments, dataset.services, scale)
-    own = home.set_index(keys)["per_week"].reindex(rows, fill_value=0.0).to_numpy(np.float64)
+    own = _pooled_by_hospital(home, dataset.departments, offered).to_numpy(np.float64)
     if isinstance(scenario.base, ReferenceBase) and scenario.base.shortages:
         own = own * pd.Series(SHORT_SERVICES).reindex(rows, fill_value=1.0).to_numpy(np.float64)
     capacity = dataset.capacity
@@ -248,6 +248,35 @@ def _weekly_slots(
     ).to_numpy(dtype=np.float64)
     public = (offered["provider_type"] == ProviderType.PUBLIC).to_numpy()
     return np.where(public, scenario.capacity.headroom * own, share * service_arrivals)
+
+
+def _pooled_by_hospital(
+    home: pd.DataFrame, departments: pd.DataFrame, offered: pd.DataFrame
+) -> pd.Series:
+    """Expected home referrals a week per calendar row, shared by a hospital's departments.
+
+    The home department of a patient is the nearest public department offering the service;
+    departments of one hospital stand at the same place, and the tie goes to the first listed
+    (AUH-THX, not AUH-KIR, for upper-GI surgery). A hospital's home referrals for a service are
+    therefore split evenly between its public departments offering it, so each declares slots.
+    """
+    hospital = departments.set_index("department_id")["hospital"].astype(str)
+    public = (offered["provider_type"] == ProviderType.PUBLIC).to_numpy(dtype=bool)
+    rows = offered.assign(
+        hospital=offered["department_id"].map(hospital).fillna(offered["department_id"]),
+        public=public,
+    )
+    totals = (
+        home.assign(hospital=home["department_id"].map(hospital).fillna(home["department_id"]))
+        .groupby(["hospital", "collaboration", "procedure"])["per_week"]
+        .sum()
+    )
+    group = ["hospital", "collaboration", "procedure"]
+    sharing = rows[public].groupby(group)["department_id"].transform("size")
+    pooled = totals.reindex(pd.MultiIndex.from_frame(rows[group]), fill_value=0.0).to_numpy()
+    count = np.ones(len(rows))
+    count[public] = sharing.to_numpy(dtype=np.float64)
+    return pd.Series(np.where(public, pooled / count, 0.0), index=rows.index)
 
 
 def _arrival_rates(

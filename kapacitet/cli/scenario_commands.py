@@ -15,6 +15,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scenarios.runner import ScenarioRun
     from scenarios.schema import Scenario
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -59,14 +60,67 @@ def print_comparison(table: pd.DataFrame, title: str) -> None:
     console.print(shown)
 
 
-def _load_runs(folders: Sequence[Path]):  # type: ignore[no-untyped-def]
+def resolve_run(folder: Path) -> Path:
+    """A run folder, or the newest ``FOLDER-<timestamp>`` beside it (a run saved without
+    ``--out`` under ``runs/<name>-<timestamp>/``, named by ``runs/<name>``)."""
+    if (folder / "weekly.parquet").is_file():
+        return folder
+    candidates = [
+        c
+        for c in folder.parent.glob(f"{folder.name}-*")
+        if c.is_dir() and (c / "weekly.parquet").is_file()
+    ]
+    if not candidates:
+        return folder
+    newest = max(candidates, key=lambda c: (c / "weekly.parquet").stat().st_mtime)
+    errors.print(f"{folder}: using the newest run, {newest}", markup=False, highlight=False)
+    return newest
+
+
+def _load_runs(folders: Sequence[Path]) -> list[ScenarioRun]:
     from scenarios.runner import load_run
 
     try:
-        return [load_run(folder) for folder in folders]
+        return [load_run(resolve_run(folder)) for folder in folders]
     except FileNotFoundError as exc:
         errors.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(1) from None
+
+
+def _check_lang(lang: str) -> str:
+    from scenarios.text import LANGUAGES
+
+    if lang not in LANGUAGES:
+        errors.print(f"--lang: one of {', '.join(LANGUAGES)}")
+        raise typer.Exit(2)
+    return lang
+
+
+def print_pair(table: pd.DataFrame, title: str, lang: str) -> None:
+    """Print :func:`scenarios.compare.compare_pair`: per KPI base, run, difference [95 %]."""
+    from scenarios.text import interval, kpi_label, value, words
+
+    t = words(lang)
+    shown = Table(title=title)
+    for i, heading in enumerate((t["kpi"], t["base"], t["run"], t["difference"])):
+        shown.add_column(heading, justify="right" if i else "left")
+    for row in table.itertuples(index=False):
+        shown.add_row(
+            kpi_label(str(row.kpi), lang),
+            value(str(row.kpi), row.base_mean, lang),
+            value(str(row.kpi), row.run_mean, lang),
+            interval(
+                str(row.kpi),
+                row.difference,
+                row.difference_low,
+                row.difference_high,
+                lang,
+                signed=True,
+            ),
+        )
+    console.print(shown)
+    paired = bool(table["paired"].iloc[0]) if len(table) else False
+    console.print(t["paired" if paired else "welch"])
 
 
 @scenario_app.command("validate")
@@ -98,8 +152,13 @@ def run_command(
         Path | None, typer.Option(help="Run folder (default: runs/<name>-<timestamp>/).")
     ] = None,
     base: Annotated[
-        Path | None, typer.Option(help="A saved run folder to compare with in the report.")
+        Path | None,
+        typer.Option(
+            help="A saved run folder to compare with in the report (or runs/<name>: its "
+            "newest run)."
+        ),
     ] = None,
+    lang: Annotated[str, typer.Option(help="Report language: da (default) or en.")] = "da",
 ) -> None:
     """Run a scenario's replications, save the run folder and print its KPIs."""
     from rich.progress import (
@@ -111,13 +170,14 @@ def run_command(
         TimeRemainingColumn,
     )
 
-    from scenarios.compare import compare_runs
+    from scenarios.compare import compare_pair, compare_runs
     from scenarios.runner import run_scenario
     from scenarios.schema import ScenarioError
 
     if workers is not None and scheduler is not None:
         errors.print("give --workers or --scheduler, not both")
         raise typer.Exit(2)
+    _check_lang(lang)
     scenario = _load(file)
     base_run = _load_runs([base])[0] if base is not None else None
     if out is None:
@@ -145,32 +205,69 @@ def run_command(
         except ScenarioError as exc:  # checks against a folder or database base's own data
             errors.print(str(exc), markup=False, highlight=False)
             raise typer.Exit(1) from None
-    folder = run.save(out, base=base_run)
-    runs = [base_run, run] if base_run is not None else [run]
-    print_comparison(
-        compare_runs(runs),
+    folder = run.save(out, base=base_run, lang=lang)
+    title = (
         f"{run.name}: {run.replications} replications of {scenario.horizon_weeks} weeks "
-        f"({run.metadata['seconds']:.1f} s, {run.metadata['executor']})",
+        f"({run.metadata['seconds']:.1f} s, {run.metadata['executor']})"
     )
+    if base_run is not None:
+        print_pair(compare_pair(base_run, run), title, lang)
+    else:
+        print_comparison(compare_runs([run]), title)
     console.print(f"run saved in {folder}/; report: {folder / 'report.html'}")
 
 
 @scenario_app.command("compare")
 def compare_command(
-    folders: Annotated[list[Path], typer.Argument(help="Run folders; the first is the base.")],
+    folders: Annotated[
+        list[Path],
+        typer.Argument(
+            help="BASE RUN...: run folders, the first is the base (runs/<name> stands for the "
+            "newest runs/<name>-<timestamp>)."
+        ),
+    ],
     out: Annotated[
         Path | None,
-        typer.Option(help="Write the table as CSV here, and as HTML beside it (.html)."),
+        typer.Option(
+            help="Write the table as CSV here (kpi, base_mean, run_mean, difference, "
+            "difference_low, difference_high, paired; a run column first with several runs), "
+            "and the report beside it (.html)."
+        ),
     ] = None,
+    lang: Annotated[str, typer.Option(help="Report language: da (default) or en.")] = "da",
 ) -> None:
-    """Compare saved runs: KPIs with 95 % CIs and differences to the first run."""
-    from scenarios.compare import compare_runs, comparison_page
+    """Compare saved runs with the first (the base): per KPI both means and the difference
+    with a 95 % interval, paired where the runs share seeds (a run against itself gives 0)."""
+    import pandas as pd
 
-    table = compare_runs(_load_runs(folders))
-    print_comparison(table, "Scenario runs compared with " + str(table["run"].iloc[0]))
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
-        page = out.with_suffix(".html")
-        page.write_text(comparison_page(table), encoding="utf-8")
-        console.print(f"written {out} and {page}")
+    from scenarios.compare import compare_pair
+    from scenarios.report import page, runs_table, scenario_report
+    from scenarios.text import words
+
+    _check_lang(lang)
+    if len(folders) < 2:
+        errors.print("give a base run and at least one run to compare with it")
+        raise typer.Exit(2)
+    base, *runs = _load_runs(folders)
+    tables = []
+    for folder, run in zip(folders[1:], runs, strict=True):
+        table = compare_pair(base, run)
+        print_pair(table, f"{folder} − {folders[0]}", lang)
+        tables.append(table.assign(run=str(folder)))
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if len(runs) == 1:
+        tables[0].drop(columns="run").to_csv(out, index=False)
+        report = scenario_report(runs[0], base, lang=lang)
+    else:
+        combined = pd.concat(tables, ignore_index=True)
+        combined[["run", *combined.columns[:-1]]].to_csv(out, index=False)
+        t = words(lang)
+        names = ", ".join(r.name for r in (base, *runs))
+        report = page(
+            t["comparison_title"].format(runs=names), runs_table([base, *runs], lang), lang
+        )
+    html_path = out.with_suffix(".html")
+    html_path.write_text(report, encoding="utf-8")
+    console.print(f"written {out} and {html_path}")

@@ -31,10 +31,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScenarioRun, Scenari
 def test_report_holds_the_kpi_table_and_embedded_images(
     runs: tuple[ScenarioRun, ScenarioRun],
 ) -> None:
-    """The report has a KPI table with headers and only inline base64 PNGs with alt texts."""
+    """The report has a KPI table with headers and only inline base64 PNGs with alt texts;
+    Danish by default, KPIs in words, English on request."""
     page = scenario_report(runs[0])
-    assert "<caption>KPIs over the whole horizon" in page
-    assert '<th scope="col">' in page and '<th scope="row">within_share</th>' in page
+    assert '<html lang="da">' in page
+    assert "<caption>Nøgletal over hele perioden" in page
+    assert '<th scope="col">' in page
+    assert "<th scope='row'>Andel startet inden for fristen</th>" in page
+    assert "within_share" not in page
+    english = scenario_report(runs[0], lang="en")
+    assert "<caption>KPIs over the whole horizon" in english
+    assert "<th scope='row'>Share started within the deadline</th>" in english
     images = re.findall(r"<img [^>]*>", page)
     assert len(images) == 3
     assert all('src="data:image/png;base64,' in image and 'alt="' in image for image in images)
@@ -42,20 +49,27 @@ def test_report_holds_the_kpi_table_and_embedded_images(
 
 
 def test_report_with_a_base_shows_differences(runs: tuple[ScenarioRun, ScenarioRun]) -> None:
-    """With a base run, the report compares both: a difference column and a fourth figure."""
+    """With a base run, the answer comes first: how many more start in time, how certain, and
+    how the settings differ from the base."""
     base, changed = runs
     page = scenario_report(changed, base=base)
-    assert "Compared with base" in page
-    assert "changed − base" in page
-    assert len(re.findall(r"<img ", page)) == 4
+    answer = page.index('id="answer"')
+    assert answer < page.index("Hvad scenariet sætter") < page.index("Alle nøgletal")
+    assert "patienter starter inden for fristen" in page or "Lige så mange" in page
+    assert "95 %-interval" in page or "for få gentagelser" in page
+    assert "Forskellen fra basis (base)" in page
+    assert "Deling på tværs af regioner: nej" in page
+    assert len(re.findall(r"<img ", page)) == 3
 
 
 def test_compare_table_has_differences_to_the_first_run(
     runs: tuple[ScenarioRun, ScenarioRun],
 ) -> None:
-    """Differences are the second run's mean minus the first's; the first run's are zero."""
+    """Differences are the second run's mean minus the first's; the first run's are zero;
+    runs sharing a seed are paired."""
     base, changed = runs
     table = compare_runs([base, changed]).set_index(["run", "kpi"])
+    assert table["paired"].all()
     for kpi in ("within_share", "days_late_total"):
         expected = table.at[("changed", kpi), "mean"] - table.at[("base", kpi), "mean"]
         assert table.at[("changed", kpi), "difference"] == pytest.approx(expected)
@@ -92,12 +106,22 @@ def test_welch_interval_needs_two_replications() -> None:
 def test_cli_compare_prints_and_writes_the_table(
     runs: tuple[ScenarioRun, ScenarioRun], tmp_path: Path
 ) -> None:
-    """`scenario compare A B --out F.csv` prints the table and writes F.csv and F.html."""
+    """`scenario compare BASE RUN --out F.csv` prints the table and writes F.csv (one row per
+    KPI: base and run means, the difference and its interval, paired) and the report F.html."""
     folders = [str(run.save(tmp_path / run.name)) for run in runs]
     out = tmp_path / "comparison.csv"
     result = CliRunner().invoke(cli(), ["scenario", "compare", *folders, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "changed − base" in result.output
+    assert "Startet inden for fristen" in result.output
     written = pd.read_csv(out)
-    assert {"run", "kpi", "mean", "difference", "difference_ci_low"} <= set(written.columns)
-    assert "<table>" in out.with_suffix(".html").read_text(encoding="utf-8")
+    assert list(written.columns) == [
+        "kpi",
+        "base_mean",
+        "run_mean",
+        "difference",
+        "difference_low",
+        "difference_high",
+        "paired",
+    ]
+    assert written["paired"].all()
+    assert 'id="answer"' in out.with_suffix(".html").read_text(encoding="utf-8")

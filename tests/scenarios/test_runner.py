@@ -169,7 +169,7 @@ def test_cli_run_with_a_base_compares_in_the_report(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "Compared with base" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Forskellen fra basis (base)" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_cli_validate_accepts_a_good_file(tmp_path: Path) -> None:
