@@ -62,6 +62,58 @@ def test_forcing_the_patient_onto_an_alternative_costs_exactly_its_tiers() -> No
         assert forced.tiers.days_late - base.tiers.days_late == row.extra_days_late
 
 
+def test_booking_the_patient_at_the_alternatives_date_costs_exactly_its_tiers() -> None:
+    """The date is exact too: with the patient booked at the alternative's department and
+    date (its slot taken out of the declared ones, as an accepted booking's is) and no other
+    option, solving again changes tiers 1-3 by the alternative's extra breaches and days late,
+    and the patient keeps that booking."""
+    problem = _problem("example")
+    base = solve(problem)
+    proposals = base.proposals.set_index("patient_id")
+    unbooked = [p for p in _reviewed(base.proposals) if proposals.loc[p, "action"] == "new"]
+    ranked = ranked_alternatives(problem, patient_ids=unbooked)
+    ranked = ranked[ranked["extra_unassigned"] == 0]
+    departments = problem.departments["department_id"].astype(str)
+    checked = 0
+    for row in ranked.itertuples():
+        patients = problem.patients.copy()
+        me = patients["patient_id"].astype(str) == row.patient_id
+        service = patients.loc[me, ["collaboration", "procedure"]].iloc[0]
+        slot = (
+            (problem.capacity["department_id"] == row.department_id)
+            & (problem.capacity["collaboration"] == service["collaboration"])
+            & (problem.capacity["procedure"] == service["procedure"])
+            & (problem.capacity["date"] == pd.Timestamp(row.date))
+        )
+        if problem.capacity.loc[slot, "free_slots"].sum() < 1:
+            continue  # a slot another patient's booking holds: not one an accept can take
+        capacity = problem.capacity.copy()
+        capacity.loc[slot, "free_slots"] = capacity.loc[slot, "free_slots"] - 1
+        patients.loc[me, "booked_department_id"] = row.department_id
+        patients.loc[me, "booked_date"] = pd.Timestamp(row.date)
+        excluded = pd.DataFrame({"patient_id": row.patient_id, "department_id": departments})
+        booked = replace(
+            problem,
+            patients=patients,
+            capacity=capacity,
+            excluded_pairs=pd.concat([problem.excluded_pairs, excluded]).astype("string"),
+        )
+        forced = solve(booked)
+        placed = forced.proposals.set_index("patient_id").loc[row.patient_id]
+        assert (placed["action"], placed["department_id"], placed["date"]) == (
+            "keep",
+            row.department_id,
+            row.date,
+        )
+        assert forced.tiers.unassigned == base.tiers.unassigned
+        assert forced.tiers.breaches - base.tiers.breaches == row.extra_breaches
+        assert forced.tiers.days_late - base.tiers.days_late == row.extra_days_late
+        checked += 1
+        if checked == 15:
+            break
+    assert checked >= 10
+
+
 def test_one_per_department_best_first_never_the_proposal_itself() -> None:
     """At most k rows per patient, distinct departments, ranked by cost, none at the
     proposal's own department and date, each on a day that department has the service."""
