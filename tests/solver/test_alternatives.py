@@ -207,3 +207,30 @@ def test_the_augmented_flow_places_the_patient_in_the_department() -> None:
             assert pricing._day_after_augmenting(candidate.arc, p, back) in days
             checked += 1
     assert checked >= 30
+
+
+def test_ranked_names_the_breach_the_date_and_the_kept_booking() -> None:
+    """Hand-made: the home slot taken from a patient who cannot travel is a breach (+6 days)
+    on the home department's day 1; for a kept booking the alternative says it is kept."""
+    from tests.solver.test_solver_cases import day, make_problem
+
+    problem = make_problem(
+        [{"deadline": day(2)}, {"deadline": day(2), "max_travel_km": 20.0}],
+        [("AAL", 1, 1), ("AAL", 8, 1), ("AAR", 1, 1)],
+    )
+    ranked = ranked_alternatives(problem, patient_ids=["p0"])
+    first = ranked.iloc[0]
+    assert (first["department_id"], first["date"], first["why_not"]) == (
+        "AAL",
+        day(1).strftime("%Y-%m-%d"),
+        "more_breaches",
+    )
+    assert (first["extra_breaches"], first["extra_days_late"]) == (1, 6)
+    kept = make_problem([{"booked_department_id": "AAR", "booked_date": day(2)}], [("AAL", 1, 1)])
+    row = ranked_alternatives(kept).iloc[0]
+    assert (row["department_id"], row["why_not"], row["booking_kept"]) == (
+        "AAL",
+        "policy_only",
+        True,
+    )
+    assert row["further_km"] == 0.0  # AAL is nearer than the booking at AAR
