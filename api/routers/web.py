@@ -868,7 +868,11 @@ def at_risk_page(request: Request, bound: Engine = Depends(engine)) -> Response:
 
 
 def _pack_meeting(request: Request, bound: Engine) -> meeting.Meeting | Response:
-    """The whole meeting (no filters) of the chosen run as the session's caller may see it."""
+    """The meeting of the chosen run as the session's caller may see it, narrowed by the
+    page's filters (``?region=&department=&action=&provider_type=&at_risk=&away=&sort=``) as
+    the pack shows them: the agenda view."""
+    from reports.meeting.pack import pack_filters
+
     session = _session(request, bound)
     if session is None:
         return _to_login(request)
@@ -885,18 +889,13 @@ def _pack_meeting(request: Request, bound: Engine) -> meeting.Meeting | Response
             chosen["run"],
             collaboration=chosen["collaboration"],
             week=chosen["week"],
+            filters=pack_filters(Filters.parse(request.query_params)),
             lang=_lang(request),
             at_risk_days=_days(request),
         )
 
 
-@router.get("/pack", response_class=HTMLResponse)
-def pack_page(request: Request, bound: Engine = Depends(engine)) -> Response:
-    """The printable meeting pack of the chosen run (as ``kapacitet report meeting`` writes)."""
-    built = _pack_meeting(request, bound)
-    if isinstance(built, Response):
-        return built
-    page = meeting.render_pack_html(built)
+def _printable(page: str) -> HTMLResponse:
     response = HTMLResponse(page)
     response.headers["Cache-Control"] = "no-store"
     # self-contained for printing and saving: its inline stylesheet is allowed by its hash
@@ -904,9 +903,34 @@ def pack_page(request: Request, bound: Engine = Depends(engine)) -> Response:
     return response
 
 
+@router.get("/pack", response_class=HTMLResponse)
+def pack_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The printable meeting pack of the chosen run (as ``kapacitet report meeting`` writes):
+    the agenda first, following the page's filters; every proposal is in the appendix."""
+    from reports.meeting.pack_text import PACK_TEXT
+
+    built = _pack_meeting(request, bound)
+    if isinstance(built, Response):
+        return built
+    appendix = _link("/web/pack/appendix", **request.query_params)
+    label = PACK_TEXT[built.lang]["appendix_link"]
+    return _printable(meeting.render_pack_html(built, appendix=appendix, appendix_label=label))
+
+
+@router.get("/pack/appendix", response_class=HTMLResponse)
+def pack_appendix(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The pack's appendix: every proposal of the chosen run the filters show."""
+    from reports.meeting.render import render_appendix_html
+
+    built = _pack_meeting(request, bound)
+    if isinstance(built, Response):
+        return built
+    return _printable(render_appendix_html(built))
+
+
 @router.get("/pack.xlsx")
 def pack_workbook(request: Request, bound: Engine = Depends(engine)) -> Response:
-    """The meeting pack's Excel workbook of the chosen run."""
+    """The meeting pack's Excel workbook of the chosen run, following the page's filters."""
     built = _pack_meeting(request, bound)
     if isinstance(built, Response):
         return built
@@ -916,6 +940,61 @@ def pack_workbook(request: Request, bound: Engine = Depends(engine)) -> Response
     return Response(
         buffer.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _minutes(request: Request, bound: Engine) -> Any:
+    """The minutes of the chosen collaboration, week and run as the session's caller may see
+    them (a region its own patients' decisions), or the answer sending them elsewhere."""
+    from reports.meeting.minutes import build_minutes
+
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    chosen = _choose(request, session.who, bound)
+    if chosen["run"] is None:
+        return RedirectResponse(
+            "/web/review?" + urlencode({"collaboration": chosen["collaboration"]}), status_code=303
+        )
+    with bound.begin() as conn:
+        return build_minutes(
+            conn,
+            session.who,
+            chosen["run"],
+            collaboration=chosen["collaboration"],
+            week=chosen["week"],
+            lang=_lang(request),
+        )
+
+
+@router.get("/minutes", response_class=HTMLResponse)
+def minutes_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The meeting's minutes (referat): every decision on the week's runs up to the chosen
+    one, grouped by decision, under the key figures (as ``kapacitet report minutes`` writes)."""
+    from reports.meeting.render import render_minutes_html
+
+    built = _minutes(request, bound)
+    if isinstance(built, Response):
+        return built
+    return _printable(render_minutes_html(built))
+
+
+@router.get("/minutes.csv")
+def minutes_csv(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The minutes' decisions as CSV, for the archive."""
+    from reports.meeting.minutes import minutes_csv as as_csv
+
+    built = _minutes(request, bound)
+    if isinstance(built, Response):
+        return built
+    name = f"minutes-{built.collaboration}-{built.week}-run{built.run.run_id}.csv"
+    return Response(
+        as_csv(built),
+        media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",

@@ -18,8 +18,7 @@ PACK_TEXT: Final[dict[str, dict[str, str]]] = {
         "sorted_by": "sorteret efter",
         "agenda_reasons": "På dagsordenen efter årsag",
         "rest_note": "Ikke på dagsordenen (står i bilaget)",
-        "appendix_file": "Alle {n} forslag står i bilaget {name}.",
-        "appendix_page": "Alle {n} forslag står i bilaget.",
+        "appendix_page": "Alle {n} forslag står i bilaget:",
         "appendix_title": "Bilag: alle forslag",
         "appendix_note": "Alle {n} forslag i kørslen, efter hjemafdeling og modtagende afdeling; "
         "dagsordenen og beslutningerne står i mødepakken.",
@@ -83,8 +82,7 @@ PACK_TEXT: Final[dict[str, dict[str, str]]] = {
         "sorted_by": "sorted by",
         "agenda_reasons": "On the agenda by reason",
         "rest_note": "Not on the agenda (listed in the appendix)",
-        "appendix_file": "All {n} proposals are in the appendix {name}.",
-        "appendix_page": "All {n} proposals are in the appendix.",
+        "appendix_page": "All {n} proposals are in the appendix:",
         "appendix_title": "Appendix: every proposal",
         "appendix_note": "All {n} proposals of the run, by home and receiving department; the "
         "agenda and the decisions are in the meeting pack.",

@@ -40,11 +40,16 @@ def template_environment(*extra: Path) -> jinja2.Environment:
 
 
 def render_pack_html(
-    meeting: Meeting, printed: dt.datetime | None = None, *, appendix: str | None = None
+    meeting: Meeting,
+    printed: dt.datetime | None = None,
+    *,
+    appendix: str | None = None,
+    appendix_label: str | None = None,
 ) -> str:
     """The meeting pack as one self-contained, printable HTML page: the summary, the agenda
     (the decisions to take), the duty-to-act list and the capacity overview, narrowed by the
-    meeting's filters; ``appendix`` names the file (or link) with every proposal."""
+    meeting's filters; ``appendix`` links the file (or page) with every proposal, shown as
+    ``appendix_label`` (default the link itself: a file name beside the pack)."""
     shown = narrowed(meeting)
     reasons = tuple(
         (reason, sum(reason in row.agenda for row in shown.page_rows)) for reason in AGENDA_REASONS
@@ -54,6 +59,7 @@ def render_pack_html(
         shown,
         printed,
         appendix=appendix,
+        appendix_label=appendix_label,
         selection=selection_text(shown),
         reasons=tuple((reason, n) for reason, n in reasons if n),
         rest=rest_summary(row for row in shown.rows if not row.agenda),
