@@ -22,6 +22,7 @@ from api.logging import install_redaction
 from api.routers import (
     audit,
     capacity,
+    capacity_workbook,
     fhir,
     health,
     patients,
@@ -207,6 +208,7 @@ def create_app(
         health,
         reference,
         patients,
+        capacity_workbook,
         capacity,
         solve_runs,
         scenario_runs,

@@ -9,6 +9,7 @@ import typer
 
 from kapacitet.cli import (
     api_commands,
+    capacity_commands,
     data_commands,
     fhir_commands,
     pathway_commands,
@@ -41,6 +42,7 @@ scenario_commands.register(app)
 api_commands.register(app)
 report_commands.register(app)
 fhir_commands.register(app)
+capacity_commands.register(app)
 pathway_commands.register(app)
 
 

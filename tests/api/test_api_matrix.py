@@ -182,6 +182,14 @@ ROWS = (
     ),
     Row("GET", "/v1/capacity/history", _all(200)),
     Row(
+        "GET",
+        "/v1/capacity/template.xlsx",
+        _only({"department": 200}),
+        params=lambda ctx: {"weeks": "2026-W48"},
+    ),
+    # a JSON body is no workbook: the department gets 422, everyone else 403 before reading it
+    Row("POST", "/v1/capacity/workbook", _only({"department": 422}), body=lambda ctx: {}),
+    Row(
         "POST",
         "/v1/solve-runs",
         _only({"region": 200, "other_region": 200, "collaboration_chair": 200})
