@@ -10,14 +10,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.codesystem import CodeSystem
 from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.structuredefinition import StructureDefinition
 from typer.testing import CliRunner
 
 from capacity.frames import Dataset
 from capacity.io import read_folder
-from capacity.storage import create_database_engine, load_dataset, upgrade_database
+from capacity.storage import (
+    create_database_engine,
+    load_dataset,
+    read_snapshot,
+    upgrade_database,
+)
 from interop.fhir import mapping as m
 from interop.fhir.exports import capacity_bundle, referrals_bundle
 from kapacitet import cli
@@ -238,8 +247,7 @@ def test_invalid_bundles_get_an_operation_outcome_at_each_path(fhir_api: FhirApi
     foreign = _outcome(_post(fhir_api.nord, _referrals(fhir_api, "Syddanmark")), 403)
     # the region comes from dk-core's region extension (ISO 3166-2), written beside state
     assert foreign and all(
-        path.endswith(".address[0].extension[0].valueCodeableConcept.coding[0]")
-        for path in foreign
+        path.endswith(".address[0].extension[0].valueCodeableConcept.coding[0]") for path in foreign
     )
     not_json = fhir_api.nord.post("/v1/fhir", content=b"{", headers=FHIR)
     assert list(_outcome(not_json, 422)) == ["Bundle"]
@@ -292,3 +300,92 @@ def test_decisions_come_back_booked_or_cancelled_and_other_regions_see_nothing(
     assert "999" in next(iter(_outcome(missing, 404).values()))
     audit = fhir_api.admin.get("/v1/audit").json()
     assert any(entry["path"] == "/v1/fhir" and entry["token_name"] == "nord" for entry in audit)
+
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "fhir"
+
+
+def _capacity_of(api: FhirApi) -> pd.DataFrame:
+    """The department's stored capacity cells (current declarations), sorted."""
+    stored = read_snapshot(api.database_url).capacity
+    ours = stored[stored["department_id"] == DEPARTMENT]
+    return ours.set_index(["collaboration", "procedure", "date"]).sort_index()
+
+
+def test_a_one_day_bundle_changes_only_that_day(fhir_api: FhirApi) -> None:
+    """After its whole declaration, a department posts one service's one day: that cell is
+    a new version of its week, every other day and service stays as it was."""
+    _outcome(_post(fhir_api.department, _own_capacity(fhir_api, [DEPARTMENT])), 200)
+    before = _capacity_of(fhir_api)
+    d = fhir_api.dataset
+    capacity = d.capacity
+    one = capacity[
+        (capacity["department_id"] == DEPARTMENT)
+        & (capacity["collaboration"] == "breast")
+        & (capacity["procedure"] == "surgery")
+        & (capacity["date"] == "2026-11-25")
+    ].assign(free_slots=5)
+    subset = replace(
+        d,
+        departments=d.departments[d.departments["department_id"] == DEPARTMENT],
+        services=d.services[d.services["department_id"] == DEPARTMENT],
+        capacity=one,
+    )
+    bundle = json.loads(capacity_bundle(subset).model_dump_json(exclude_none=True))
+    stored = _outcome(_post(fhir_api.department, bundle), 200)
+    assert "capacity declarations: 1 new, 1 superseded, 0 unchanged" in next(iter(stored.values()))
+    changed = _capacity_of(fhir_api).compare(before)
+    assert changed.index.tolist() == [("breast", "surgery", pd.Timestamp("2026-11-25"))]
+    assert changed[("free_slots", "self")].tolist() == [5]
+
+
+def test_real_world_bundles_post_cleanly(fhir_api: FhirApi) -> None:
+    """With the departments' SOR codes stored, the real-world capacity Bundle (department by
+    SOR code only, contained Location, mixed-precision horizon) and referral Bundle (dk-core
+    region, SOR-only home department) are stored through POST /v1/fhir."""
+    d = fhir_api.dataset
+    codes = pd.array([f"99999{n:08d}" for n in range(len(d.departments))], dtype="string")
+    load_dataset(
+        fhir_api.database_url,
+        replace(
+            d,
+            departments=d.departments.assign(sor_code=codes),
+            services=d.services.head(0),
+            capacity=d.capacity.head(0),
+            patients=d.patients.head(0),
+        ),
+    )
+    capacity = json.loads((DATA / "kapacitet" / "real-world-capacity.json").read_text())
+    stored = _outcome(_post(fhir_api.department, capacity), 200)
+    assert "stored 5 capacity rows" in next(iter(stored.values()))
+    cells = _capacity_of(fhir_api).loc[("breast", "surgery"), "free_slots"]
+    assert cells.loc["2026-11-23":"2026-11-27"].tolist() == [0, 3, 0, 1, 0]
+    referrals = json.loads((DATA / "kapacitet" / "real-world-referrals.json").read_text())
+    _outcome(_post(fhir_api.nord, referrals), 200)
+    patients = read_snapshot(fhir_api.database_url).patients.set_index("patient_id")
+    assert patients.loc["pt-real-world-1", "home_department_id"] == DEPARTMENT
+    # a region's Bundle naming a department by an SOR code nobody has is 422 at the performer
+    referrals["entry"][1]["resource"]["performer"][0]["identifier"]["value"] = "9999999999999"
+    issues = _outcome(_post(fhir_api.nord, referrals), 422)
+    assert list(issues) == ["Bundle.entry[1].resource.performer[0]"]
+
+
+def test_metadata_and_definitions_are_served_without_a_token(fhir_api: FhirApi) -> None:
+    """GET /v1/fhir/metadata is a CapabilityStatement that validates; kapacitet's
+    CodeSystems and StructureDefinitions are read by id; an unknown id is 404."""
+    base = str(fhir_api.admin.base_url)
+    with httpx.Client(base_url=base, timeout=30) as anonymous:
+        response = anonymous.get("/v1/fhir/metadata")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/fhir+json"
+        statement = CapabilityStatement.model_validate_json(response.content)
+        assert statement.fhirVersion == "4.0.1" and statement.kind == "instance"
+        assert statement.implementation is not None
+        assert str(statement.implementation.url).endswith("/v1/fhir")
+        code_system = anonymous.get("/v1/fhir/CodeSystem/collaboration")
+        assert CodeSystem.model_validate_json(code_system.content).url == m.COLLABORATION_SYSTEM
+        extension = anonymous.get("/v1/fhir/StructureDefinition/deadline-status")
+        definition = StructureDefinition.model_validate_json(extension.content)
+        assert definition.url == m.DEADLINE_STATUS_EXTENSION
+        missing = _outcome(anonymous.get("/v1/fhir/CodeSystem/nothing"), 404)
+        assert list(missing) == ["CodeSystem"]
