@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.headers import policy_for_inline_styles
 from api.problems import ApiProblem
@@ -43,13 +45,25 @@ from api.web_sessions import (
 )
 from capacity import calendar
 from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
+from capacity.storage import declaration_history, schema
 from capacity.vocabulary import COLLABORATIONS, REGIONS
+from interop.capacity_workbook import (
+    MAX_BYTES as MAX_WORKBOOK_BYTES,
+)
+from interop.capacity_workbook import (
+    Service,
+    current_slots,
+    department_services,
+    read_template,
+    template_bytes,
+)
 from reports import meeting
 from reports.meeting import Filters
 from reports.meeting.workbook import meeting_workbook
 from workflow import decisions, referrals, runs, tables
 from workflow.access import Action, allowed
-from workflow.completeness import STALE_AFTER_DAYS, declaration_status
+from workflow.capacity import declare_capacity
+from workflow.completeness import STALE_AFTER_DAYS, current_declarations, declaration_status
 from workflow.duty_to_act import duty_to_act
 from workflow.errors import Unavailable
 from workflow.referrals import OPEN, Offer, OfferStatus, TimelineEntry
@@ -236,6 +250,32 @@ UI: dict[str, dict[str, str]] = {
         "version_n": "version {n}",
         "days_old": "{n} dage gammel",
         "no_departments": "Ingen afdelinger.",
+        "declare": "Indmeld kapacitet",
+        "declare_title": "Ledige tider: {name}",
+        "declare_help": "Skriv antal ledige tider pr. dag og ydelse. Kun de celler, du ændrer, "
+        "gemmes (som en ny version af ugen); tomme celler er uændrede.",
+        "save": "Gem indmeldingen",
+        "copy_last_week": "Kopiér sidste uge",
+        "copied_note": "Udfyldt fra ugen før; gem for at indmelde.",
+        "declared_at": "Senest indmeldt {when}, version {version}",
+        "not_declared": "Ikke indmeldt endnu",
+        "done_declared": "Gemt: {n} celle(r) ændret.",
+        "done_unchanged": "Intet ændret; der er ikke gemt noget.",
+        "slots_invalid": "Skriv et helt tal fra 0 til 999.",
+        "declare_problems": "{n} celle(r) kan ikke gemmes; se markeringerne. Intet er gemt.",
+        "upload_problems": "Regnearket kan ikke gemmes; intet er gemt:",
+        "no_file": "Vælg et udfyldt regneark (.xlsx).",
+        "template_download": "Hent regneark (Excel) for ugerne",
+        "template_upload": "Indlæs udfyldt regneark",
+        "workbook_file": "Regneark (.xlsx)",
+        "upload": "Indlæs",
+        "history": "Historik",
+        "history_help": "De seneste versioner: hvornår, hvilken uge, hvem (kilde) og ledige tider "
+        "i alt.",
+        "source": "Kilde",
+        "earlier_weeks": "Tidligere uger",
+        "later_weeks": "Senere uger",
+        "not_department": "Kun en afdeling kan indmelde sin egen kapacitet.",
     },
     "en": {
         "skip": "Skip to content",
@@ -374,6 +414,32 @@ UI: dict[str, dict[str, str]] = {
         "version_n": "version {n}",
         "days_old": "{n} days old",
         "no_departments": "No departments.",
+        "declare": "Declare capacity",
+        "declare_title": "Free slots: {name}",
+        "declare_help": "Enter the free slots per day and service. Only the cells you change are "
+        "saved (as a new version of the week); empty cells stay as they are.",
+        "save": "Save the declaration",
+        "copy_last_week": "Copy last week",
+        "copied_note": "Filled from the week before; save to declare.",
+        "declared_at": "Last declared {when}, version {version}",
+        "not_declared": "Not declared yet",
+        "done_declared": "Saved: {n} cell(s) changed.",
+        "done_unchanged": "Nothing changed; nothing was saved.",
+        "slots_invalid": "Enter a whole number from 0 to 999.",
+        "declare_problems": "{n} cell(s) cannot be saved; see the marks. Nothing was saved.",
+        "upload_problems": "The workbook cannot be saved; nothing was saved:",
+        "no_file": "Choose a filled workbook (.xlsx).",
+        "template_download": "Download the workbook (Excel) for these weeks",
+        "template_upload": "Upload a filled workbook",
+        "workbook_file": "Workbook (.xlsx)",
+        "upload": "Upload",
+        "history": "History",
+        "history_help": "The latest versions: when, which week, who (source) and free slots "
+        "in all.",
+        "source": "Source",
+        "earlier_weeks": "Earlier weeks",
+        "later_weeks": "Later weeks",
+        "not_department": "Only a department can declare its own capacity.",
     },
 }
 
@@ -1481,3 +1547,264 @@ def declarations_page(request: Request, bound: Engine = Depends(engine)) -> Resp
         "flagged": sum(r.flagged for r in rows),
     }
     return _render(request, "web/declarations.html", context, csrf=session.csrf)
+
+
+# ---- the department's declaration page: a grid of days x services per week ------------------
+
+#: Weeks the declaration page shows from the chosen one.
+DECLARE_WEEKS = 4
+
+
+def _declare_weeks(value: str | None) -> list[str]:
+    first = value if value and _is_week(value) else calendar.week_of(referrals.today_in_denmark())
+    return list(calendar.horizon(first, DECLARE_WEEKS))
+
+
+def _cell_name(collaboration: str, procedure: str, day: dt.date) -> str:
+    return f"slots-{collaboration}-{procedure}-{day.isoformat()}"
+
+
+def _declaration_grid(
+    conn: Connection, department_id: str, weeks: list[str], copy: set[str]
+) -> tuple[str, list[Service], list[dict[str, Any]]]:
+    """The department's name, services and per week its days with the current free slots
+    (``None`` where nothing is declared; the week before's for the weeks in ``copy``)."""
+    name, services = department_services(conn, department_id)
+    before = [calendar.week_of(calendar.week_monday(w) - dt.timedelta(days=7)) for w in weeks]
+    slots = current_slots(conn, department_id, sorted(set(weeks) | set(before)))
+    declared = current_declarations(conn, weeks, [department_id])
+    grid = []
+    for week in weeks:
+        monday = calendar.week_monday(week)
+        days = []
+        for i in range(7):
+            day = monday + dt.timedelta(days=i)
+            source = day - dt.timedelta(days=7) if week in copy else day
+            values = {s.key: slots.get((s.collaboration, s.procedure, source)) for s in services}
+            days.append({"day": day, "values": values})
+        found = declared.get((department_id, week))
+        grid.append(
+            {
+                "week": week,
+                "days": days,
+                "declared_at": found[0] if found else None,
+                "version": found[1] if found else None,
+                "copied": week in copy,
+            }
+        )
+    return name, services, grid
+
+
+def _declare_context(
+    request: Request,
+    who: Principal,
+    bound: Engine,
+    weeks: list[str],
+    *,
+    copy: set[str] | None = None,
+    entered: Mapping[str, str] | None = None,
+    problems: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    department = str(who.department_id)
+    with bound.connect() as conn:
+        name, services, grid = _declaration_grid(conn, department, weeks, copy or set())
+        history = declaration_history(conn.engine, department_id=department)
+    history = history.sort_values(["loaded_at", "week"], ascending=[False, True]).head(20)
+    with bound.connect() as conn:
+        sources = dict(conn.execute(sa.select(schema.loads.c.load_id, schema.loads.c.source)).all())
+    return {
+        **_chrome(request, who, {"week": weeks[0]}),
+        "department_id": department,
+        "department_name": name,
+        "services": services,
+        "grid": grid,
+        "weeks": weeks,
+        "cell_name": _cell_name,
+        "entered": dict(entered or {}),
+        "problems": dict(problems or {}),
+        "history": [
+            {**row, "source": sources.get(row["load_id"], "")}
+            for row in history.to_dict(orient="records")
+        ],
+        "previous_week": calendar.week_of(calendar.week_monday(weeks[0]) - dt.timedelta(days=7)),
+        "next_week": weeks[1] if len(weeks) > 1 else weeks[0],
+    }
+
+
+@router.get("/declare", response_class=HTMLResponse)
+def declare_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The department's capacity for this week and the next ones as a grid of days x services,
+    pre-filled with the current declaration; ``?copy=WEEK`` fills a week from the week before
+    (saved only when the form is sent)."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    if who.role is not Role.DEPARTMENT or not who.department_id:
+        return _refused(request, "not_department")
+    weeks = _declare_weeks(request.query_params.get("week"))
+    copy = {w for w in request.query_params.getlist("copy") if w in weeks}
+    context = _declare_context(request, who, bound, weeks, copy=copy)
+    context |= _declare_messages(request)
+    return _render(request, "web/declare.html", context, csrf=session.csrf)
+
+
+def _declare_messages(request: Request) -> dict[str, Any]:
+    ui = UI[_lang(request)]
+    code = request.query_params.get("notice")
+    changed = request.query_params.get("changed", "")
+    notice = None
+    if code == "declared" and changed.isdigit():
+        notice = ui["done_declared"].format(n=int(changed))
+    elif code == "unchanged":
+        notice = ui["done_unchanged"]
+    return {"notice": notice}
+
+
+@router.post("/declare", response_class=HTMLResponse)
+async def save_declaration(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """Save the grid: only the cells whose value differs from the current declaration are
+    declared (a partial declaration, a new version of each week it changes); a bad value is
+    shown next to its cell and nothing is saved."""
+    form = await request.form()
+    fields = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    session = _form_session(request, bound, fields.get("csrf", ""))
+    if isinstance(session, Response):
+        return session
+    who = session.who
+    if who.role is not Role.DEPARTMENT or not who.department_id:
+        return _refused(request, "not_department")
+    weeks = _declare_weeks(fields.get("week"))
+    lang = _lang(request)
+    with bound.connect() as conn:
+        _, services, grid = _declaration_grid(conn, str(who.department_id), weeks, set())
+    changes: list[dict[str, Any]] = []
+    problems: dict[str, str] = {}
+    for week in grid:
+        for entry in week["days"]:
+            for service in services:
+                name = _cell_name(service.collaboration, service.procedure, entry["day"])
+                if name not in fields:
+                    continue
+                text = fields[name].strip()
+                stored = entry["values"][service.key]
+                if text == "":
+                    continue  # blank: unchanged
+                if not text.isdigit() or int(text) > 999:
+                    problems[name] = UI[lang]["slots_invalid"]
+                    continue
+                if stored is None or int(text) != stored:
+                    changes.append(
+                        {
+                            "department_id": who.department_id,
+                            "collaboration": service.collaboration,
+                            "procedure": service.procedure,
+                            "date": entry["day"].isoformat(),
+                            "free_slots": int(text),
+                        }
+                    )
+    if problems:
+        context = _declare_context(request, who, bound, weeks, entered=fields, problems=problems)
+        context["error"] = UI[lang]["declare_problems"].format(n=len(problems))
+        return _render(request, "web/declare.html", context, csrf=session.csrf, status_code=422)
+    back = "/web/declare?" + urlencode({"week": weeks[0]})
+    if not changes:
+        return RedirectResponse(_with_params(back, notice="unchanged"), status_code=303)
+
+    def audit(conn: Connection, report: Any) -> None:
+        tables.append_audit(
+            conn, who, "POST", request.url.path, str(who.department_id), after={"capacity": changes}
+        )
+
+    try:
+        declare_capacity(
+            bound,
+            who.department_id,
+            f"web: {who.name}",
+            capacity=changes,
+            partial=True,
+            recorded=audit,
+        )
+    except KapacitetError as exc:
+        context = _declare_context(request, who, bound, weeks, entered=fields)
+        context["error"] = UI[lang][_problem_code(exc)]
+        return _render(request, "web/declare.html", context, csrf=session.csrf, status_code=422)
+    return RedirectResponse(
+        _with_params(back, notice="declared", changed=str(len(changes))), status_code=303
+    )
+
+
+@router.get("/declare/template.xlsx")
+def declare_template(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The department's Excel template for the page's weeks."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    if who.role is not Role.DEPARTMENT or not who.department_id:
+        return _refused(request, "not_department")
+    weeks = _declare_weeks(request.query_params.get("week"))
+    with bound.connect() as conn:
+        data = template_bytes(conn, str(who.department_id), weeks, _lang(request))
+    name = f"kapacitet-{who.department_id}-{weeks[0]}-{weeks[-1]}.xlsx"
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/declare/workbook", response_class=HTMLResponse)
+async def upload_declaration(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """A filled template uploaded from the page: stored like the API's upload, every problem
+    listed with its sheet!cell."""
+    form = await request.form()
+    csrf = form.get("csrf")
+    session = _form_session(request, bound, csrf if isinstance(csrf, str) else "")
+    if isinstance(session, Response):
+        return session
+    who = session.who
+    if who.role is not Role.DEPARTMENT or not who.department_id:
+        return _refused(request, "not_department")
+    week = form.get("week")
+    weeks = _declare_weeks(week if isinstance(week, str) else None)
+    lang = _lang(request)
+    upload = form.get("workbook")
+    data = await upload.read(MAX_WORKBOOK_BYTES + 1) if isinstance(upload, StarletteUpload) else b""
+    try:
+        if not data:
+            raise Invalid(UI[lang]["no_file"], errors=[])
+        filled = read_template(data, "workbook")
+
+        def audit(conn: Connection, report: Any) -> None:
+            tables.append_audit(
+                conn,
+                who,
+                "POST",
+                request.url.path,
+                str(who.department_id),
+                after={"workbook_cells": len(filled.rows), "weeks": list(filled.weeks)},
+            )
+
+        declare_capacity(
+            bound,
+            who.department_id,
+            f"workbook: {who.name}",
+            capacity=list(filled.rows),
+            partial=True,
+            recorded=audit,
+        )
+    except KapacitetError as exc:
+        context = _declare_context(request, who, bound, weeks)
+        context["error"] = UI[lang]["upload_problems"]
+        context["upload_problems"] = [
+            f"{e['field']}: {e['message']}" for e in (exc.errors or [])
+        ] or [str(exc) if isinstance(exc, Invalid) else UI[lang][_problem_code(exc)]]
+        return _render(request, "web/declare.html", context, csrf=session.csrf, status_code=422)
+    back = "/web/declare?" + urlencode({"week": weeks[0]})
+    return RedirectResponse(
+        _with_params(back, notice="declared", changed=str(len(filled.rows))), status_code=303
+    )
