@@ -70,6 +70,12 @@ PACK_TEXT: Final[dict[str, dict[str, str]]] = {
         "decision_id": "Beslutning nr.",
         "no_name": "token {token}",
         "home_department": "Hjemafdeling",
+        # an accepted proposal's offer (workflow.referrals.OfferStatus), as the page words it
+        "status_awaiting_department": "afventer modtagende afdeling",
+        "status_awaiting_patient": "afventer patientens svar",
+        "status_booked": "booket",
+        "status_declined_by_department": "afvist af afdelingen",
+        "status_declined_by_patient": "afvist af patienten",
     },
     "en": {
         "pack_title": "Meeting pack",
@@ -133,5 +139,10 @@ PACK_TEXT: Final[dict[str, dict[str, str]]] = {
         "decision_id": "Decision no.",
         "no_name": "token {token}",
         "home_department": "Home department",
+        "status_awaiting_department": "awaiting the receiving department",
+        "status_awaiting_patient": "awaiting the patient's answer",
+        "status_booked": "booked",
+        "status_declined_by_department": "declined by the department",
+        "status_declined_by_patient": "declined by the patient",
     },
 }

@@ -97,5 +97,6 @@ def _render(name: str, meeting: Meeting, printed: dt.datetime | None, **extra: o
         lang=lang,
         printed=printed_at(printed),
         interactive=False,
+        ui=PACK_TEXT[lang],  # the shared partials word an offer's status with ui's status_* words
         **extra,
     )

@@ -136,7 +136,9 @@ def proposal_cells(meeting: Meeting, row: ProposalRow) -> list[Any]:
         row.decided_by,
         local_moment(row.decided_at),
         row.decision_run_id,
-        row.offer_status,
+        PACK_TEXT[lang].get(f"status_{row.offer_status}", row.offer_status)
+        if row.offer_status
+        else None,
     ]
 
 
