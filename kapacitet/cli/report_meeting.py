@@ -142,6 +142,7 @@ def register(app: typer.Typer) -> None:
         solves one on the database's snapshot first.
         """
         from reports.meeting.pack import meeting_from_store, write_pack
+        from reports.meeting.selection import narrowed
         from reports.render.pdf import ChromiumMissing
 
         _check_common(collaboration, week, lang)
@@ -168,10 +169,11 @@ def register(app: typer.Typer) -> None:
         except RuntimeError as exc:  # Chromium failed to print: no file of the pack was moved
             typer.echo(f"{exc}; nothing was written", err=True)
             raise typer.Exit(1) from None
+        shown = narrowed(meeting)
         typer.echo(
             f"Meeting pack for {collaboration} {week} (run {meeting.run.run_id}, "
-            f"{len(meeting.rows)} proposals, {len(meeting.page_rows)} on the agenda, "
-            f"{len(meeting.at_risk)} at risk):"
+            f"{len(shown.rows)} proposals, {len(shown.page_rows)} on the agenda, "
+            f"{len(shown.at_risk)} at risk):"
         )
         for path in files.paths:
             typer.echo(f"  {path}")
