@@ -398,6 +398,8 @@ def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
     lease.checkpoint()
     summary = solution_summary(solution, practice_summary(problem))
     with bound.begin() as conn:
+        # a write first (SQLite: the write lock now), so the read below cannot block the upgrade
+        tables.take_write_lock(conn)
         # the declarations the proposals rest on that are older than a week (issue 15.3)
         summary["kpis"]["stale_capacity"] = stale_capacity(
             conn, snapshot.dataset.capacity, now=tables.now()
