@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from capacity.errors import Conflict, Forbidden, Invalid, KapacitetError, NotFound, QuotaExceeded
@@ -31,7 +33,14 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "suggestion": {
+                        "type": "string",
+                        "description": "did you mean: the closest known value",
+                    },
+                },
             },
         },
     },
@@ -108,6 +117,23 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return path or "body"
 
 
+_DID_YOU_MEAN = re.compile(r"did you mean '((?:[^'\\]|\\.)*)'\?")
+
+
+def with_suggestions(errors: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Field problems with each message's did-you-mean also as ``suggestion`` (the known
+    value a client can offer its user or retry with)."""
+    if errors is None:
+        return None
+    found = []
+    for problem in errors:
+        hint = _DID_YOU_MEAN.search(str(problem.get("message", "")))
+        if hint is not None and "suggestion" not in problem:
+            problem = {**problem, "suggestion": hint.group(1)}
+        found.append(problem)
+    return found
+
+
 def domain_status(error: KapacitetError) -> int:
     """The HTTP status of a domain error (:mod:`capacity.errors`, :mod:`workflow.errors`):
     404, 403, 429, 409, 422, 503 or 500."""
@@ -146,14 +172,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(KapacitetError)
     async def _domain(request: Request, error: KapacitetError) -> JSONResponse:
         return problem_response(
-            domain_status(error), error.message, kind=domain_kind(error), errors=error.errors
+            domain_status(error),
+            error.message,
+            kind=domain_kind(error),
+            errors=with_suggestions(error.errors),
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": field_path(item["loc"]), "message": item["msg"]} for item in error.errors()
+        # every problem at once: the schema's (enums with a did-you-mean) and those the
+        # route's body check finds in the same body (api.validation)
+        from api import validation
+
+        schema = [
+            validation.schema_problem(field_path(item["loc"]), item) for item in error.errors()
         ]
+        extra = await run_in_threadpool(validation.extra_problems, request, error.body)
+        errors = with_suggestions(validation.merged(schema, extra) if extra else schema) or []
         return problem_response(
             422,
             f"{len(errors)} field(s) invalid; see errors",

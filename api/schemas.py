@@ -12,12 +12,14 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure
+from capacity.validation import MAX_COUNT
+from capacity.vocabulary import Collaboration, DeadlineStatus, Procedure, Region
 from workflow.decisions import Decision
-from workflow.runs import SolveRequest, SolveRun
+from workflow.runs import IsoWeek, SolveRequest, SolveRun
 
 __all__ = [
     "MAX_ROW_ID",
+    "CapacityRecord",
     "Decision",
     "DecisionIn",
     "FieldProblem",
@@ -30,6 +32,7 @@ __all__ = [
     "SolveRun",
     "SolveRunIn",
     "UpsertSummary",
+    "WeeklyCapRecord",
 ]
 
 EXAMPLE_PATIENT: dict[str, Any] = {
@@ -80,7 +83,7 @@ class PatientRecord(BaseModel):
     patient_id: str
     collaboration: Collaboration
     procedure: Procedure
-    home_region: str
+    home_region: Region
     home_department_id: str
     latitude: float
     longitude: float
@@ -97,6 +100,30 @@ class PatientRecord(BaseModel):
     consent_date: dt.date | None = None
     referral_to_treatment: dt.date | None = None
     followon_referral: dt.date | None = None
+
+
+class CapacityRecord(BaseModel):
+    """Free slots of one service on one day (capacity.csv's fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department_id: str = Field(min_length=1, max_length=64)
+    collaboration: Collaboration
+    procedure: Procedure
+    date: dt.date
+    free_slots: int = Field(ge=0, le=MAX_COUNT)
+
+
+class WeeklyCapRecord(BaseModel):
+    """At most ``max_slots`` placements at one service in one ISO week (weekly_caps.csv)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department_id: str = Field(min_length=1, max_length=64)
+    collaboration: Collaboration
+    procedure: Procedure
+    week: IsoWeek
+    max_slots: int = Field(ge=0, le=1_000_000)
 
 
 class PatientsIn(BaseModel):

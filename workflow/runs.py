@@ -10,6 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -19,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine
 
 from capacity import calendar
-from capacity.errors import Invalid, KapacitetError, QuotaExceeded
+from capacity.errors import Invalid, KapacitetError, NotFound, QuotaExceeded
 from capacity.frames import Dataset
 from capacity.storage import read_snapshot, schema
 from capacity.validation import FIRST_DATE, LAST_DATE
@@ -28,7 +31,13 @@ from solver.alternatives import ranked_alternatives
 from solver.problem import Problem
 from solver.solve import Solution, solve
 from workflow import leases, tables
-from workflow.access import Principal, may_see_proposal, patient_scope, solve_collaboration
+from workflow.access import (
+    Principal,
+    Role,
+    may_see_proposal,
+    patient_scope,
+    solve_collaboration,
+)
 from workflow.completeness import stale_capacity
 from workflow.errors import (
     InternalFailure,
@@ -299,7 +308,9 @@ def execute_run(bound: Engine, run_id: int, *, raise_errors: bool = False) -> So
         with bound.begin() as conn:
             run = get_run(conn, run_id)
         try:
-            _solve_and_store(bound, run, lease)
+            with _single_flight(bound, run):
+                if not _reuse_result(bound, run):
+                    _solve_and_store(bound, run, lease)
         except RunStopped as stopped:
             _finish(bound, run_id, status=stopped.status, error=STOPPED[stopped.status])
             if raise_errors:
@@ -380,6 +391,94 @@ def _read_once(bound: Engine, week: str | None, collaboration: str | None) -> Sn
     if after != before:
         return None
     return Snapshot(dataset, rejected, held, before, snapshot_at)
+
+
+# ---- one solve per snapshot (issue 16.2) ------------------------------------------------------
+# A solve is a function of the store's data version (every change of patients, capacity or
+# decisions moves it) and the request (date, week, collaboration). Identical requests on the
+# same version share one computation: while one is being solved in this process the others
+# wait for it (:func:`_single_flight`), and any later one copies the stored result into its
+# own run (:func:`_reuse_result`), so each caller keeps a run of its own (its scope, its audit,
+# its decisions) without solving again.
+
+_FLIGHTS_LOCK = threading.Lock()
+_FLIGHTS: dict[tuple[Any, ...], threading.Event] = {}
+#: The longest a request waits for an identical one in flight before solving itself.
+FLIGHT_WAIT_SECONDS = 600.0
+
+
+def _request_key(bound: Engine, run: SolveRun) -> tuple[Any, ...]:
+    with bound.begin() as conn:
+        version = tables.data_version(conn)
+    return (str(bound.url), version, run.today, run.week, run.collaboration)
+
+
+@contextmanager
+def _single_flight(bound: Engine, run: SolveRun) -> Iterator[None]:
+    """Run the body once per identical request in this process at a time: a request whose
+    twin is being solved waits for it first (then finds its result to reuse)."""
+    key = _request_key(bound, run)
+    while True:
+        with _FLIGHTS_LOCK:
+            flight = _FLIGHTS.get(key)
+            if flight is None:
+                mine = _FLIGHTS[key] = threading.Event()
+                break
+        flight.wait(FLIGHT_WAIT_SECONDS)
+    try:
+        yield
+    finally:
+        with _FLIGHTS_LOCK:
+            _FLIGHTS.pop(key, None)
+        mine.set()
+
+
+def _reuse_result(bound: Engine, run: SolveRun) -> bool:
+    """Copy the result of a finished run of the same request on the store's current data
+    version into ``run``: whether there was one (then ``run`` is done)."""
+    r, p = tables.solve_runs.c, tables.run_proposals.c
+    with bound.begin() as conn:
+        version = tables.data_version(conn)
+        same = [r.status == RunStatus.DONE, r.snapshot_id == version, r.today == run.today]
+        same.append(r.week.is_(None) if run.week is None else r.week == run.week)
+        same.append(
+            r.collaboration.is_(None)
+            if run.collaboration is None
+            else r.collaboration == run.collaboration
+        )
+        source = conn.execute(
+            sa.select(tables.solve_runs).where(*same).order_by(r.run_id.desc()).limit(1)
+        ).first()
+        if source is None:
+            return False
+        conn.execute(
+            tables.run_proposals.insert().from_select(
+                ["run_id", "patient_id", "home_region", "collaboration", "proposal"],
+                sa.select(
+                    sa.literal(run.run_id, sa.Integer),
+                    p.patient_id,
+                    p.home_region,
+                    p.collaboration,
+                    p.proposal,
+                ).where(p.run_id == source.run_id),
+            )
+        )
+        kpis = dict(source.kpis or {}) | {"reused_from_run": source.run_id}
+        written = leases.finish(
+            conn,
+            tables.solve_runs,
+            run.run_id,
+            status=RunStatus.DONE,
+            snapshot_at=source.snapshot_at,
+            snapshot_id=source.snapshot_id,
+            patients=source.patients,
+            tiers=source.tiers,
+            kpis=kpis,
+            proof=source.proof,
+        )
+        if not written:  # another process recovered the run meanwhile: keep its verdict
+            raise RunStopped(RunStatus.INTERRUPTED)
+    return True
 
 
 def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
@@ -513,3 +612,93 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return plain(value)
+
+
+def run_visibility(who: Principal) -> sa.ColumnElement[bool]:
+    """The SQL condition on ``solve_runs`` for the runs ``who`` may see.
+
+    The specialist unit and admin see every run. Anyone else sees the runs their token
+    started, the runs with a proposal they may see (:func:`workflow.access.may_see_proposal`:
+    a region its patients', a chair their collaboration's, a department those to or from it),
+    and a run without proposals yet (queued, running, failed, stopped) whose scope holds a
+    patient they may see. A region also sees every run a token of its region started, a chair
+    every run of their collaboration. So whoever may see a proposal may find its run.
+    """
+    if who.role in (Role.SPECIALIST_UNIT, Role.ADMIN):
+        return sa.true()
+    r, p = tables.solve_runs.c, tables.run_proposals.c
+    scope = patient_scope(who)
+    seen: list[sa.ColumnElement[bool]] = []
+    if scope.region is not None:
+        seen.append(p.home_region == scope.region)
+    if scope.collaboration is not None:
+        seen.append(p.collaboration == scope.collaboration)
+    if scope.department_id is not None:
+        seen.append(
+            sa.or_(
+                p.proposal["department_id"].as_string() == scope.department_id,
+                p.proposal["home_department_id"].as_string() == scope.department_id,
+            )
+        )
+    pt = schema.patients.c
+    visible = [
+        r.token_id == who.token_id,
+        sa.exists().where(p.run_id == r.run_id, *seen),
+        sa.and_(
+            ~sa.exists().where(p.run_id == r.run_id),
+            sa.exists()
+            .where(tables.visible_patients(who))
+            .where(sa.or_(r.collaboration.is_(None), pt.collaboration == r.collaboration)),
+        ),
+    ]
+    if who.role is Role.REGION:
+        t = tables.api_tokens.c
+        visible.append(
+            r.token_id.in_(
+                sa.select(t.token_id).where(t.role == Role.REGION.value, t.region == who.region)
+            )
+        )
+    if who.role is Role.COLLABORATION_CHAIR:
+        visible.append(r.collaboration == (who.collaboration or ""))
+    return sa.or_(*visible)
+
+
+def visible_runs(
+    conn: Connection,
+    who: Principal,
+    *,
+    run_id: int | None = None,
+    collaboration: str | None = None,
+    week: str | None = None,
+    status: RunStatus | None = None,
+    before: int | None = None,
+    limit: int | None = None,
+) -> list[SolveRun]:
+    """The solve runs ``who`` may see (:func:`run_visibility`), newest first: one
+    (``run_id``), or those of a ``collaboration``, ``week`` and ``status``, with ids below
+    ``before``, at most ``limit``."""
+    r = tables.solve_runs.c
+    query = sa.select(tables.solve_runs).where(run_visibility(who))
+    for column, value in (
+        (r.run_id, run_id),
+        (r.collaboration, collaboration),
+        (r.week, week),
+        (r.status, status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if before is not None:
+        query = query.where(r.run_id < before)
+    query = query.order_by(r.run_id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [tables.record(SolveRun, row) for row in conn.execute(query)]
+
+
+def visible_run(conn: Connection, who: Principal, run_id: int) -> SolveRun:
+    """One run ``who`` may see; :class:`~capacity.errors.NotFound` for an unknown run and for
+    one out of sight alike."""
+    found = visible_runs(conn, who, run_id=run_id)
+    if not found:
+        raise NotFound(f"no solve run {run_id}")
+    return found[0]

@@ -3,10 +3,12 @@ answer), a patient's timeline, and the duty-to-act list (JSON)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StrictBool
 
+from api import pagination
 from api.deps import AnswersReferral, Bound, Caller, ConfirmsReferral, Conn
+from api.pagination import Paged
 from api.schemas import Reason, RowId
 from capacity.vocabulary import Collaboration, Region
 from workflow import referrals
@@ -48,11 +50,22 @@ class PatientAnswer(BaseModel):
     reason: Reason | None = None
 
 
-@router.get("/v1/referrals", response_model=list[Offer])
-def list_referrals(who: Caller, conn: Conn, status: OfferStatus | None = None) -> list[Offer]:
-    """The offers the caller may see, newest first: a department its incoming referrals, a
-    region its patients', a chair its collaboration's (``?status=awaiting_department``...)."""
-    return referrals.list_offers(conn, who, status)
+@router.get("/v1/referrals", response_model=list[Offer], responses=pagination.paged())
+def list_referrals(
+    request: Request,
+    response: Response,
+    who: Caller,
+    conn: Conn,
+    page: Paged,
+    status: OfferStatus | None = None,
+) -> list[Offer]:
+    """The offers the caller may see, newest first (paged): a department its incoming
+    referrals, a region its patients', a chair its collaboration's
+    (``?status=awaiting_department``...)."""
+    offers = referrals.list_offers(conn, who, status)
+    return pagination.in_memory(
+        request, response, page, offers, lambda offer: (-offer.offer_id,), (int,)
+    )
 
 
 @router.post("/v1/referrals/{offer_id}/confirm", response_model=Offer)
@@ -77,27 +90,49 @@ def answer_referral(
     )
 
 
-@router.get("/v1/patients/{patient_id}/timeline", response_model=list[TimelineEntry])
-def patient_timeline(patient_id: str, who: Caller, conn: Conn) -> list[TimelineEntry]:
-    """Everything recorded for one patient the caller may see, oldest first: pathway events
-    (referral, offers and answers, booking, start) and decisions on proposals."""
-    return referrals.timeline(conn, who, patient_id)
+@router.get(
+    "/v1/patients/{patient_id}/timeline",
+    response_model=list[TimelineEntry],
+    responses=pagination.paged(),
+)
+def patient_timeline(
+    patient_id: str, request: Request, response: Response, who: Caller, conn: Conn, page: Paged
+) -> list[TimelineEntry]:
+    """Everything recorded for one patient the caller may see, oldest first (paged): pathway
+    events (referral, offers and answers, booking, start) and decisions on proposals."""
+    entries = list(enumerate(referrals.timeline(conn, who, patient_id)))
+    shown = pagination.in_memory(
+        request, response, page, entries, lambda entry: (entry[0],), (int,)
+    )
+    return [entry for _, entry in shown]
 
 
-@router.get("/v1/duty-to-act", response_model=list[DutyToAct])
+@router.get("/v1/duty-to-act", response_model=list[DutyToAct], responses=pagination.paged())
 def list_duty_to_act(
+    request: Request,
+    response: Response,
     who: Caller,
     bound: Bound,
+    page: Paged,
     today: Day | None = Query(default=None, description="default: today in Danish time"),
     collaboration: Collaboration | None = None,
     home_region: Region | None = None,
 ) -> list[DutyToAct]:
     """Patients whose newest solve does not start them at home by the deadline and for whom no
-    offer of referral is documented, by days left (the region's duty to act), in scope."""
-    return duty_to_act(
+    offer of referral is documented, by days left (the region's duty to act), in scope
+    (paged)."""
+    found = duty_to_act(
         bound,
         who,
         today or referrals.today_in_denmark(),
         collaboration=collaboration.value if collaboration else None,
         home_region=home_region.value if home_region else None,
+    )
+    return pagination.in_memory(
+        request,
+        response,
+        page,
+        found,
+        lambda item: (item.deadline.isoformat(), item.patient_id),
+        (str, str),
     )

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Query, Request, Response
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api import pagination
 from api.deps import Bound, Conn, ReadsScenarios, RunsScenarios
+from api.pagination import Paged
 from api.schemas import RowId
 from api.settings import Settings
 from workflow.access import Role
@@ -30,10 +33,8 @@ from workflow.scenario_runs import (
 from workflow.scenario_runs import (
     get_scenario_run as read_run,
 )
-from workflow.scenario_runs import (
-    list_scenario_runs as list_runs,
-)
 from workflow.status import RunStatus
+from workflow.tables import scenario_runs as scenario_runs_table
 
 router = APIRouter(prefix="/v1/scenario-runs", tags=["scenario runs"])
 
@@ -105,16 +106,27 @@ class ScenarioRunBrief(BaseModel):
     error: str | None
 
 
-@router.get("", response_model=list[ScenarioRunBrief])
+@router.get("", response_model=list[ScenarioRunBrief], responses=pagination.paged())
 def list_scenario_runs(
+    request: Request,
+    response: Response,
     who: ReadsScenarios,
     conn: Conn,
+    page: Paged,
     status: RunStatus | None = None,
-    limit: int = Query(50, ge=1, le=1000),
 ) -> list[ScenarioRunBrief]:
-    """The scenario runs, newest first (``?status=done``, ``?limit=``); read one for its KPIs."""
-    rows = list_runs(conn, list(ScenarioRunBrief.model_fields), status, limit)
-    return [ScenarioRunBrief(**row._mapping) for row in rows]
+    """The scenario runs, newest first (``?status=done``; paged: ``limit``, ``cursor``); read
+    one for its KPIs."""
+    after = page.after_int()
+    runs = scenario_runs_table.c
+    query = sa.select(*(runs[name] for name in ScenarioRunBrief.model_fields))
+    if status is not None:
+        query = query.where(runs.status == status)
+    if after is not None:
+        query = query.where(runs.run_id < -after)
+    rows = conn.execute(query.order_by(runs.run_id.desc()).limit(page.limit + 1))
+    found = [ScenarioRunBrief(**row._mapping) for row in rows]
+    return pagination.finish(request, response, page, found, lambda run: (-run.run_id,))
 
 
 @router.get("/{run_id}", response_model=ScenarioRun)

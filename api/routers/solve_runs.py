@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from api import pagination
 from api.deps import Bound, Caller, CancelsRun, Conn, Decides, StartsSolve
+from api.pagination import Paged
 from api.schemas import Decision, DecisionIn, RowId, SolveRun, SolveRunIn
+from api.validation import body_checks, solve_scope_problems
+from capacity.vocabulary import Collaboration
 from workflow import decisions, runs
+from workflow.runs import IsoWeek
+from workflow.status import RunStatus
 
 router = APIRouter(prefix="/v1/solve-runs", tags=["solve runs"])
 
@@ -24,6 +30,7 @@ router = APIRouter(prefix="/v1/solve-runs", tags=["solve runs"])
         }
     },
 )
+@body_checks(solve_scope_problems)
 def start_solve_run(
     body: SolveRunIn,
     request: Request,
@@ -54,29 +61,77 @@ def start_solve_run(
     return run
 
 
+@router.get("", response_model=list[SolveRun], responses=pagination.paged())
+def list_solve_runs(
+    request: Request,
+    response: Response,
+    who: Caller,
+    conn: Conn,
+    page: Paged,
+    collaboration: Collaboration | None = Query(
+        None, description="Only runs of this collaboration (a whole-store run names none)"
+    ),
+    week: IsoWeek | None = Query(None, description="Only runs of this ISO week (2026-W48)"),
+    status: RunStatus | None = Query(None, description="Only runs with this status"),
+) -> list[SolveRun]:
+    """The solve runs the caller may see, newest first (paged: ``limit``, ``cursor``).
+
+    A region sees the runs its tokens started and every run holding a proposal for one of
+    its patients (a chair's run of a collaboration, a national run), a chair their
+    collaboration's, a department those with a proposal to or from it, the specialist unit
+    and admin all; a run not done yet is seen by those whose patients its scope holds.
+    """
+    after = page.after_int()
+    found = runs.visible_runs(
+        conn,
+        who,
+        collaboration=collaboration.value if collaboration else None,
+        week=week,
+        status=status,
+        before=-after if after is not None else None,
+        limit=page.limit + 1,
+    )
+    return pagination.finish(request, response, page, found, lambda run: (-run.run_id,))
+
+
 @router.get("/{run_id}", response_model=SolveRun)
 def get_solve_run(
     run_id: RowId,
     who: Caller,
     conn: Conn,
 ) -> SolveRun:
-    """One solve run: status, snapshot (time and data version), tiers, KPIs and certificate."""
-    return runs.get_run(conn, run_id)
+    """One solve run the caller may see (404 otherwise, as for an unknown one): status,
+    snapshot (time and data version), tiers, KPIs and certificate."""
+    return runs.visible_run(conn, who, run_id)
 
 
-@router.get("/{run_id}/proposals")
+@router.get("/{run_id}/proposals", responses=pagination.paged())
 def list_proposals(
     run_id: RowId,
+    request: Request,
+    response: Response,
     who: Caller,
     conn: Conn,
+    page: Paged,
 ) -> list[dict[str, Any]]:
-    """The run's proposals the caller may see, each with its reason (409 until it is done).
+    """The run's proposals the caller may see, each with its reason, by patient id (paged;
+    409 until the run is done, 404 for a run the caller may not see).
 
     A patient with a decision on this or an earlier run carries it as ``standing_decision``
     (the newest: a hold until acted on, an accept with its offer's status, a rejection), so
     decisions carry over from run to run.
     """
-    proposals = [proposal.as_json() for proposal in runs.visible_proposals(conn, who, run_id)]
+    runs.visible_run(conn, who, run_id)
+    after = page.after_str()
+    visible = [
+        proposal
+        for proposal in runs.visible_proposals(conn, who, run_id)
+        if after is None or proposal.patient_id > after
+    ]
+    shown = pagination.finish(
+        request, response, page, visible[: page.limit + 1], lambda p: (p.patient_id,)
+    )
+    proposals = [proposal.as_json() for proposal in shown]
     standing = decisions.standing_decisions(conn, [p["patient_id"] for p in proposals])
     for proposal in proposals:
         if proposal["patient_id"] in standing:

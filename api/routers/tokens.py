@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -14,7 +14,9 @@ from pydantic import (
     model_validator,
 )
 
+from api import pagination
 from api.deps import Conn, ManagesTokens
+from api.pagination import Paged
 from api.schemas import RowId, storable
 from capacity.vocabulary import Collaboration, Region
 from workflow import tables
@@ -117,13 +119,19 @@ def post_token(
     return TokenCreated(**token_info(conn, token_id).model_dump(), token=token)
 
 
-@router.get("", response_model=list[TokenOut])
+@router.get("", response_model=list[TokenOut], responses=pagination.paged())
 def get_tokens(
+    request: Request,
+    response: Response,
     who: ManagesTokens,
     conn: Conn,
+    page: Paged,
 ) -> list[TokenOut]:
-    """Every token, oldest first, with its expiry and revocation (admin)."""
-    return [TokenOut(**token.model_dump()) for token in list_tokens(conn)]
+    """Every token, oldest first, with its expiry and revocation (admin; paged)."""
+    listed = [TokenOut(**token.model_dump()) for token in list_tokens(conn)]
+    return pagination.in_memory(
+        request, response, page, listed, lambda token: (token.token_id,), (int,)
+    )
 
 
 @router.delete("/{token_id}", response_model=TokenOut)

@@ -183,6 +183,13 @@ ROWS = (
     Row("GET", "/v1/capacity/history", _all(200)),
     Row(
         "GET",
+        "/v1/capacity/current/{department_id}",
+        _all(200),
+        params=lambda ctx: {"department_id": DEPARTMENT},
+    ),
+    Row("GET", "/v1/solve-runs", _all(200)),
+    Row(
+        "GET",
         "/v1/capacity/template.xlsx",
         _only({"department": 200}),
         params=lambda ctx: {"weeks": "2026-W48"},

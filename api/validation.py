@@ -1,0 +1,261 @@
+"""Every problem of a request body at once, with did-you-mean hints for the vocabulary.
+
+A body is checked in three passes that FastAPI, the contract validator and the workflow would
+otherwise run one after another, each stopping the request:
+
+1. the schema (pydantic: types, missing fields, enums, dates),
+2. the contract validator (:func:`workflow.records.validated_records`: vocabulary such as
+   regions and departments, deadlines, services a department offers), and
+3. the caller's scope as far as the body shows it (a ``home_region`` of another region, a
+   ``department_id`` of another department, a chair's other collaboration).
+
+When any of them finds a problem, the answer is one 422 problem+json listing all of them,
+each at its JSON path (``patients[3].deadline``), first one per field, in body order. Only a
+body whose sole problems are of the third kind is 403 (with those fields), as before; a valid
+body then meets the checks against the store (a pseudonym another region holds: 403 with a
+fixed message, never its data) and last the precondition (``If-Match``, 412).
+
+A route opts in with :func:`body_checks`: the schema's errors are then completed by its check
+(:data:`BodyCheck`) on the raw body before the 422 is answered (:mod:`api.problems`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import BaseModel
+
+from capacity.errors import Forbidden, Invalid
+from capacity.pseudonym import redact
+from capacity.vocabulary import REGIONS, closest
+from workflow.access import Principal, solve_collaboration
+from workflow.records import validated_records
+
+#: A field problem as the API reports it: ``{"field": ..., "message": ..., "suggestion"?}``.
+Problem = dict[str, Any]
+#: A route's extra check of a raw body the schema refused: the problems the schema cannot see.
+BodyCheck = Callable[[Request, Any], list[Problem]]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def body_checks(check: BodyCheck) -> Callable[[Endpoint], Endpoint]:
+    """Mark a route so that a body its schema refuses is also checked by ``check``."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        endpoint.body_checks = check  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def extra_problems(request: Request, body: Any) -> list[Problem]:
+    """The problems the route's :func:`body_checks` finds in ``body`` (none if it has none)."""
+    check: BodyCheck | None = getattr(request.scope.get("endpoint"), "body_checks", None)
+    if check is None:
+        return []
+    try:
+        return check(request, body)
+    except Exception:  # a hint is a courtesy; the schema's 422 stands without it
+        return []
+
+
+# ---- the schema's errors, with hints -----------------------------------------------------------
+
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def with_hint(problem: Problem, value: Any, choices: Iterable[str]) -> Problem:
+    """``problem`` with a did-you-mean for ``value`` among ``choices`` (message and
+    ``suggestion``), when one is close; the value itself is never repeated."""
+    if not isinstance(value, str) or not value.strip():
+        return problem
+    suggestion = closest(value, list(choices))
+    if suggestion is None or suggestion == value:
+        return problem
+    return problem | {
+        "message": f"{problem['message']}; did you mean {suggestion!r}?",
+        "suggestion": suggestion,
+    }
+
+
+def schema_problem(field: str, item: Mapping[str, Any]) -> Problem:
+    """One pydantic error as a field problem; an enum or literal gets a did-you-mean."""
+    problem: Problem = {"field": field, "message": str(item["msg"])}
+    if item.get("type") in ("enum", "literal_error"):
+        expected = str((item.get("ctx") or {}).get("expected", ""))
+        problem = with_hint(problem, item.get("input"), _QUOTED.findall(expected))
+    return problem
+
+
+# ---- merging -------------------------------------------------------------------------------
+
+
+def _order(field: str) -> tuple[tuple[int, int | str], ...]:
+    """A field path's place in body order: ``patients[2]`` before ``patients[10]``."""
+    parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", field)
+    return tuple((0, int(index)) if index else (1, name) for index, name in parts)
+
+
+def merged(*sources: Iterable[Problem]) -> list[Problem]:
+    """The problems of every source, the first one per field (earlier sources first), in
+    body order; messages CPR-redacted (a value sent by mistake is never echoed)."""
+    seen: dict[str, Problem] = {}
+    for source in sources:
+        for problem in source:
+            field = str(problem["field"])
+            if field not in seen:
+                seen[field] = problem | {"message": redact(str(problem["message"]))}
+    fields = sorted(seen, key=lambda f: _order(f) if f != "body" else ())
+    return [seen[field] for field in fields]
+
+
+def refusal(
+    checked: Iterable[Problem], scope: Iterable[Problem], forbidden: str
+) -> Invalid | Forbidden | None:
+    """The error for a body: 422 with every problem when any is not about scope, 403 with the
+    scope problems when only those are left, None when there is nothing to say."""
+    checked, scope = list(checked), list(scope)
+    if checked:
+        everything = merged(checked, scope)
+        return Invalid(f"{len(everything)} field(s) invalid; see errors", errors=everything)
+    if scope:
+        return Forbidden(forbidden, errors=merged(scope))
+    return None
+
+
+# ---- who calls (a body check runs before the route, outside its dependencies) -------------------
+
+
+def caller(request: Request) -> Principal | None:
+    """The principal the request's bearer token names, or None when it names none."""
+    from api.security import principal  # the security module imports this package's problems
+
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not credentials:
+        return None
+    try:
+        return principal(
+            HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials),
+            request.app.state.engine,
+        )
+    except Exception:  # no valid token: no scope problems to add
+        return None
+
+
+# ---- records of a contract table ------------------------------------------------------------
+
+
+def raw_records(body: Any, key: str, model: type[BaseModel]) -> list[dict[str, Any]] | None:
+    """``body[key]`` as records for the contract validator: the model's fields only, its
+    defaults filled in, values that are not JSON scalars left out (the schema reports them)."""
+    if not isinstance(body, dict) or not isinstance(body.get(key), list):
+        return None
+    defaults = {
+        name: field.default
+        for name, field in model.model_fields.items()
+        if not field.is_required() and not callable(field.default)
+    }
+    records = []
+    for item in body[key]:
+        given = item if isinstance(item, dict) else {}
+        record = dict(defaults)
+        for name, value in given.items():
+            if name in model.model_fields and (
+                value is None or isinstance(value, str | int | float | bool)
+            ):
+                record[name] = value
+        records.append(record)
+    return records
+
+
+def contract_problems(request: Request, table: str, records: list[dict[str, Any]]) -> list[Problem]:
+    """The contract validator's problems with ``records`` of ``table`` (``table[i].column``),
+    less "missing column" ones (the schema names each missing field)."""
+    if not records:
+        return []
+    with request.app.state.engine.connect() as conn:
+        try:
+            validated_records(conn, table, records)
+        except Invalid as error:
+            return [
+                dict(problem)
+                for problem in error.errors or []
+                if not str(problem.get("message", "")).startswith("missing required column")
+            ]
+    return []
+
+
+def region_problems(region: str | None, records: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """``patients[i].home_region`` of a Danish region other than ``region``: not the caller's.
+
+    An unknown region is the validator's to report (with its did-you-mean).
+    """
+    return [
+        {"field": f"patients[{i}].home_region", "message": f"not your region ({region})"}
+        for i, record in enumerate(records)
+        if record.get("home_region") in REGIONS and record.get("home_region") != region
+    ]
+
+
+def department_problems(
+    department_id: str | None, tables: Mapping[str, Iterable[Mapping[str, Any]]]
+) -> list[Problem]:
+    """``table[i].department_id`` naming another department than the caller's."""
+    return [
+        {"field": f"{table}[{i}].department_id", "message": "not your department"}
+        for table, records in tables.items()
+        for i, record in enumerate(records)
+        if isinstance(record.get("department_id"), str)
+        and record.get("department_id") != department_id
+    ]
+
+
+# ---- the routes' checks ------------------------------------------------------------------------
+
+
+def patients_problems(request: Request, body: Any) -> list[Problem]:
+    """POST /v1/patients: the contract validator's problems and other regions' patients."""
+    from api.schemas import PatientRecord
+
+    records = raw_records(body, "patients", PatientRecord)
+    if records is None:
+        return []
+    who = caller(request)
+    scope = region_problems(who.region, records) if who is not None else []
+    return [*contract_problems(request, "patients", records), *scope]
+
+
+def capacity_problems(request: Request, body: Any) -> list[Problem]:
+    """POST /v1/capacity: the validator's problems with the rows and caps, and rows of
+    another department (an unknown one is the validator's, with its did-you-mean)."""
+    from api.routers.capacity import CapacityRecord, WeeklyCapRecord
+
+    tables = {
+        "capacity": raw_records(body, "capacity", CapacityRecord) or [],
+        "weekly_caps": raw_records(body, "weekly_caps", WeeklyCapRecord) or [],
+    }
+    found = [
+        problem
+        for table, records in tables.items()
+        for problem in contract_problems(request, table, records)
+    ]
+    who = caller(request)
+    scope = department_problems(who.department_id, tables) if who is not None else []
+    return [*found, *scope]
+
+
+def solve_scope_problems(request: Request, body: Any) -> list[Problem]:
+    """POST /v1/solve-runs: a chair's solve of another collaboration."""
+    who = caller(request)
+    if who is None or not isinstance(body, dict) or not isinstance(body.get("collaboration"), str):
+        return []
+    try:
+        solve_collaboration(who, body["collaboration"])
+    except Forbidden as refused:
+        return list(refused.errors or [])
+    return []
