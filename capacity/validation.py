@@ -51,7 +51,7 @@ MAX_COUNT: Final = 2_147_483_647
 #: (Sundhedsvæsenets Organisationsregister, numeric, at least 11 digits, as HL7 Denmark's
 #: dk-core requires) and, for a private provider, its CVR number (8 digits, modulus 11).
 DEPARTMENT_CODES: Final[dict[str, str]] = {"sor_code": frames.STR, "cvr": frames.STR}
-SOR_PATTERN: Final = r"[0-9]{11,18}"
+SOR_PATTERN: Final = r"[0-9]{11,64}"
 CVR_PATTERN: Final = r"[1-9][0-9]{7}"
 _CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
 
