@@ -50,6 +50,7 @@ from workflow.errors import (
 from workflow.leases import RunStopped
 from workflow.practice import practice_summary
 from workflow.proposals import Alternative, Proposal, plain, proposals_of
+from workflow.referrals import OfferStatus
 from workflow.status import RunStatus
 
 #: Solve runs one token may have queued or running at once (the API passes its setting).
@@ -481,11 +482,53 @@ def _reuse_result(bound: Engine, run: SolveRun) -> bool:
     return True
 
 
+def _other_departments(bound: Engine, dataset: Dataset) -> pd.DataFrame:
+    """``(patient_id, department_id)`` pairs that keep a decided booking where the meeting put
+    it: a patient whose booking is an accepted offer (open or booked) may be proposed no other
+    department, so a chosen alternative stands in the next solve (issue 14.2)."""
+    o, pt = schema.referral_offers.c, schema.patients.c
+    newest = (
+        sa.select(o.patient_id, sa.func.max(o.offer_id).label("offer_id"))
+        .group_by(o.patient_id)
+        .subquery()
+    )
+    live = [OfferStatus.AWAITING_DEPARTMENT, OfferStatus.AWAITING_PATIENT, OfferStatus.BOOKED]
+    with bound.begin() as conn:
+        rows = conn.execute(
+            sa.select(o.patient_id, o.department_id)
+            .join(newest, newest.c.offer_id == o.offer_id)
+            .join(schema.patients, pt.patient_id == o.patient_id)
+            .where(
+                o.status.in_([s.value for s in live]),
+                pt.booked_department_id == o.department_id,
+                pt.booked_date == o.date,
+            )
+        ).all()
+    if not rows:
+        return pd.DataFrame(columns=["patient_id", "department_id"])
+    departments = dataset.departments["department_id"].astype(str).tolist()
+    waiting = set(dataset.patients["patient_id"].astype(str))
+    pairs = [
+        (str(patient), department)
+        for patient, kept in rows
+        if str(patient) in waiting
+        for department in departments
+        if department != kept
+    ]
+    return pd.DataFrame(pairs, columns=["patient_id", "department_id"])
+
+
 def _solve_and_store(bound: Engine, run: SolveRun, lease: leases.Lease) -> None:
     """Read, build, solve, store: the run stops between phases when told to (``lease``)."""
     snapshot = read_consistent_snapshot(bound, run.week, run.collaboration)
     lease.checkpoint()
-    excluded = pd.DataFrame(snapshot.rejected, columns=["patient_id", "department_id"])
+    excluded = pd.concat(
+        [
+            pd.DataFrame(snapshot.rejected, columns=["patient_id", "department_id"]),
+            _other_departments(bound, snapshot.dataset),
+        ],
+        ignore_index=True,
+    )
     dataset = replace(
         snapshot.dataset, capacity=_without_held(snapshot.dataset.capacity, snapshot.held)
     )

@@ -21,6 +21,8 @@ from workflow.capacity import declare_capacity
 router = APIRouter(prefix="/v1/capacity", tags=["capacity"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Also accepted for an upload: what many HTTP clients send for a file.
+BINARY = "application/octet-stream"
 
 
 @router.get(
@@ -60,7 +62,10 @@ def capacity_template(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                BINARY: {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
@@ -68,10 +73,11 @@ async def post_capacity_workbook(
     request: Request, who: DeclaresCapacity, bound: Bound
 ) -> dict[str, object]:
     """Store a filled template: the cells filled in become a new declaration version of each
-    week they change (empty cells stay as they are). 422 naming every bad cell
-    (``2026-W49!C4``); 403 for another department's template."""
+    week they change (empty cells stay as they are). The body is the .xlsx file itself
+    (``Content-Type`` the spreadsheet type or ``application/octet-stream``). 422 naming every
+    bad cell (``2026-W49!C4``); 403 for another department's template."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()
-    if kind != XLSX:
+    if kind not in (XLSX, BINARY):
         raise Invalid(
             f"send the workbook as {XLSX}",
             errors=[{"field": "Content-Type", "message": f"expected {XLSX}"}],

@@ -51,6 +51,8 @@ def _role_for(method: str, path: str) -> str:
         return "region"
     if path == "/v1/capacity" and method == "POST":
         return "department"
+    if path in ("/v1/capacity/template.xlsx", "/v1/capacity/workbook"):
+        return "department"
     if path.startswith("/v1/scenario-runs"):
         return "specialist_unit"
     return "admin"
