@@ -17,7 +17,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -30,6 +30,7 @@ from reports.meeting.queries import meeting_runs
 from reports.meeting.render import render_minutes_html
 from reports.meeting.views import build_meeting
 from reports.render.files import staged_output, write_page
+from reports.render.spreadsheet import looks_like_formula
 from workflow import tables
 from workflow.access import Principal, may_see_proposal, patient_scope
 from workflow.proposals import Proposal
@@ -252,6 +253,13 @@ def minutes_stem(minutes: Minutes) -> str:
     return f"minutes-{minutes.collaboration}-{minutes.week}"
 
 
+def _write_safe(writer: Any, row: list[Any]) -> None:
+    """A CSV row whose text a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``,
+    tab, CR) is written with a leading apostrophe, as the workbook's cells are quote-prefixed:
+    a reason typed as ``=HYPERLINK(...)`` stays text when the archive opens the file."""
+    writer.writerow([f"'{v}" if looks_like_formula(v) else v for v in row])
+
+
 def minutes_csv(minutes: Minutes) -> str:
     """The decisions as CSV (:data:`CSV_COLUMNS`), grouped as the minutes are; moments in
     Danish time with their offset (ISO 8601)."""
@@ -260,7 +268,8 @@ def minutes_csv(minutes: Minutes) -> str:
     writer.writerow(CSV_COLUMNS)
     for _, entries in minutes.groups:
         for e in entries:
-            writer.writerow(
+            _write_safe(
+                writer,
                 [
                     e.decision,
                     e.decision_id,
@@ -278,7 +287,7 @@ def minutes_csv(minutes: Minutes) -> str:
                     e.reason,
                     e.decided_by,
                     danish_time(e.decided_at).isoformat(timespec="seconds"),
-                ]
+                ],
             )
     return buffer.getvalue()
 
