@@ -275,6 +275,23 @@ class Capacity(_Model):
     changes: list[Change] = []
 
 
+# ---- the calendar ---------------------------------------------------------------------------
+
+
+class YearCalendar(_Model):
+    """How the calendar of the simulated weeks shapes slots and referrals (both off by default:
+    every week is an ordinary one).
+
+    ``holidays``: on a Danish public holiday, and on 24 and 31 December, departments declare
+    slots as on a weekend day. ``year_profile``: referrals and weekday slots per ISO week follow
+    the reference year profile (``scenarios/data/year_profile.csv``: summer, Christmas and school
+    holidays; UNCONFIRMED calibration).
+    """
+
+    holidays: bool = False
+    year_profile: bool = False
+
+
 # ---- behaviour ------------------------------------------------------------------------------
 
 
@@ -329,6 +346,7 @@ class Scenario(_Model):
     start_week: IsoWeek | None = None
     demand: Demand = Demand()
     capacity: Capacity = Capacity()
+    calendar: YearCalendar = YearCalendar()
     #: A tier-4 policy mapping as in solver/data/default_policy.yaml, plus the shortcut
     #: ``allow_cross_region`` (same as ``allow: {cross_region: ...}``).
     policy: dict[str, Any] = {}

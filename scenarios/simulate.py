@@ -18,15 +18,17 @@ identical frames, and two scenarios that differ only in policy or capacity share
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from capacity import calendar, frames
+from capacity import calendar, frames, holidays
 from capacity.frames import Dataset
 from capacity.generate import (
     SHORT_SERVICES,
@@ -169,6 +171,14 @@ class World:
     cells: pd.DataFrame
     arrival_rates: npt.NDArray[np.float64]
     policy: Policy
+    #: Share of a week's expected slots declared on each day from the start Monday (the horizon
+    #: and the last solve's six weeks): weekdays and weekends, holidays and the year profile.
+    day_weights: npt.NDArray[np.float64]
+
+    def week_capacity(self) -> npt.NDArray[np.float64]:
+        """Per simulated week, its slots relative to an ordinary week (1 without a calendar)."""
+        weeks = len(self.day_weights) // 7
+        return self.day_weights[: 7 * weeks].reshape(weeks, 7).sum(axis=1)
 
 
 def prepare(scenario: Scenario) -> World:
@@ -198,9 +208,62 @@ def prepare(scenario: Scenario) -> World:
     weekly_slots = _weekly_slots(scenario, dataset, offered, start, usual, scale)
     cells = usual[["collaboration", "procedure", "home_region"]]
     arrival_rates = _arrival_rates(scenario, usual, start)
+    days = 7 * scenario.horizon_weeks + LOOKAHEAD_DAYS
     return World(
-        dataset, start, offered, weekly_slots, cells, arrival_rates, scenario.solver_policy()
+        dataset,
+        start,
+        offered,
+        weekly_slots,
+        cells,
+        arrival_rates,
+        scenario.solver_policy(),
+        day_weights(scenario, start, days),
     )
+
+
+@cache
+def year_profile() -> pd.DataFrame:
+    """The reference year profile: per ISO week, referrals and weekday slots relative to an
+    ordinary week (``scenarios/data/year_profile.csv``; weeks not listed are ordinary)."""
+    from importlib.resources import files
+
+    text = files("scenarios.data").joinpath("year_profile.csv").read_text(encoding="utf-8")
+    import io
+
+    table = pd.read_csv(io.StringIO(text))
+    return table.set_index("iso_week")[["referrals", "capacity"]].astype(np.float64)
+
+
+#: Days customarily off besides the public holidays (day, month): Christmas Eve, New Year's Eve.
+DAYS_OFF: Final = ((24, 12), (31, 12))
+
+
+def is_day_off(day: dt.date) -> bool:
+    """A Danish public holiday, or 24 or 31 December."""
+    return holidays.holiday(day) is not None or (day.day, day.month) in DAYS_OFF
+
+
+def day_weights(scenario: Scenario, start: pd.Timestamp, days: int) -> npt.NDArray[np.float64]:
+    """Each day's share of a week's expected slots from ``start``.
+
+    An ordinary week: weekdays 1, weekend days :data:`WEEKEND_WEIGHT`, normalised to sum to 1.
+    With ``calendar.holidays`` a day off (:func:`is_day_off`) weighs as a weekend day; with
+    ``calendar.year_profile`` weekdays are scaled by their ISO week's ``capacity``.
+    """
+    weekday = np.arange(days) % 7
+    weight = np.where(weekday < 5, 1.0, WEEKEND_WEIGHT)
+    settings = scenario.calendar
+    if settings.holidays or settings.year_profile:
+        dates = [(start + pd.Timedelta(days=d)).date() for d in range(days)]
+        if settings.year_profile:
+            profile = year_profile()["capacity"]
+            week = np.array([d.isocalendar().week for d in dates])
+            factor = pd.Series(week).map(profile).fillna(1.0).to_numpy(np.float64)
+            weight = np.where(weekday < 5, weight * factor, weight)
+        if settings.holidays:
+            off = np.array([is_day_off(d) for d in dates], dtype=bool)
+            weight = np.where(off & (weekday < 5), WEEKEND_WEIGHT, weight)
+    return weight / (5 + 2 * WEEKEND_WEIGHT)
 
 
 def _start_monday(scenario: Scenario, dataset: Dataset) -> pd.Timestamp:
@@ -300,6 +363,10 @@ def _arrival_rates(
     season = 1.0 + demand.seasonality.amplitude * np.cos(
         2 * np.pi * (iso_week - demand.seasonality.peak_week) / 52.0
     )
+    if scenario.calendar.year_profile:
+        season = season * pd.Series(iso_week).map(year_profile()["referrals"]).fillna(1.0).to_numpy(
+            np.float64
+        )
     rates = season[:, None] * rate[None, :]
     for surge in demand.surges:
         match = _cell_mask(usual, surge.collaboration, surge.procedure, surge.region)
@@ -328,13 +395,15 @@ def _calendar(scenario: Scenario, world: World, rng: np.random.Generator) -> npt
     """Free slots per calendar row and day from the start Monday, capacity changes applied.
 
     Days: the horizon plus the six weeks the last solve sees. Slots are Poisson draws around
-    the expected weekly slots (weekends at 3 % of a weekday, as the generator); a reduction keeps
+    the expected weekly slots spread over the days by the world's day weights (weekends at 3 %
+    of a weekday as the generator; holidays and the year profile where the scenario asks for
+    them); a reduction keeps
     ``floor(slots x (1 - percent/100) + u)`` with one uniform ``u`` per row and day, drawn
     whatever the scenario, so two scenarios share their calendar except where they differ.
     """
     days = 7 * scenario.horizon_weeks + LOOKAHEAD_DAYS
     weekday = np.arange(days) % 7
-    pattern = np.where(weekday < 5, 1.0, WEEKEND_WEIGHT) / (5 + 2 * WEEKEND_WEIGHT)
+    pattern = world.day_weights[:days]
     slots = rng.poisson(world.weekly_slots[:, None] * pattern[None, :])
     dither = rng.random(slots.shape)
     offered = world.offered

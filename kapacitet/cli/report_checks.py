@@ -157,6 +157,7 @@ def capacity_check_command(
     out: Annotated[Path, typer.Option(help="Folder for the HTML, PDF and Excel files.")] = Path(
         "."
     ),
+    lang: Annotated[str, typer.Option(help="Labels: da (Danish) or en (English).")] = "da",
     pdf: Annotated[
         bool, typer.Option("--pdf/--no-pdf", help="Also print a PDF (Chromium).")
     ] = True,
@@ -171,6 +172,8 @@ def capacity_check_command(
     started = time.perf_counter()
     if db is not None and reference:
         raise _fail("give --db URL or --reference, not both")
+    if lang not in ("da", "en"):
+        raise _fail(f"--lang {lang!r}: expected da or en")
     if flow_engine not in tuple(FlowEngine):
         raise _fail(f"--flow-engine {flow_engine!r}: expected scipy or networkx")
     try:
@@ -188,12 +191,11 @@ def capacity_check_command(
                     network_weeks=network_weeks,
                     engine=flow_engine,
                 )
-            written = capacity_check.write_check(check, out, pdf=pdf)
+            written = capacity_check.write_check(check, out, pdf=pdf, lang=lang)
     except (capacity_check.CapacityCheckError, ChromiumMissing) as exc:
         raise _fail(str(exc)) from None
     deficits = check.balance.deficits()
     spof = check.single_points_of_failure()
-    extra = check.extra_slots()
     console.print(
         f"{year}: {len(check.weeks)} weeks, {len(deficits)} structural deficits; "
         f"weeks analysed as networks: {', '.join(a.week for a in check.analyses) or 'none'}",
@@ -207,10 +209,11 @@ def capacity_check_command(
             markup=False,
             highlight=False,
         )
-    for row in extra[extra["breaches_saved"] > 0].head(3).itertuples():
+    year_extra = check.year_extra_slots()
+    for row in year_extra[year_extra["breaches_year"] > 0].head(3).itertuples():
         console.print(
-            f"  one more slot: {row.department_id} {row.collaboration}/{row.procedure} avoids "
-            f"{row.breaches_saved:.1f} breaches",
+            f"  one more slot a week: {row.department_id} {row.collaboration}/{row.procedure} "
+            f"avoids {row.breaches_year} breaches over the year",
             markup=False,
             highlight=False,
         )

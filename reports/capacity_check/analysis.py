@@ -110,6 +110,22 @@ class CapacityCheck:
     analyses: tuple[WeekAnalysis, ...]
     departments: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: :attr:`notes` in Danish, in the same order.
+    notes_da: tuple[str, ...] = field(default_factory=tuple)
+
+    def year_extra_slots(self) -> pd.DataFrame:
+        """Where one more slot a week avoids the most breaches over the period
+        (:meth:`~reports.capacity_check.balance.Balance.year_extra_slots`), with the
+        departments' names and the shadow prices of the analysed weeks beside."""
+        table = self.balance.year_extra_slots()
+        names = self.departments[["department_id", "name"]]
+        table = table.merge(names, on="department_id", how="left")
+        shadow = self.extra_slots()[
+            ["department_id", "collaboration", "procedure", "breaches_saved"]
+        ]
+        table = table.merge(shadow, on=["department_id", "collaboration", "procedure"], how="left")
+        table["breaches_saved"] = table["breaches_saved"].fillna(0.0)
+        return table
 
     def single_points_of_failure(self) -> pd.DataFrame:
         """Per department over the sampled weeks: mean compliant flow through it, mean loss when
@@ -206,9 +222,9 @@ def stored_check(
         analyse_week(sources.stored_week(url, week), week, None, engine)
         for week in sample_weeks(loads_in_period, network_weeks)
     )
-    notes = (
-        (text.few_loads_note(loads_in_period),) if len(loads_in_period) < len(labels) / 2 else ()
-    )
+    few = len(loads_in_period) < len(labels) / 2
+    notes = (text.few_loads_note(loads_in_period),) if few else ()
+    notes_da = (text.few_loads_note(loads_in_period, "da"),) if few else ()
     return CapacityCheck(
-        year, tuple(labels), balance, analyses, sources.stored_departments(url), notes
+        year, tuple(labels), balance, analyses, sources.stored_departments(url), notes, notes_da
     )

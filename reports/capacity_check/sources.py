@@ -29,7 +29,9 @@ def reference_balance(
     home region (``capacity.generate.weekly_referral_rates``). Capacity: Poisson draws around
     what each department declares in the simulation's calibration (``scenarios.simulate``: a
     public department declares 10 % above its home referrals, private and foreign their share;
-    with ``shortages`` the reference week's three short services stay short all year).
+    with ``shortages`` the reference week's three short services stay short all year). Both
+    follow the year: the simulation's calendar (public holidays, and the reference year
+    profile of referrals and slots per ISO week: summer, Christmas, school holidays).
     """
     from scenarios.schema import scenario_from_mapping
     from scenarios.simulate import prepare
@@ -45,6 +47,8 @@ def reference_balance(
                 "shortages": shortages,
             },
             "horizon_weeks": min(len(weeks), 104),
+            # the year's calendar: public holidays, summer, Christmas and school holidays
+            "calendar": {"holidays": True, "year_profile": True},
             "replications": 1,
             "seed": seed,
         }
@@ -52,7 +56,9 @@ def reference_balance(
     world = prepare(scenario)
     rng = np.random.default_rng([seed, 7])
     n = len(weeks)
-    slots = rng.poisson(np.broadcast_to(world.weekly_slots, (n, len(world.weekly_slots))))
+    factor = world.week_capacity()
+    factor = factor[np.minimum(np.arange(n), len(factor) - 1)]
+    slots = rng.poisson(factor[:, None] * world.weekly_slots[None, :])
     rates = world.arrival_rates[np.minimum(np.arange(n), len(world.arrival_rates) - 1)]
     referrals = rng.poisson(rates)
     offered = world.offered
@@ -83,7 +89,16 @@ def reference_balance(
     source = f"bundled reference data, scale {scale:g}, seed {seed}" + (
         "" if shortages else ", without the reference week's shortages"
     )
-    return Balance(weekly_table(demand, capacity), source)
+    offered_rows = pd.DataFrame(
+        {
+            "department_id": offered["department_id"].astype(str).to_numpy(),
+            "collaboration": offered["collaboration"].astype(str).to_numpy(),
+            "procedure": offered["procedure"].astype(str).to_numpy(),
+            "region": region,
+            "provider_type": offered["provider_type"].astype(str).to_numpy(),
+        }
+    )
+    return Balance(weekly_table(demand, capacity), source, offered_rows)
 
 
 def stored_balance(url: str | None, weeks: Sequence[str]) -> Balance:
@@ -138,9 +153,26 @@ def stored_balance(url: str | None, weeks: Sequence[str]) -> Balance:
             "load the weeks first (kapacitet load DIR) or choose other --weeks"
         )
     stored = sorted(set(capacity["week"]) | set(demand["week"]))
+    services = dataset.services.merge(
+        dataset.departments[["department_id", "region", "provider_type"]], on="department_id"
+    )
+    offered_rows = pd.DataFrame(
+        {
+            "department_id": services["department_id"].astype(str).to_numpy(),
+            "collaboration": services["collaboration"].astype(str).to_numpy(),
+            "procedure": services["procedure"].astype(str).to_numpy(),
+            "region": np.where(
+                services["provider_type"].astype(str) == ProviderType.FOREIGN,
+                ABROAD,
+                services["region"].astype(str),
+            ),
+            "provider_type": services["provider_type"].astype(str).to_numpy(),
+        }
+    ).drop_duplicates(["department_id", "collaboration", "procedure"])
     return Balance(
         weekly_table(demand, capacity, stored),
         f"database, {len(stored)} stored weeks in the period",
+        offered_rows,
     )
 
 

@@ -89,7 +89,10 @@ def simulate_quarter(
     warm-up weeks let the generated backlog clear and are not counted). From a database: the
     stored snapshot of ``week``, simulated to the quarter's end (default: the latest load week
     on or before the quarter's start, else the first inside it, which gives a partial quarter).
-    One replication, default policy (capacity shared across regions), default behaviour.
+    One replication, default policy (capacity shared across regions), default behaviour, and
+    the quarter's calendar (public holidays, and referrals and slots per ISO week from the
+    reference year profile: ``calendar`` in docs/scenarios.md), so Q3 with its summer holidays
+    and Q4 with Christmas differ by more than their label.
     """
     from scenarios.schema import scenario_from_mapping
     from scenarios.simulate import run_replication
@@ -130,6 +133,8 @@ def simulate_quarter(
             "name": f"monitoring-{quarter}",
             "base": base,
             "horizon_weeks": horizon,
+            # the quarter's own calendar: public holidays, summer and Christmas
+            "calendar": {"holidays": True, "year_profile": True},
             "replications": 1,
             "seed": seed,
         }

@@ -361,6 +361,18 @@ def test_the_command_writes_the_check_from_a_database(tmp_path: Path):
     assert sorted(p.name for p in out.iterdir()) == expected
     html = (out / "capacity-check-2026.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in html and "2026-W48 (" in html
+    assert '<html lang="da">' in html and "Årligt kapacitetstjek 2026" in html
+    assert "rummer 1 ugentlig(e) indlæsning(er) i perioden (2026-W48)" in html
+    english = CliRunner().invoke(
+        app,
+        [
+            *("report", "capacity-check", "--year", "2026", "--db", url),
+            *("--out", str(out), "--lang", "en", "--no-pdf"),
+        ],
+    )
+    assert english.exit_code == 0, english.output
+    html = (out / "capacity-check-2026.html").read_text(encoding="utf-8")
+    assert "Annual capacity check 2026" in html
     assert "holds 1 weekly load(s) in the period (2026-W48)" in html
 
 
@@ -383,3 +395,55 @@ def test_the_command_refuses_a_database_without_the_weeks(tmp_path: Path):
     assert result.exit_code == 1
     assert "load the weeks first" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+# ---- the year: seasonality, holidays and one more slot ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def year_balance() -> capacity_check.Balance:
+    return capacity_check.reference_balance(iso_weeks(2026), scale=0.2)
+
+
+def test_demand_and_capacity_follow_the_year(year_balance: capacity_check.Balance):
+    """Summer and Christmas weeks have fewer referrals and fewer slots than ordinary weeks
+    (the reference year profile and the public holidays), so the weeks differ (issue 17.4)."""
+    weekly = year_balance.weekly.groupby("week")[["demand", "capacity"]].sum()
+    ordinary = weekly.loc[["2026-W36", "2026-W37", "2026-W38"]].mean()
+    summer = weekly.loc[["2026-W29", "2026-W30"]].mean()
+    christmas = weekly.loc["2026-W52"]
+    assert summer["capacity"] < 0.8 * ordinary["capacity"]
+    assert summer["demand"] < 0.9 * ordinary["demand"]
+    assert christmas["capacity"] < 0.6 * ordinary["capacity"]
+
+
+def test_one_more_slot_ranks_by_the_year_danish_public_first(
+    year_balance: capacity_check.Balance,
+):
+    """Breaches avoided over the year per department and service: Danish public departments
+    first, most first within each provider type, and the top 15 are not all equal."""
+    table = year_balance.year_extra_slots()
+    assert {"breaches_year", "national_weeks", "provider_type"} <= set(table.columns)
+    rank = table["provider_type"].map({"public": 0, "private": 1, "foreign": 2})
+    assert rank.is_monotonic_increasing
+    for _, group in table.groupby(rank):
+        assert group["breaches_year"].is_monotonic_decreasing
+    assert table.head(15)["breaches_year"].nunique() > 1
+    assert (table["breaches_year"] <= table["weeks"]).all()
+    foreign = table[table["provider_type"] == "foreign"]
+    assert (foreign["breaches_year"] == foreign["national_weeks"]).all()
+
+
+def test_the_page_speaks_danish_by_default_and_english_on_request(
+    year_balance: capacity_check.Balance,
+):
+    from reports.capacity_check import CapacityCheck, render_html
+    from reports.capacity_check.sources import reference_departments
+
+    check = CapacityCheck(2026, tuple(iso_weeks(2026)), year_balance, (), reference_departments())
+    danish = render_html(check)
+    assert "Hvor én plads mere undgår flest overskridelser" in danish
+    assert "Breaches" not in danish and "Demand against" not in danish
+    assert danish.index("Hvor én plads mere") < danish.index("Efterspørgsel mod udbudt")
+    english = render_html(check, lang="en")
+    assert "Where one more slot avoids the most breaches" in english

@@ -506,3 +506,14 @@ def test_the_side_tables_have_their_own_columns_and_no_empty_days_columns():
         assert len(table[0]) == 1 + len(monitoring.CATEGORIES) + 1  # axis, categories, share
         assert all(cell != "" for row in table[1:] for cell in row)
     assert len(by_region[0]) == len(by_type[0]) + 3  # the days columns: sum, mean, median
+
+
+def test_simulated_quarters_follow_their_calendar():
+    """Q3 (summer holidays) and Q4 (Christmas) are simulated with their own holidays and year
+    profile: their numbers differ by more than the label (issue 17.4), and the summer's
+    holiday weeks complete fewer pathways than an ordinary week of the same quarter."""
+    q3 = monitoring.simulate_quarter(Quarter(2026, 3), scale=0.05, warmup_weeks=0)
+    q4 = monitoring.simulate_quarter(Quarter(2026, 4), scale=0.05, warmup_weeks=0)
+    assert len(q3.pathways) != len(q4.pathways)
+    weeks = pd.to_datetime(q3.pathways["start_date"]).dt.isocalendar().week.value_counts()
+    assert weeks.get(29, 0) + weeks.get(30, 0) < weeks.get(36, 0) + weeks.get(37, 0)

@@ -1,0 +1,1 @@
+"""Reference data of the simulation: the year profile of referrals and slots."""
