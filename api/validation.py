@@ -96,14 +96,17 @@ def schema_problem(field: str, item: Mapping[str, Any]) -> Problem:
 
 
 def _order(field: str) -> tuple[tuple[int, int | str], ...]:
-    """A field path's place in body order: ``patients[2]`` before ``patients[10]``."""
+    """A field path's record in body order: ``patients[2]`` before ``patients[10]`` (the
+    field's own name left out, so a record's problems keep the order they were found in)."""
     parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", field)
+    if parts and parts[-1][1]:
+        parts = parts[:-1]
     return tuple((0, int(index)) if index else (1, name) for index, name in parts)
 
 
 def merged(*sources: Iterable[Problem]) -> list[Problem]:
-    """The problems of every source, the first one per field (earlier sources first), in
-    body order; messages CPR-redacted (a value sent by mistake is never echoed)."""
+    """The problems of every source, the first one per field (earlier sources first), by
+    record in body order; messages CPR-redacted (a value sent by mistake is never echoed)."""
     seen: dict[str, Problem] = {}
     for source in sources:
         for problem in source:
@@ -259,3 +262,36 @@ def solve_scope_problems(request: Request, body: Any) -> list[Problem]:
     except Forbidden as refused:
         return list(refused.errors or [])
     return []
+
+
+def record_fields(problems: Iterable[Problem]) -> list[Problem]:
+    """A one-record validation's problems at the body's own paths: ``patients[0].deadline``
+    becomes ``deadline`` (a PATCH body is the record's fields)."""
+    return [
+        problem | {"field": str(problem["field"]).removeprefix("patients[0].")}
+        for problem in problems
+    ]
+
+
+def patch_problems(request: Request, body: Any) -> list[Problem]:
+    """PATCH /v1/patients/{id}: the stored record with the body's changes, validated as a
+    whole (a deadline before the referral, say), beside the schema's problems. Nothing for a
+    patient the caller does not own (its 404 is never hinted at)."""
+    from api.schemas import PatientPatch
+    from workflow.patients import owned_patient
+
+    who = caller(request)
+    patient_id = request.scope.get("path_params", {}).get("patient_id")
+    if who is None or who.region is None or not isinstance(body, dict) or not patient_id:
+        return []
+    with request.app.state.engine.connect() as conn:
+        before = owned_patient(conn, who.region, str(patient_id))
+    if before is None:
+        return []
+    changes = {
+        name: value
+        for name, value in body.items()
+        if name in PatientPatch.model_fields
+        and (value is None or isinstance(value, str | int | float | bool))
+    }
+    return record_fields(contract_problems(request, "patients", [before | changes]))

@@ -24,7 +24,7 @@ from api.conditional import not_modified as not_modified_response
 from api.deps import Bound, Caller, Conn, PatchesPatient, PostsPatients
 from api.pagination import Paged
 from api.schemas import FieldProblem, LoadSummary, PatientPatch, PatientsIn
-from capacity.errors import Forbidden, NotFound
+from capacity.errors import Forbidden, Invalid, NotFound
 from capacity.storage import UpsertCounts, schema
 from capacity.storage.repository import LoadConflict, LoadReport
 from workflow import patients, tables
@@ -144,6 +144,7 @@ def get_patient(
     "/{patient_id}",
     responses={200: {"description": "The patient as stored now", "headers": ETAG_HEADER}},
 )
+@validation.body_checks(validation.patch_problems)
 def patch_patient(
     patient_id: str,
     body: PatientPatch,
@@ -154,7 +155,8 @@ def patch_patient(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Change a few fields of one of the region's patients (e.g. pause its deadline); the
-    changed record is validated as a whole (422 naming the field), 404 for another's.
+    changed record is validated as a whole (422 naming every field at once, the schema's
+    problems with the record's), 404 for another's.
 
     With ``If-Match`` (the ETag of a GET) the change is made only if the patient is still as
     read: 412 otherwise, checked after the body and inside the change's transaction. The
@@ -170,8 +172,12 @@ def patch_patient(
             conn, who, "PATCH", request.url.path, patient_id, _plain(before), _plain(after)
         )
 
-    patched = patients.patch_patient(
-        bound, str(who.region), patient_id, changes, f"api patch: {who.name}", audit=audit
-    )
+    try:
+        patched = patients.patch_patient(
+            bound, str(who.region), patient_id, changes, f"api patch: {who.name}", audit=audit
+        )
+    except Invalid as invalid:  # at the body's paths (deadline), not the record's
+        fields = validation.record_fields(invalid.errors or [])
+        raise Invalid(invalid.message, errors=fields) from None
     response.headers["ETag"] = etags.get("after") or patient_etag(patched.after)
     return _plain(patched.after)

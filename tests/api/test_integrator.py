@@ -413,3 +413,24 @@ def test_capacity_declaration_etag_and_if_match(api: tuple[Api, str]) -> None:
         after = running.nord.get("/v1/capacity/history", params={"department_id": "H42-11"})
         assert len(after.json()) == versions
         assert dept.post("/v1/capacity", json={"capacity": [row]}).status_code == 200
+
+
+def test_a_patch_reports_schema_and_record_problems_together(api: tuple[Api, str]) -> None:
+    """A PATCH with a bad status and a deadline the contract refuses (year 9999, which the
+    schema lets through): one 422 naming both at the body's paths, with a did-you-mean."""
+    running, _ = api
+    record = running.records[0]
+    path = f"/v1/patients/{record['patient_id']}"
+    body = {"deadline_status": "paused-health", "deadline": "9999-12-31"}
+    response = running.nord.patch(path, json=body)
+    assert response.status_code == 422, response.text
+    errors = {e["field"]: e for e in response.json()["errors"]}
+    assert set(errors) == {"deadline_status", "deadline"}
+    assert errors["deadline_status"]["suggestion"] == "paused_health"
+    alone = running.nord.patch(path, json={"deadline": "9999-12-31"})
+    assert alone.status_code == 422
+    assert [e["field"] for e in alone.json()["errors"]] == ["deadline"]
+    # another region's patient: the schema's 422 only, nothing about the record
+    other = running.syd.patch(path, json=body)
+    assert other.status_code == 422
+    assert [e["field"] for e in other.json()["errors"]] == ["deadline_status"]
