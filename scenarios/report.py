@@ -63,11 +63,12 @@ h1 { font-size: 1.6rem; margin-bottom: .4rem; } h2 { font-size: 1.25rem; margin-
 .lead .where { color: #3d6fa8; }
 .answer ul { margin: .3rem 0; padding-left: 1.2rem; }
 .columns { display: flex; flex-wrap: wrap; gap: 0 2rem; }
-.columns > section { flex: 1 1 26rem; min-width: 0; }
+.columns > section { flex: 0 1 auto; min-width: 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: .8rem 0; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding-bottom: .3rem; }
 th, td { border: 1px solid #bbb; padding: .25rem .6rem; text-align: right; }
+td { white-space: nowrap; }
 th[scope=row], thead th:first-child { text-align: left; }
 thead th { background: #eef1f5; }
 tr.affected th, tr.affected td { background: #fff4d6; }
@@ -190,7 +191,9 @@ def scenario_report(
     sections.append(f"<h2>{t['time_title']}</h2>")
     sections.append(
         _figure(
-            _weekly_figure(run, base, touched.weeks, lang),
+            _weekly_figure(
+                run, base, touched.weeks, lang, touched.services[0] if touched.services else None
+            ),
             t["both_caption"] if base is not None else t["time_caption"],
             t["both_alt"] if base is not None else t["time_alt"],
         )
@@ -375,6 +378,27 @@ def _answer(run: ScenarioRun, base: ScenarioRun | None, touched: Affected, lang:
                 ),
             )
         )
+    if blocks and touched.departments:
+        service = touched.services[0]
+        filters = {"collaboration": service[0], "procedure": service[1]}
+        at = _group_change(run, base, ["department_id"], "treated", filters)
+        lines = []
+        for department in touched.departments:
+            if (department,) not in at:
+                continue
+            c = at[(department,)]
+            lines.append(
+                t["department_line"].format(
+                    department=department,
+                    difference=number(c.difference, lang, signed=True),
+                    base=number(c.base, lang),
+                    run=number(c.run, lang),
+                    certainty=_certainty("treated", c, lang),
+                )
+            )
+        if lines:
+            where, lead, certainty, share, capacity_line = blocks[0]
+            blocks[0] = (where, lead, certainty, share, capacity_line + "\n" + "\n".join(lines))
     national: Any = pair.loc["treated_within"]
     blocks.append(
         (
@@ -407,7 +431,8 @@ def _answer(run: ScenarioRun, base: ScenarioRun | None, touched: Affected, lang:
         f'<p class="lead"><span class="where">{html.escape(first[0])}:</span> '
         f"{html.escape(first[1])}</p>",
         f"<ul><li>{html.escape(first[2])}</li><li>{html.escape(first[3])}</li>"
-        f"<li>{html.escape(first[4])}</li></ul>",
+        + "".join(f"<li>{html.escape(line)}</li>" for line in first[4].split("\n"))
+        + "</ul>",
     ]
     for where, lead, certainty, share, capacity_line in others:
         parts.append(
@@ -749,7 +774,7 @@ def _band(axes: Axes, frame: pd.DataFrame, label: str, scale: float = 1.0) -> No
 
 def _week_axis(axes: Axes, weekly: pd.DataFrame, lang: str) -> None:
     labels = weekly.drop_duplicates("week").sort_values("week")
-    step = max(1, len(labels) // 10)
+    step = max(1, -(-len(labels) // 9))
     shown = labels.iloc[::step]
     axes.set_xticks(shown["week"].to_numpy())
     axes.set_xticklabels(
@@ -758,37 +783,87 @@ def _week_axis(axes: Axes, weekly: pd.DataFrame, lang: str) -> None:
     axes.set_xlabel(words(lang)["week_axis"])
 
 
+def service_weekly(run: ScenarioRun, service: tuple[str, str]) -> pd.DataFrame:
+    """Patients of one service started within the deadline per simulated week: mean over
+    replications with its 95 % t interval (bounds kept to [0, inf)); ``week, mean, ci_low,
+    ci_high``."""
+    from scenarios.kpis import _half_width
+
+    patients = run.patients
+    chosen = patients[
+        (patients["collaboration"] == service[0])
+        & (patients["procedure"] == service[1])
+        & (patients["exceed_reason"] == "within")
+    ]
+    weeks = range(1, run.scenario.horizon_weeks + 1)
+    index = pd.MultiIndex.from_product([_replications(run), weeks], names=["replication", "week"])
+    sizes = (
+        chosen.groupby(["replication", "treated_week"]).size().rename_axis(["replication", "week"])
+    )
+    counts = sizes.reindex(index, fill_value=0).astype(np.float64)
+    grouped = counts.groupby(level="week")
+    mean = grouped.mean()
+    half = _half_width(grouped.std(ddof=1), grouped.count()).fillna(0.0)
+    return pd.DataFrame(
+        {
+            "week": mean.index.to_numpy(),
+            "mean": mean.to_numpy(),
+            "ci_low": (mean - half).clip(lower=0).to_numpy(),
+            "ci_high": (mean + half).to_numpy(),
+        }
+    )
+
+
 def _weekly_figure(
-    run: ScenarioRun, base: ScenarioRun | None, weeks: list[tuple[int, int]], lang: str
+    run: ScenarioRun,
+    base: ScenarioRun | None,
+    weeks: list[tuple[int, int]],
+    lang: str,
+    service: tuple[str, str] | None = None,
 ) -> Figure:
+    """Week by week: the affected service's patients started in time (where there is one),
+    the national within-deadline share, and without an affected service the capacity
+    exceedances; both runs with 95 % bands, the weeks of changes shaded."""
     from scenarios.kpis import weekly_intervals
 
     t = words(lang)
-    figure, (share, exceeded) = plt.subplots(1, 2, figsize=(12, 3.8))
-    ours = weekly_intervals(run.weekly)
-    series = [(t["run"], ours)]
-    if base is not None:
-        series.insert(0, (t["base"], weekly_intervals(base.weekly)))
-    for name, frame in series:
-        _band(share, frame[frame["kpi"] == "within_share"], name, scale=100)
-    share.set(title=t["within_axis"], ylabel="%", ylim=(0, 102))
-    share.legend(frameon=False, loc="lower left")
-    if base is None:
-        for kpi in ("exceeded_capacity", "exceeded_health", "exceeded_wish"):
-            _band(exceeded, ours[ours["kpi"] == kpi], kpi_label(kpi, lang).split(": ")[-1])
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))
+    runs = [(t["run"], run)] if base is None else [(t["base"], base), (t["run"], run)]
+    intervals = [(name, weekly_intervals(r.weekly)) for name, r in runs]
+    if service is not None:
+        for name, r in runs:
+            _band(left, service_weekly(r, service), name)
+        left.set(
+            title=f"{service_label(service[0], service[1], lang)}: "
+            f"{kpi_label('treated_within', lang).lower()}",
+            ylabel=t["patients_week"],
+        )
+        left.set_ylim(bottom=0)
+        share_axes = right
     else:
-        for name, frame in series:
-            _band(exceeded, frame[frame["kpi"] == "exceeded_capacity"], name)
-    exceeded.set(
-        title=t["exceeded_axis"]
-        + (f": {kpi_label('exceeded_capacity', lang).split(': ')[-1]}" if base else ""),
-        ylabel=t["patients_week"],
+        share_axes = left
+        ours = intervals[-1][1]
+        for kpi in ("exceeded_capacity", "exceeded_health", "exceeded_wish"):
+            _band(right, ours[ours["kpi"] == kpi], kpi_label(kpi, lang).split(": ")[-1])
+        right.set(title=t["exceeded_axis"], ylabel=t["patients_week"])
+        right.set_ylim(bottom=0)
+    lowest = 100.0
+    for name, frame in intervals:
+        share = frame[frame["kpi"] == "within_share"]
+        _band(share_axes, share, name, scale=100)
+        if share["ci_low"].notna().any():
+            lowest = min(lowest, 100 * float(share["ci_low"].min()))
+        elif share["mean"].notna().any():
+            lowest = min(lowest, 100 * float(share["mean"].min()))
+    share_axes.set(
+        title=f"{t['national']}: {kpi_label('within_share', lang).lower()}",
+        ylabel="%",
+        ylim=(max(0.0, 10 * np.floor(lowest / 10) - 10), 101),
     )
-    exceeded.set_ylim(bottom=0)
-    exceeded.legend(frameon=False, loc="upper left")
-    for axes in (share, exceeded):
+    for axes in (left, right):
         _shade(axes, weeks)
         _week_axis(axes, run.weekly, lang)
+        axes.legend(frameon=False, fontsize=9)
     figure.tight_layout()
     return figure
 

@@ -86,6 +86,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "share_line": "Andel startet inden for fristen: {base} → {run}",
         "capacity_line": "Frist overskredet pga. kapacitet: {difference}",
+        "department_line": ("Startet ved {department}: {base} → {run} ({difference}; {certainty})"),
         "run_headline": "{where}: {within} startet inden for fristen ({share}), {capacity} "
         "overskredet pga. kapacitet",
         "where_title": "Hvor: samarbejde og ydelse",
@@ -117,15 +118,18 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "compare_caption": "{run} mod {base}: middel og forskel [95 %-interval]",
         "time_title": "Uge for uge",
         "time_caption": (
-            "Andel startet inden for fristen og overskridelser pr. uge, middel over gentagelser "
-            "med 95 %-bånd; grå: ugerne med scenariets ændringer."
+            "Pr. uge: patienter i den berørte ydelse startet inden for fristen og andelen "
+            "startet inden for fristen i hele landet (uden berørt ydelse: overskridelser efter "
+            "årsag), middel over gentagelser med 95 %-bånd; gråt: ugerne med scenariets "
+            "ændringer."
         ),
         "time_alt": (
             "To linjediagrammer pr. uge: andelen startet inden for fristen og antal "
             "overskridelser efter årsag, hver med et skraveret 95 %-bånd."
         ),
         "both_caption": (
-            "Andel startet inden for fristen pr. uge: scenariet og basis med 95 %-bånd; grå: "
+            "Pr. uge, scenariet og basis med 95 %-bånd: patienter i den berørte ydelse startet "
+            "inden for fristen, og andelen startet inden for fristen i hele landet; gråt: "
             "ugerne med ændringer."
         ),
         "both_alt": "Linjediagram pr. uge af andelen inden for fristen for scenariet og basis.",
@@ -207,6 +211,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "share_line": "Share started within the deadline: {base} → {run}",
         "capacity_line": "Deadline exceeded for capacity: {difference}",
+        "department_line": "Started at {department}: {base} → {run} ({difference}; {certainty})",
         "run_headline": "{where}: {within} started within the deadline ({share}), {capacity} "
         "exceeded for capacity",
         "where_title": "Where: collaboration and procedure",
@@ -238,16 +243,19 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "compare_caption": "{run} against {base}: mean and difference [95 % interval]",
         "time_title": "Week by week",
         "time_caption": (
-            "Share started within the deadline and exceedances per week, mean over replications "
-            "with 95 % bands; grey: the weeks of the scenario's changes."
+            "Per week: patients of the affected service started within the deadline and the "
+            "country's share started within it (without an affected service: exceedances by "
+            "reason), mean over replications with 95 % bands; grey: the weeks of the "
+            "scenario's changes."
         ),
         "time_alt": (
             "Two line charts by week: the share started within the deadline and the number of "
             "exceedances by reason, each with a shaded 95 % band."
         ),
         "both_caption": (
-            "Share started within the deadline per week: the scenario and the base with 95 % "
-            "bands; grey: the weeks of the changes."
+            "Per week, the scenario and the base with 95 % bands: patients of the affected "
+            "service started within the deadline, and the country's share started within it; "
+            "grey: the weeks of the changes."
         ),
         "both_alt": "Line chart by week of the share within the deadline, scenario and base.",
         "late_title": "Days past the deadline",

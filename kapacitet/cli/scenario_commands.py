@@ -96,6 +96,20 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
+def print_summary(summary: pd.DataFrame, title: str, lang: str) -> None:
+    """Print a run's KPIs in words: mean [95 % interval]."""
+    from scenarios.text import interval, kpi_label, words
+
+    t = words(lang)
+    shown = Table(title=title)
+    shown.add_column(t["kpi"])
+    shown.add_column(t["mean_ci"], justify="right")
+    for row in summary.itertuples(index=False):
+        kpi = str(row.kpi)
+        shown.add_row(kpi_label(kpi, lang), interval(kpi, row.mean, row.ci_low, row.ci_high, lang))
+    console.print(shown)
+
+
 def print_pair(table: pd.DataFrame, title: str, lang: str) -> None:
     """Print :func:`scenarios.compare.compare_pair`: per KPI base, run, difference [95 %]."""
     from scenarios.text import interval, kpi_label, value, words
@@ -170,7 +184,7 @@ def run_command(
         TimeRemainingColumn,
     )
 
-    from scenarios.compare import compare_pair, compare_runs
+    from scenarios.compare import compare_pair
     from scenarios.runner import run_scenario
     from scenarios.schema import ScenarioError
 
@@ -213,7 +227,7 @@ def run_command(
     if base_run is not None:
         print_pair(compare_pair(base_run, run), title, lang)
     else:
-        print_comparison(compare_runs([run]), title)
+        print_summary(run.summary, title, lang)
     console.print(f"run saved in {folder}/; report: {folder / 'report.html'}")
 
 
