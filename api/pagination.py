@@ -176,8 +176,10 @@ def in_memory(
     key: Callable[[Item], Key],
     kinds: Sequence[type],
 ) -> list[Item]:
-    """The page of a list computed whole (``items`` in their order, ``key`` ascending along
-    it): the items whose key follows the cursor's, cut by :func:`finish`."""
+    """The page of a list computed whole, in ``key`` order (Python's, whatever order the
+    database's collation gave the list): the items whose key follows the cursor's, cut by
+    :func:`finish`."""
     after = page.after(*kinds)
-    rest = [item for item in items if after is None or key(item) > after]
+    ordered = sorted(items, key=key)
+    rest = [item for item in ordered if after is None or key(item) > after]
     return finish(request, response, page, rest[: page.limit + 1], key)

@@ -252,7 +252,11 @@ def current_capacity(
     )
 
 
-@router.get("/history", responses=pagination.paged())
+_HISTORY_RESPONSES = pagination.paged()
+_HISTORY_RESPONSES[200]["headers"] = {**pagination.PAGE_HEADERS, **ETAG_HEADER}
+
+
+@router.get("/history", responses=_HISTORY_RESPONSES)
 def capacity_history(
     request: Request,
     response: Response,
@@ -262,8 +266,12 @@ def capacity_history(
     department_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every declaration version, oldest first per department and week (paged), any role
-    may read."""
+    may read. With ``department_id``, the response carries the ETag of the department's
+    current declaration (as ``GET /v1/capacity/current/{department_id}`` does)."""
     del who  # any valid token: declared free capacity is shared across regions
+    if department_id is not None:
+        with bound.connect() as conn:
+            response.headers["ETag"] = declaration_etag(_current_versions(conn, department_id))
     history = declaration_history(bound, department_id=department_id)
     history = history.astype(object).where(history.notna(), None)
     versions = [

@@ -122,14 +122,9 @@ def list_proposals(
     decisions carry over from run to run.
     """
     runs.visible_run(conn, who, run_id)
-    after = page.after_str()
-    visible = [
-        proposal
-        for proposal in runs.visible_proposals(conn, who, run_id)
-        if after is None or proposal.patient_id > after
-    ]
-    shown = pagination.finish(
-        request, response, page, visible[: page.limit + 1], lambda p: (p.patient_id,)
+    visible = runs.visible_proposals(conn, who, run_id)
+    shown = pagination.in_memory(
+        request, response, page, visible, lambda proposal: (proposal.patient_id,), (str,)
     )
     proposals = [proposal.as_json() for proposal in shown]
     standing = decisions.standing_decisions(conn, [p["patient_id"] for p in proposals])

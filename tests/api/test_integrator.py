@@ -144,6 +144,8 @@ def test_every_collection_pages_with_limit_and_cursor(api: tuple[Api, str]) -> N
         "/v1/tokens",
         "/v1/duty-to-act",
         "/v1/referrals",
+        "/v1/departments",
+        "/v1/services",
     ):
         whole = running.admin.get(path)
         assert whole.status_code == 200, (path, whole.text)
@@ -156,6 +158,21 @@ def test_every_collection_pages_with_limit_and_cursor(api: tuple[Api, str]) -> N
     proposals = running.nord.get("/v1/solve-runs/1/proposals").json()
     paged, _ = _all_pages(running.nord, "/v1/solve-runs/1/proposals", limit=3)
     assert paged == proposals and {p["home_region"] for p in paged} == {REGION}
+
+    # a patient's timeline and the referrals, with entries to page through
+    held, accepted = [p for p in proposals if p["action"] != "unassigned"][:2]
+    decide = "/v1/solve-runs/2/proposals/{}/decision"
+    for reason in ("asking", "still asking"):
+        hold = {"decision": "hold", "reason": reason}
+        assert running.nord.post(decide.format(held["patient_id"]), json=hold).is_success
+    accept = {"decision": "accept", "reason": "agreed"}
+    assert running.nord.post(decide.format(accepted["patient_id"]), json=accept).is_success
+    timeline = f"/v1/patients/{held['patient_id']}/timeline"
+    whole = running.nord.get(timeline).json()
+    paged, pages = _all_pages(running.nord, timeline, limit=1)
+    assert len(whole) >= 2 and paged == whole and pages == len(whole)
+    offers = running.nord.get("/v1/referrals").json()
+    assert offers and _all_pages(running.nord, "/v1/referrals", limit=1)[0] == offers
 
 
 def test_bad_limits_and_cursors_are_422_naming_them(api: tuple[Api, str]) -> None:
@@ -191,6 +208,8 @@ def test_openapi_says_collections_are_paged(api: tuple[Api, str]) -> None:
         "/v1/tokens",
         "/v1/audit",
         "/v1/patients/{patient_id}/timeline",
+        "/v1/departments",
+        "/v1/services",
     ):
         get = paths[path]["get"]
         names = {p["name"] for p in get["parameters"]}
@@ -408,6 +427,7 @@ def test_capacity_declaration_etag_and_if_match(api: tuple[Api, str]) -> None:
         )
         history = running.nord.get("/v1/capacity/history", params={"department_id": "H42-11"})
         versions = len(history.json())
+        assert history.headers["etag"] == new
         stale = dept.post("/v1/capacity", json={"capacity": [row]}, headers={"If-Match": etag})
         assert stale.status_code == 412 and stale.headers["content-type"] == PROBLEM
         after = running.nord.get("/v1/capacity/history", params={"department_id": "H42-11"})
