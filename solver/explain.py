@@ -6,13 +6,14 @@ department's situation, travel, deadline, declined provider types), assembled in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from capacity.geo import great_circle_km
-from solver.model import NEVER_LATE, Network, positions
+from solver.model import NEVER_LATE, BoolArray, IntArray, Network, positions
 from solver.policy import Policy
 from solver.problem import Problem
 
@@ -45,37 +46,24 @@ def _fmt_column(values: pd.Series, fmt: str) -> np.ndarray:
     return text
 
 
-def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.DataFrame:
-    """Per patient: does the home department offer the service, and its first slot from entry."""
-    patients = problem.patients.reset_index(drop=True)
-    dept_index = pd.Index(net.departments["department_id"].astype(str))
-    home = positions(dept_index, patients["home_department_id"].astype(str))
-    service_index = pd.Index(net.service_keys)
-    service = positions(
-        service_index,
-        patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str),
-    )
-    offers = problem.services.assign(
-        key=problem.services["department_id"].astype(str)
-        + "|"
-        + problem.services["collaboration"].astype(str)
-        + "/"
-        + problem.services["procedure"].astype(str)
-    )["key"]
-    patient_key = (
-        patients["home_department_id"].astype(str)
-        + "|"
-        + patients["collaboration"].astype(str)
-        + "/"
-        + patients["procedure"].astype(str)
-    )
-    home_offers = patient_key.isin(set(offers)).to_numpy()
+@dataclass(frozen=True)
+class Outcome:
+    """Per patient of a problem (in its row order): where the solve placed it, and the facts
+    of its network the proposals and reasons need. Built per service part and concatenated,
+    so the whole problem's proposals are explained in one pass."""
 
-    today = np.datetime64(problem.today, "D")
-    earliest = patients["earliest_date"].to_numpy("datetime64[ns]").astype("datetime64[D]")
-    entry = np.where(np.isnat(earliest), 0, (earliest - today).astype(np.int64))
-    entry = np.maximum(entry, 0)
-    # first declared bucket of the home chain on or after the patient's first possible day
+    departments: pd.DataFrame
+    dept: IntArray  # department index, -1 where unassigned
+    day: IntArray  # days after today, 0 where unassigned
+    active: BoolArray  # an active deadline
+    deadline_day: IntArray  # days after today; NEVER_LATE when the clock is paused
+    eligible_departments: IntArray
+    first_home_day: IntArray  # first slot of the home chain from the first possible day, -1
+
+
+def first_home_days(net: Network, home: IntArray, service: IntArray, entry: IntArray) -> IntArray:
+    """Per patient: the first declared bucket day of its home department's chain on or after
+    its first possible day ``entry`` (-1: none); ``service`` indexes ``net.service_keys``."""
     n_services = max(len(net.service_keys), 1)
     horizon = int(net.bucket_day.max(initial=0)) + 2
     bucket_key = (
@@ -87,9 +75,82 @@ def _home_situation(problem: Problem, net: Network, placement: Placement) -> pd.
     valid[valid] &= bucket_key[pos[valid]] // horizon == chain_key[valid]
     first_home_day = np.full(len(pos), -1, dtype=np.int64)
     first_home_day[valid] = net.bucket_day[pos[valid]]
-    return pd.DataFrame(
-        {"home_index": home, "home_offers": home_offers, "first_home_day": first_home_day}
+    return first_home_day
+
+
+def outcome(problem: Problem, net: Network, placement: Placement) -> Outcome:
+    """The outcome of a network's placement, its patients being the problem's."""
+    patients = problem.patients.reset_index(drop=True)
+    dept_index = pd.Index(net.departments["department_id"].astype(str))
+    home = positions(dept_index, patients["home_department_id"].astype(str))
+    service = positions(
+        pd.Index(net.service_keys),
+        patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str),
     )
+    today = np.datetime64(problem.today, "D")
+    earliest = patients["earliest_date"].to_numpy("datetime64[ns]").astype("datetime64[D]")
+    entry = np.where(np.isnat(earliest), 0, (earliest - today).astype(np.int64))
+    entry = np.maximum(entry, 0)
+    return part_outcome(net, placement, home, service, entry)
+
+
+def part_outcome(
+    net: Network, placement: Placement, home: IntArray, service: IntArray, entry: IntArray
+) -> Outcome:
+    """:func:`outcome` from the patients' home department, service code and entry day."""
+    bucket = placement.bucket
+    placed = bucket >= 0
+    dept = np.full(len(bucket), -1, dtype=np.int64)
+    day = np.zeros(len(bucket), dtype=np.int64)
+    dept[placed] = net.bucket_department[bucket[placed]]
+    day[placed] = net.bucket_day[bucket[placed]]
+    return Outcome(
+        departments=net.departments,
+        dept=dept,
+        day=day,
+        active=net.patient_active,
+        deadline_day=net.patient_deadline_day,
+        eligible_departments=net.eligible_departments,
+        first_home_day=first_home_days(net, home, service, entry),
+    )
+
+
+def combined(departments: pd.DataFrame, n: int, parts: list[tuple[IntArray, Outcome]]) -> Outcome:
+    """The outcome of a whole problem of ``n`` patients from its parts' (rows, outcome)."""
+    dept = np.full(n, -1, dtype=np.int64)
+    day = np.zeros(n, dtype=np.int64)
+    active = np.zeros(n, dtype=bool)
+    deadline_day = np.full(n, NEVER_LATE, dtype=np.int64)
+    eligible = np.zeros(n, dtype=np.int64)
+    first_home = np.full(n, -1, dtype=np.int64)
+    for rows, part in parts:
+        dept[rows] = part.dept
+        day[rows] = part.day
+        active[rows] = part.active
+        deadline_day[rows] = part.deadline_day
+        eligible[rows] = part.eligible_departments
+        first_home[rows] = part.first_home_day
+    return Outcome(departments, dept, day, active, deadline_day, eligible, first_home)
+
+
+def _home_offers(problem: Problem) -> BoolArray:
+    """Per patient: whether the home department offers the patient's service."""
+    services, patients = problem.services, problem.patients
+    offers = (
+        services["department_id"].astype(str).to_numpy(object)
+        + "|"
+        + services["collaboration"].astype(str).to_numpy(object)
+        + "/"
+        + services["procedure"].astype(str).to_numpy(object)
+    )
+    patient_key = (
+        patients["home_department_id"].astype(str).to_numpy(object)
+        + "|"
+        + patients["collaboration"].astype(str).to_numpy(object)
+        + "/"
+        + patients["procedure"].astype(str).to_numpy(object)
+    )
+    return np.asarray(pd.Index(patient_key).isin(offers), dtype=bool)
 
 
 def proposals(
@@ -104,26 +165,29 @@ def proposals(
 
     ``with_reasons=False`` leaves ``reason`` empty (for simulations that never read it).
     """
+    return outcome_proposals(problem, outcome(problem, net, placement), with_reasons=with_reasons)
+
+
+def outcome_proposals(
+    problem: Problem, result: Outcome, *, with_reasons: bool = True
+) -> pd.DataFrame:
+    """:func:`proposals` of an outcome (of one network, or of all service parts at once)."""
     patients = problem.patients.reset_index(drop=True)
-    departments = net.departments
+    departments = result.departments
     today = np.datetime64(problem.today, "D")
-    bucket = placement.bucket
-    placed = bucket >= 0
-    dept = np.full(len(bucket), -1, dtype=np.int64)
-    day = np.zeros(len(bucket), dtype=np.int64)
-    dept[placed] = net.bucket_department[bucket[placed]]
-    day[placed] = net.bucket_day[bucket[placed]]
+    dept, day = result.dept, result.day
+    placed = dept >= 0
     # index of a real department for every row (rows without one are masked below)
     d = np.maximum(dept, 0) if len(departments) else np.zeros(0, dtype=np.int64)
     if len(departments) == 0:
         departments = pd.DataFrame(
             {c: ["" if c not in ("latitude", "longitude") else 0.0] for c in departments.columns}
         )
-        d = np.zeros(len(bucket), dtype=np.int64)
+        d = np.zeros(len(dept), dtype=np.int64)
 
     deadline = patients["deadline"]
-    active = net.patient_active
-    deadline_day = net.patient_deadline_day
+    active = result.active
+    deadline_day = result.deadline_day
     late = np.where(placed & active, np.maximum(day - np.where(active, deadline_day, 0), 0), 0)
     km = great_circle_km(
         patients["latitude"].to_numpy(),
@@ -195,12 +259,12 @@ def proposals(
             "booked_department_id": booked_id,
             "booked_date": _fmt_column(patients["booked_date"], "%Y-%m-%d"),
             "price_dkk": np.where(placed, price, np.nan),
-            "eligible_departments": net.eligible_departments,
+            "eligible_departments": result.eligible_departments,
         }
     )
     frame.loc[~placed, "days_late"] = pd.NA
     if with_reasons:
-        text, facts = _reasons_and_facts(problem, net, placement, frame)
+        text, facts = _reasons_and_facts(problem, result, frame)
         frame["reason"] = text
         for column in REASON_FACTS:
             frame[column] = facts[column]
@@ -247,22 +311,30 @@ def reasons(
     policy: Policy,
 ) -> pd.Series:
     """The ``reason`` column: why this slot, or for unassigned patients what blocks them."""
-    return _reasons_and_facts(problem, net, placement, frame)[0]
+    return _reasons_and_facts(problem, outcome(problem, net, placement), frame)[0]
 
 
 def _reasons_and_facts(
     problem: Problem,
-    net: Network,
-    placement: Placement,
+    result: Outcome,
     frame: pd.DataFrame,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """The English ``reason`` sentences and the structured facts they are made of."""
     patients = problem.patients.reset_index(drop=True)
     today = np.datetime64(problem.today, "D")
-    departments = net.departments
+    departments = result.departments
     names = departments["name"].astype(str) + ", " + departments["hospital"].astype(str)
     name_of = pd.Series(names.to_numpy(), index=departments["department_id"].astype(str))
-    home = _home_situation(problem, net, placement)
+    home = pd.DataFrame(
+        {
+            "home_index": positions(
+                pd.Index(departments["department_id"].astype(str)),
+                patients["home_department_id"].astype(str),
+            ),
+            "home_offers": _home_offers(problem),
+            "first_home_day": result.first_home_day,
+        }
+    )
     proc = patients["procedure"].astype(str).map(PROCEDURE_WORDS).fillna(patients["procedure"])
 
     action = frame["action"].to_numpy()
@@ -278,7 +350,7 @@ def _reasons_and_facts(
         0,
     )
     late = frame["days_late"].fillna(0).to_numpy(np.int64)
-    active = net.patient_active
+    active = result.active
     deadline_text = _fmt_column(patients["deadline"], "%-d %b")
     deadline_text[deadline_text == ""] = "none"
     date_text = _fmt_dates(day, today)
@@ -306,8 +378,8 @@ def _reasons_and_facts(
 
     home_name = frame["home_department_id"].map(name_of).fillna(frame["home_department_id"])
     first_home = _fmt_dates(home["first_home_day"].to_numpy(), today)
-    home_first_after_deadline = (home["first_home_day"].to_numpy() > net.patient_deadline_day) & (
-        net.patient_deadline_day != NEVER_LATE
+    home_first_after_deadline = (home["first_home_day"].to_numpy() > result.deadline_day) & (
+        result.deadline_day != NEVER_LATE
     )
     # distance to the home department, for the patient's own travel limit
     home_index = home["home_index"].to_numpy()
@@ -359,7 +431,7 @@ def _reasons_and_facts(
         ),
     )
     category = frame["category"].to_numpy()
-    already_passed = active & (net.patient_deadline_day < 0)
+    already_passed = active & (result.deadline_day < 0)
     late_conditions = [(late > 0) & already_passed, late > 0]
     late_note = np.select(
         late_conditions,
@@ -373,7 +445,7 @@ def _reasons_and_facts(
     keep_text = "Current booking kept: " + placed_text + late_note
     home_text = "Home department: " + placed_text + late_note
     away_text = placed_text + "; " + home_part + late_note + declined
-    unassigned_text = _unassigned_reasons(patients, frame, proc, placement, net)
+    unassigned_text = _unassigned_reasons(patients, frame, proc, result)
     code_conditions = [action == "keep", category == "home_department", placed]
     text = np.select(code_conditions, [keep_text, home_text, away_text], default=unassigned_text)
     away = placed & (action != "keep") & (category != "home_department")
@@ -384,7 +456,7 @@ def _reasons_and_facts(
                 code_conditions,
                 ["keep", "home", "away"],
                 default=np.where(
-                    net.eligible_departments == 0,
+                    result.eligible_departments == 0,
                     "unassigned_no_department",
                     "unassigned_crowded",
                 ),
@@ -420,8 +492,7 @@ def _unassigned_reasons(
     patients: pd.DataFrame,
     frame: pd.DataFrame,
     proc: pd.Series,
-    placement: Placement,
-    net: Network,
+    result: Outcome,
 ) -> pd.Series:
     what = patients["collaboration"].astype(str).str.replace("_", " ") + " " + proc
     limit = patients["max_travel_km"]
@@ -441,7 +512,7 @@ def _unassigned_reasons(
         + " slot in the horizon is taken by other patients (placing this patient would leave "
         "another without a slot); refer to Sundhedsstyrelsen or extend the horizon"
     )
-    return pd.Series(np.where(net.eligible_departments == 0, no_department, crowded))
+    return pd.Series(np.where(result.eligible_departments == 0, no_department, crowded))
 
 
 def kpis(frame: pd.DataFrame) -> dict[str, Any]:

@@ -148,7 +148,7 @@ class _Inputs:
 
     today: np.datetime64
     departments: pd.DataFrame
-    patients: pd.DataFrame
+    patient_ids: npt.NDArray[np.object_]
     n: int
     dept_index: pd.Index
     d_provider: IntArray
@@ -173,33 +173,75 @@ class _Inputs:
     has_booking: BoolArray
 
 
-def _inputs(problem: Problem, policy: Policy) -> _Inputs:
+def _keys(frame: pd.DataFrame) -> npt.NDArray[np.object_]:
+    """Each row's service key ``collaboration/procedure`` (an object array of str)."""
+    return np.asarray(
+        frame["collaboration"].astype(str).to_numpy(object)
+        + "/"
+        + frame["procedure"].astype(str).to_numpy(object),
+        dtype=object,
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A problem's frames converted to arrays once (policy-independent), so the networks of
+    its service parts are built by slicing arrays instead of converting frames per part.
+
+    Every conversion is row by row, so slicing a prepared column gives exactly what
+    converting the sliced frame would: :func:`build_part` of a part's rows builds the same
+    network as :func:`build_network` of that part as its own problem.
+    """
+
+    problem: Problem
+    today: np.datetime64
+    departments: pd.DataFrame
+    dept_index: pd.Index
+    d_provider: IntArray
+    d_region: npt.NDArray[np.object_]
+    d_lat: FloatArray
+    d_lon: FloatArray
+    # patients (in the problem's row order)
+    p_id: npt.NDArray[np.object_]
+    p_key: npt.NDArray[np.object_]
+    p_home: IntArray
+    p_region: npt.NDArray[np.object_]
+    p_lat: FloatArray
+    p_lon: FloatArray
+    p_entry_day: IntArray
+    p_active: BoolArray
+    p_deadline: IntArray
+    p_max_travel: FloatArray  # the patient's own limit (inf: none)
+    p_accepts_private: BoolArray
+    p_accepts_foreign: BoolArray
+    booked_dept: IntArray
+    booked_day: IntArray
+    has_booking: BoolArray
+    # services, capacity and weekly caps rows
+    s_key: npt.NDArray[np.object_]
+    s_dept: IntArray
+    s_price: FloatArray
+    c_key: npt.NDArray[np.object_]
+    c_dept: IntArray
+    c_day: IntArray
+    c_slots: IntArray
+    w_key: npt.NDArray[np.object_]
+
+
+def prepare(problem: Problem) -> Prepared:
+    """The problem's columns as arrays, converted once for all its parts."""
     today = np.datetime64(problem.today, "D")
     departments = problem.departments.reset_index(drop=True)
     patients = problem.patients.reset_index(drop=True)
-
     dept_index = pd.Index(departments["department_id"].astype(str))
-    # Service codes over every (collaboration, procedure) the problem mentions.
-    all_keys = pd.concat(
-        [
-            problem.services["collaboration"].astype(str)
-            + "/"
-            + problem.services["procedure"].astype(str),
-            patients["collaboration"].astype(str) + "/" + patients["procedure"].astype(str),
-        ]
-    )
-    service_index = pd.Index(pd.unique(all_keys.to_numpy()))
 
     p_earliest = _day_numbers(patients["earliest_date"], today)
     p_earliest = np.where(patients["earliest_date"].isna().to_numpy(), 0, p_earliest)
     p_active = (patients["deadline_status"].astype(str).to_numpy() == "active") & (
         patients["deadline"].notna().to_numpy()
     )
-    p_travel_limit = patients["max_travel_km"].to_numpy(np.float64).copy()
-    p_travel_limit[np.isnan(p_travel_limit)] = np.inf
-    if policy.max_travel_km is not None:
-        p_travel_limit = np.minimum(p_travel_limit, policy.max_travel_km)
-
+    p_max_travel = patients["max_travel_km"].to_numpy(np.float64).copy()
+    p_max_travel[np.isnan(p_max_travel)] = np.inf
     booked_dept = np.asarray(
         positions(dept_index, patients["booked_department_id"].fillna("").astype(str)),
         dtype=np.int64,
@@ -208,11 +250,12 @@ def _inputs(problem: Problem, policy: Policy) -> _Inputs:
     has_booking = (
         (booked_dept >= 0) & patients["booked_date"].notna().to_numpy() & (booked_day >= 0)
     )
-    return _Inputs(
+    services, cap = problem.services, problem.capacity
+    caps = problem.weekly_caps
+    return Prepared(
+        problem=problem,
         today=today,
         departments=departments,
-        patients=patients,
-        n=len(patients),
         dept_index=dept_index,
         d_provider=np.asarray(
             departments["provider_type"].astype(str).map(PROVIDER_CODES).fillna(0), np.int64
@@ -220,9 +263,8 @@ def _inputs(problem: Problem, policy: Policy) -> _Inputs:
         d_region=departments["region"].astype(str).to_numpy(),
         d_lat=departments["latitude"].to_numpy(np.float64),
         d_lon=departments["longitude"].to_numpy(np.float64),
-        service_index=service_index,
-        n_services=len(service_index),
-        p_service=_service_codes(patients["collaboration"], patients["procedure"], service_index),
+        p_id=patients["patient_id"].astype(str).to_numpy(object),
+        p_key=_keys(patients),
         p_home=np.asarray(
             positions(dept_index, patients["home_department_id"].astype(str)), dtype=np.int64
         ),
@@ -232,12 +274,80 @@ def _inputs(problem: Problem, policy: Policy) -> _Inputs:
         p_entry_day=np.maximum(p_earliest, 0),
         p_active=p_active,
         p_deadline=np.where(p_active, _day_numbers(patients["deadline"], today), NEVER_LATE),
-        p_travel_limit=p_travel_limit,
-        p_accepts_private=patients["accepts_private"].to_numpy(bool) & policy.allow_private,
-        p_accepts_foreign=patients["accepts_foreign"].to_numpy(bool) & policy.allow_foreign,
+        p_max_travel=p_max_travel,
+        p_accepts_private=patients["accepts_private"].to_numpy(bool),
+        p_accepts_foreign=patients["accepts_foreign"].to_numpy(bool),
         booked_dept=booked_dept,
         booked_day=booked_day,
         has_booking=has_booking,
+        s_key=_keys(services),
+        s_dept=np.asarray(
+            positions(dept_index, services["department_id"].astype(str)), dtype=np.int64
+        ),
+        s_price=services["price_dkk"].to_numpy(np.float64),
+        c_key=_keys(cap),
+        c_dept=np.asarray(positions(dept_index, cap["department_id"].astype(str)), dtype=np.int64),
+        c_day=_day_numbers(cap["date"], today),
+        c_slots=cap["free_slots"].to_numpy(np.int64),
+        w_key=_keys(caps) if len(caps) else np.empty(0, dtype=object),
+    )
+
+
+@dataclass(frozen=True)
+class PartRows:
+    """The rows of one independent part: its patients, services, capacity and weekly caps."""
+
+    patients: IntArray
+    services: IntArray
+    capacity: IntArray
+    weekly_caps: IntArray
+
+
+def all_rows(prep: Prepared) -> PartRows:
+    """The whole problem as one part."""
+    problem = prep.problem
+    return PartRows(
+        patients=np.arange(len(problem.patients), dtype=np.int64),
+        services=np.arange(len(problem.services), dtype=np.int64),
+        capacity=np.arange(len(problem.capacity), dtype=np.int64),
+        weekly_caps=np.arange(len(problem.weekly_caps), dtype=np.int64),
+    )
+
+
+def _inputs(prep: Prepared, rows: PartRows, policy: Policy) -> _Inputs:
+    r = rows.patients
+    # Service codes over every (collaboration, procedure) the part mentions, services first.
+    all_keys = np.concatenate([prep.s_key[rows.services], prep.p_key[r]])
+    service_index = pd.Index(pd.unique(all_keys))
+    p_travel_limit = prep.p_max_travel[r]
+    if policy.max_travel_km is not None:
+        p_travel_limit = np.minimum(p_travel_limit, policy.max_travel_km)
+    return _Inputs(
+        today=prep.today,
+        departments=prep.departments,
+        patient_ids=prep.p_id[r],
+        n=len(r),
+        dept_index=prep.dept_index,
+        d_provider=prep.d_provider,
+        d_region=prep.d_region,
+        d_lat=prep.d_lat,
+        d_lon=prep.d_lon,
+        service_index=service_index,
+        n_services=len(service_index),
+        p_service=positions(service_index, prep.p_key[r]),
+        p_home=prep.p_home[r],
+        p_region=prep.p_region[r],
+        p_lat=prep.p_lat[r],
+        p_lon=prep.p_lon[r],
+        p_entry_day=prep.p_entry_day[r],
+        p_active=prep.p_active[r],
+        p_deadline=prep.p_deadline[r],
+        p_travel_limit=p_travel_limit,
+        p_accepts_private=prep.p_accepts_private[r] & policy.allow_private,
+        p_accepts_foreign=prep.p_accepts_foreign[r] & policy.allow_foreign,
+        booked_dept=prep.booked_dept[r],
+        booked_day=prep.booked_day[r],
+        has_booking=prep.has_booking[r],
     )
 
 
@@ -264,12 +374,12 @@ class _Buckets:
         return len(self.key)
 
 
-def _buckets(problem: Problem, x: _Inputs) -> _Buckets:
-    cap = problem.capacity
-    c_dept = np.asarray(positions(x.dept_index, cap["department_id"].astype(str)), dtype=np.int64)
-    c_service = _service_codes(cap["collaboration"], cap["procedure"], x.service_index)
-    c_day = _day_numbers(cap["date"], x.today)
-    c_slots = cap["free_slots"].to_numpy(np.int64)
+def _buckets(prep: Prepared, rows: PartRows, x: _Inputs) -> _Buckets:
+    c = rows.capacity
+    c_dept = prep.c_dept[c]
+    c_service = positions(x.service_index, prep.c_key[c])
+    c_day = prep.c_day[c]
+    c_slots = prep.c_slots[c]
     keep_rows = (c_dept >= 0) & (c_service >= 0) & (c_day >= 0) & (c_slots >= 0)
     slot_dept = np.concatenate([c_dept[keep_rows], x.booked_dept[x.has_booking]])
     slot_service = np.concatenate([c_service[keep_rows], x.p_service[x.has_booking]])
@@ -311,22 +421,25 @@ class _Offers:
     count: IntArray  # per service: number of offers
 
 
-def _offers(problem: Problem, x: _Inputs) -> _Offers:
-    s_dept = np.asarray(
-        positions(x.dept_index, problem.services["department_id"].astype(str)), dtype=np.int64
-    )
-    s_service = _service_codes(
-        problem.services["collaboration"], problem.services["procedure"], x.service_index
-    )
-    s_price = problem.services["price_dkk"].to_numpy(np.float64)
-    offer = pd.DataFrame({"service": s_service, "dept": s_dept, "price": s_price})
-    offer = offer[(offer["dept"] >= 0) & (offer["service"] >= 0)]
-    offer = offer.groupby(["service", "dept"], as_index=False, sort=True)[["price"]].min()
-    o_service = offer["service"].to_numpy(np.int64)
+def _offers(prep: Prepared, rows: PartRows, x: _Inputs) -> _Offers:
+    s = rows.services
+    s_dept = prep.s_dept[s]
+    s_service = positions(x.service_index, prep.s_key[s])
+    s_price = prep.s_price[s]
+    valid = (s_dept >= 0) & (s_service >= 0)
+    s_dept, s_service, s_price = s_dept[valid], s_service[valid], s_price[valid]
+    # the cheapest price per (service, department), sorted by both; NaN only where all are NaN
+    order = np.lexsort((s_dept, s_service))
+    s_dept, s_service, s_price = s_dept[order], s_service[order], s_price[order]
+    first = np.flatnonzero(
+        np.r_[True, (s_service[1:] != s_service[:-1]) | (s_dept[1:] != s_dept[:-1])]
+    )[: len(s_service)]
+    o_service = s_service[first]
+    price = np.fmin.reduceat(s_price, first) if len(first) else np.empty(0, dtype=np.float64)
     return _Offers(
         service=o_service,
-        dept=offer["dept"].to_numpy(np.int64),
-        price=offer["price"].to_numpy(np.float64),
+        dept=s_dept[first],
+        price=np.asarray(price, dtype=np.float64),
         start=np.searchsorted(o_service, np.arange(x.n_services), side="left"),
         count=np.bincount(o_service, minlength=x.n_services).astype(np.int64),
     )
@@ -369,7 +482,7 @@ def _pairs(problem: Problem, policy: Policy, x: _Inputs, b: _Buckets, o: _Offers
         excluded = pd.MultiIndex.from_arrays(
             [
                 positions(
-                    pd.Index(x.patients["patient_id"].astype(str)),
+                    pd.Index(x.patient_ids),
                     problem.excluded_pairs["patient_id"].astype(str),
                 ),
                 positions(x.dept_index, problem.excluded_pairs["department_id"].astype(str)),
@@ -491,11 +604,13 @@ class _Nodes:
 
 
 def _week_caps(
-    problem: Problem, x: _Inputs, b: _Buckets, week0: int, sink: int
+    prep: Prepared, rows: PartRows, x: _Inputs, b: _Buckets, week0: int, sink: int
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Week nodes for weekly caps: (bucket target, week node ids, their caps)."""
     bucket_target = np.full(len(b), sink, dtype=np.int64)
-    caps_frame = problem.weekly_caps
+    if not len(rows.weekly_caps):
+        return bucket_target, np.empty(0, np.int64), np.empty(0, np.int64)
+    caps_frame = prep.problem.weekly_caps.iloc[rows.weekly_caps]
     if not len(caps_frame):
         return bucket_target, np.empty(0, np.int64), np.empty(0, np.int64)
     w_dept = np.asarray(
@@ -520,11 +635,11 @@ def _week_caps(
     return bucket_target, week0 + np.arange(len(caps), dtype=np.int64), caps.to_numpy(np.int64)
 
 
-def _nodes(problem: Problem, x: _Inputs, b: _Buckets, g: _Groups) -> _Nodes:
+def _nodes(prep: Prepared, rows: PartRows, x: _Inputs, b: _Buckets, g: _Groups) -> _Nodes:
     sink = x.n
     bucket0 = x.n + 1
     week0 = bucket0 + len(b)
-    bucket_target, week_tail, week_cap = _week_caps(problem, x, b, week0, sink)
+    bucket_target, week_tail, week_cap = _week_caps(prep, rows, x, b, week0, sink)
     chain0 = week0 + len(week_tail)
     size = g.size
     node_group = np.repeat(np.arange(len(size), dtype=np.int64), size)
@@ -544,12 +659,19 @@ def _nodes(problem: Problem, x: _Inputs, b: _Buckets, g: _Groups) -> _Nodes:
 
 def build_network(problem: Problem, policy: Policy) -> Network:
     """The flow network of a problem under a policy (eligibility exactly as in the contract)."""
-    x = _inputs(problem, policy)
-    b = _buckets(problem, x)
-    o = _offers(problem, x)
-    pairs = _pairs(problem, policy, x, b, o)
+    prep = prepare(problem)
+    return build_part(prep, all_rows(prep), policy)
+
+
+def build_part(prep: Prepared, rows: PartRows, policy: Policy) -> Network:
+    """The network of the part of a prepared problem in ``rows`` — the same network as
+    :func:`build_network` of that part as a problem of its own."""
+    x = _inputs(prep, rows, policy)
+    b = _buckets(prep, rows, x)
+    o = _offers(prep, rows, x)
+    pairs = _pairs(prep.problem, policy, x, b, o)
     g = _groups(x, b, pairs)
-    nodes = _nodes(problem, x, b, g)
+    nodes = _nodes(prep, rows, x, b, g)
     return _arcs(policy, x, b, o, pairs, g, nodes)
 
 

@@ -13,15 +13,26 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from solver import explain, flow
-from solver.model import ArcKind, IntArray, Network, build_network
+from solver.model import (
+    ArcKind,
+    IntArray,
+    Network,
+    PartRows,
+    Prepared,
+    all_rows,
+    build_part,
+    positions,
+    prepare,
+)
 from solver.policy import Policy
 from solver.problem import Problem
 
@@ -62,6 +73,16 @@ class Proof:
 
 
 @dataclass(frozen=True)
+class SolvedPart:
+    """One independent part of a solve: its patients' ids, network, optimal flow and policy."""
+
+    patient_ids: npt.NDArray[np.object_]
+    net: Network
+    flows: IntArray
+    policy: Policy
+
+
+@dataclass(frozen=True)
 class Solution:
     """Proposals (one row per patient, contract columns first), tier values, KPIs and proof."""
 
@@ -70,6 +91,10 @@ class Solution:
     kpis: dict[str, Any]
     proof: Proof
     timings: dict[str, float] = field(default_factory=dict)
+    #: Each service part's network and optimal flow (solved in process with method "auto"
+    #: only; None otherwise), so :func:`solver.alternatives.ranked_alternatives` can price
+    #: options without building and solving the networks again. Not compared, not shown.
+    parts: tuple[SolvedPart, ...] | None = field(default=None, compare=False, repr=False)
 
     def summary(self) -> str:
         """A few lines for a terminal: tiers, proof and the main KPIs."""
@@ -149,18 +174,43 @@ def solve(
     callers that only need the placements, such as the scenario simulation.
     """
     policy = policy or Policy()
-    pieces = split_by_service(problem)
+    clock = time.perf_counter()
+    prep = prepare(problem)
+    pieces = split_rows(prep)
+    prepare_s = time.perf_counter() - clock
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(problem.patients) >= 50_000 else 1
-    parts = _solve_parts(pieces, policy, method, verify, workers, explain_reasons)
-    if len(parts) == 1:
-        return parts[0]
-    proposals = pd.concat([part.proposals for part in parts], ignore_index=True)
-    order = pd.Index(proposals["patient_id"]).get_indexer(
-        problem.patients["patient_id"].astype(str)
+    parts = _solve_parts(prep, pieces, policy, method, verify, workers)
+    timings = {k: sum(p.timings.get(k, 0.0) for p in parts) for k in parts[0].timings}
+    timings["build_s"] = timings.get("build_s", 0.0) + prepare_s
+
+    clock = time.perf_counter()
+    result = explain.combined(
+        prep.departments,
+        len(problem.patients),
+        [(rows.patients, part.outcome) for rows, part in zip(pieces, parts, strict=True)],
     )
-    proposals = proposals.iloc[order].reset_index(drop=True)
-    tiers = TierValues(*(int(sum(getattr(p.tiers, f) for p in parts)) for f in TIER_FIELDS))
+    proposals = explain.outcome_proposals(problem, result, with_reasons=explain_reasons)
+    tiers = TierValues(
+        unassigned=int((result.dept < 0).sum()),
+        breaches=int(proposals["breach"].sum()),
+        days_late=int(proposals["days_late"].fillna(0).sum()),
+        policy_points=int(sum(p.policy_points for p in parts)),
+    )
+    kpis = explain.kpis(proposals)
+    timings["explain_s"] = timings.get("explain_s", 0.0) + time.perf_counter() - clock
+    solved = (
+        tuple(
+            SolvedPart(prep.p_id[rows.patients], p.net, p.flows, policy)
+            for rows, p in zip(pieces, parts, strict=True)
+            if p.net is not None and p.flows is not None
+        )
+        if method == "auto" and all(p.net is not None for p in parts)
+        else None
+    )
+    if len(parts) == 1:
+        proof = parts[0].proof
+        return Solution(proposals, tiers, kpis, proof, timings, solved)
     methods = sorted({p.proof.method for p in parts})
     certificates = {p.proof.certificate for p in parts}
     proof = Proof(
@@ -176,29 +226,44 @@ def solve(
         ),
         rounds=max(p.proof.rounds for p in parts),
     )
-    timings = {k: sum(p.timings.get(k, 0.0) for p in parts) for k in parts[0].timings}
-    return Solution(proposals, tiers, explain.kpis(proposals), proof, timings)
+    return Solution(proposals, tiers, kpis, proof, timings, solved)
 
 
 TIER_FIELDS = ("unassigned", "breaches", "days_late", "policy_points")
 
+
+@dataclass(frozen=True)
+class _PartResult:
+    """One part's solve: its outcome for the explanations, tier-4 points, proof and timings;
+    its network and flow when solved in this process (not sent back from forked workers)."""
+
+    outcome: explain.Outcome
+    policy_points: int
+    proof: Proof
+    timings: dict[str, float]
+    net: Network | None = None
+    flows: IntArray | None = None
+
+
 # Parts handed to forked workers by position: inherited through fork, never pickled.
-_PENDING: list[tuple[Problem, Policy, str, bool, bool]] = []
+_PENDING: list[tuple[Prepared, PartRows, Policy, str, bool]] = []
 
 
-def _solve_pending(index: int) -> Solution:
-    piece, policy, method, verify, reasons = _PENDING[index]
-    return _solve_service(piece, policy, method=method, verify=verify, explain_reasons=reasons)
+def _solve_pending(index: int) -> _PartResult:
+    prep, rows, policy, method, verify = _PENDING[index]
+    return replace(
+        _solve_part(prep, rows, policy, method=method, verify=verify), net=None, flows=None
+    )
 
 
 def _solve_parts(
-    pieces: list[Problem],
+    prep: Prepared,
+    pieces: list[PartRows],
     policy: Policy,
     method: str,
     verify: bool,
     workers: int,
-    explain_reasons: bool = True,
-) -> list[Solution]:
+) -> list[_PartResult]:
     """Solve independent parts, in forked worker processes when asked and possible."""
     # daemonic processes (e.g. Dask or multiprocessing pool workers) may not have children
     if (
@@ -207,22 +272,42 @@ def _solve_parts(
         or "fork" not in mp.get_all_start_methods()
         or mp.current_process().daemon
     ):
-        return [
-            _solve_service(p, policy, method=method, verify=verify, explain_reasons=explain_reasons)
-            for p in pieces
-        ]
+        return [_solve_part(prep, p, policy, method=method, verify=verify) for p in pieces]
     # biggest parts first, so the two workers finish close together
     order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i].patients))
-    _PENDING[:] = [(pieces[i], policy, method, verify, explain_reasons) for i in order]
+    _PENDING[:] = [(prep, pieces[i], policy, method, verify) for i in order]
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             solved = pool.map(_solve_pending, range(len(order)), chunksize=1)
     finally:
         _PENDING.clear()
-    by_piece: list[Solution | None] = [None] * len(pieces)
+    by_piece: list[_PartResult | None] = [None] * len(pieces)
     for position, index in enumerate(order):
         by_piece[index] = solved[position]
     return [s for s in by_piece if s is not None]
+
+
+def split_rows(prep: Prepared) -> list[PartRows]:
+    """The rows of each service (collaboration, procedure) with patients waiting, in the order
+    and with the rows of :func:`split_by_service`."""
+    patient_rows = pd.Series(np.arange(len(prep.p_key))).groupby(prep.p_key, sort=True)
+    if patient_rows.ngroups <= 1:
+        return [all_rows(prep)]
+    by_capacity = pd.Series(np.arange(len(prep.c_key))).groupby(prep.c_key).indices
+    by_service = pd.Series(np.arange(len(prep.s_key))).groupby(prep.s_key).indices
+    by_cap = (
+        pd.Series(np.arange(len(prep.w_key))).groupby(prep.w_key).indices if len(prep.w_key) else {}
+    )
+    empty = np.empty(0, np.int64)
+    return [
+        PartRows(
+            patients=np.asarray(rows, dtype=np.int64),
+            services=np.asarray(by_service.get(key, empty), dtype=np.int64),
+            capacity=np.asarray(by_capacity.get(key, empty), dtype=np.int64),
+            weekly_caps=np.asarray(by_cap.get(key, empty), dtype=np.int64),
+        )
+        for key, rows in patient_rows.indices.items()
+    ]
 
 
 def split_by_service(problem: Problem) -> list[Problem]:
@@ -294,18 +379,18 @@ def optimal_flows(net: Network, method: str = "auto") -> tuple[IntArray, str, di
     raise ValueError(f"unknown method {method!r}; expected auto, single-pass or staged")
 
 
-def _solve_service(
-    problem: Problem,
+def _solve_part(
+    prep: Prepared,
+    rows: PartRows,
     policy: Policy,
     *,
     method: str = "auto",
     verify: bool = True,
-    explain_reasons: bool = True,
-) -> Solution:
+) -> _PartResult:
     """The solve of one independent part (normally one service's patients and slots)."""
     clock = time.perf_counter()
     timings: dict[str, float] = {}
-    net = build_network(problem, policy)
+    net = build_part(prep, rows, policy)
     timings["build_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -330,14 +415,9 @@ def _solve_service(
 
     clock = time.perf_counter()
     placement = place_patients(net, flows)
-    proposals = explain.proposals(problem, net, placement, policy, with_reasons=explain_reasons)
-    tiers = TierValues(
-        unassigned=int((placement.bucket < 0).sum()),
-        breaches=int(proposals["breach"].sum()),
-        days_late=int(proposals["days_late"].fillna(0).sum()),
-        policy_points=int((net.policy_points * flows).sum()),
-    )
-    kpis = explain.kpis(proposals)
+    r = rows.patients
+    service = positions(pd.Index(net.service_keys), prep.p_key[r])
+    outcome = explain.part_outcome(net, placement, prep.p_home[r], service, prep.p_entry_day[r])
     timings["explain_s"] = time.perf_counter() - clock
     proof = Proof(
         method=method,
@@ -347,7 +427,32 @@ def _solve_service(
         certificate_detail=detail,
         rounds=potentials.iterations if verify and potentials is not None else 0,
     )
-    return Solution(proposals, tiers, kpis, proof, timings)
+    points = int((net.policy_points * flows).sum())
+    return _PartResult(outcome, points, proof, timings, net, flows)
+
+
+def _solve_service(
+    problem: Problem,
+    policy: Policy,
+    *,
+    method: str = "auto",
+    verify: bool = True,
+    explain_reasons: bool = True,
+) -> Solution:
+    """The solve of one problem as a single part (no split by service)."""
+    prep = prepare(problem)
+    part = _solve_part(prep, all_rows(prep), policy, method=method, verify=verify)
+    clock = time.perf_counter()
+    proposals = explain.outcome_proposals(problem, part.outcome, with_reasons=explain_reasons)
+    tiers = TierValues(
+        unassigned=int((part.outcome.dept < 0).sum()),
+        breaches=int(proposals["breach"].sum()),
+        days_late=int(proposals["days_late"].fillna(0).sum()),
+        policy_points=part.policy_points,
+    )
+    timings = dict(part.timings)
+    timings["explain_s"] += time.perf_counter() - clock
+    return Solution(proposals, tiers, explain.kpis(proposals), part.proof, timings)
 
 
 @dataclass(frozen=True)
