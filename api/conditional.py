@@ -47,7 +47,17 @@ def etag_of(prefix: str, value: Any) -> str:
 
 
 def _tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
+    """The entity tags a header lists; a tag sent without its quotes is read as quoted."""
+    tags = []
+    for tag in (part.strip() for part in header.split(",")):
+        if not tag:
+            continue
+        weak = tag.startswith("W/")
+        bare = tag.removeprefix("W/")
+        if bare != "*" and not bare.startswith('"'):
+            bare = f'"{bare}"'
+        tags.append(("W/" if weak else "") + bare)
+    return tags
 
 
 def matches(header: str, etag: str, *, weak: bool) -> bool:

@@ -21,14 +21,15 @@ A route opts in with :func:`body_checks`: the schema's errors are then completed
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.security.utils import get_authorization_scheme_param
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from capacity.errors import Forbidden, Invalid
 from capacity.pseudonym import redact
@@ -153,11 +154,35 @@ def caller(request: Request) -> Principal | None:
 # ---- records of a contract table ------------------------------------------------------------
 
 
+@functools.cache
+def _field_types(model: type[BaseModel]) -> dict[str, TypeAdapter[Any]]:
+    """Each field of ``model`` as a type of its own (its constraints included)."""
+    types: dict[str, TypeAdapter[Any]] = {}
+    for name, field in model.model_fields.items():
+        annotation: Any = field.annotation
+        if field.metadata:
+            annotation = Annotated.__class_getitem__((annotation, *field.metadata))  # type: ignore[attr-defined]
+        types[name] = TypeAdapter(annotation)
+    return types
+
+
+def _as_the_schema_reads(types: dict[str, TypeAdapter[Any]], name: str, value: Any) -> Any:
+    """``value`` as the schema turns it into Python for a valid body (``"1"`` → ``1.0``,
+    ``"lung"`` → the enum), so the validator sees what a valid post would pass it; an
+    invalid value as it is (the schema reports it)."""
+    try:
+        return types[name].validate_python(value)
+    except ValidationError:
+        return value
+
+
 def raw_records(body: Any, key: str, model: type[BaseModel]) -> list[dict[str, Any]] | None:
     """``body[key]`` as records for the contract validator: the model's fields only, its
-    defaults filled in, values that are not JSON scalars left out (the schema reports them)."""
+    defaults filled in, values read as the schema reads them, values that are not JSON
+    scalars left out (the schema reports them)."""
     if not isinstance(body, dict) or not isinstance(body.get(key), list):
         return None
+    types = _field_types(model)
     defaults = {
         name: field.default
         for name, field in model.model_fields.items()
@@ -171,7 +196,7 @@ def raw_records(body: Any, key: str, model: type[BaseModel]) -> list[dict[str, A
             if name in model.model_fields and (
                 value is None or isinstance(value, str | int | float | bool)
             ):
-                record[name] = value
+                record[name] = _as_the_schema_reads(types, name, value)
         records.append(record)
     return records
 
@@ -288,8 +313,9 @@ def patch_problems(request: Request, body: Any) -> list[Problem]:
         before = owned_patient(conn, who.region, str(patient_id))
     if before is None:
         return []
+    types = _field_types(PatientPatch)
     changes = {
-        name: value
+        name: _as_the_schema_reads(types, name, value)
         for name, value in body.items()
         if name in PatientPatch.model_fields
         and (value is None or isinstance(value, str | int | float | bool))
