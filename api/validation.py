@@ -26,13 +26,16 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
+import sqlalchemy as sa
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import Connection
 
 from capacity.errors import Forbidden, Invalid
 from capacity.pseudonym import redact
+from capacity.storage import schema
 from capacity.vocabulary import REGIONS, closest
 from workflow.access import Principal, solve_collaboration
 from workflow.records import validated_records
@@ -321,3 +324,21 @@ def patch_problems(request: Request, body: Any) -> list[Problem]:
         and (value is None or isinstance(value, str | int | float | bool))
     }
     return record_fields(contract_problems(request, "patients", [before | changes]))
+
+
+def department_problem(conn: Connection, field: str, department_id: str) -> Problem | None:
+    """``department_id`` at ``field`` when no such department is stored, with the closest
+    stored id as its did-you-mean."""
+    known = [str(d) for d in conn.execute(sa.select(schema.departments.c.department_id)).scalars()]
+    if department_id in known:
+        return None
+    return with_hint({"field": field, "message": "unknown department"}, department_id, known)
+
+
+def token_problems(request: Request, body: Any) -> list[Problem]:
+    """POST /v1/tokens: a department token's unknown ``department_id`` (with a did-you-mean)."""
+    if not isinstance(body, dict) or not isinstance(body.get("department_id"), str):
+        return []
+    with request.app.state.engine.connect() as conn:
+        problem = department_problem(conn, "department_id", body["department_id"])
+    return [problem] if problem is not None else []

@@ -14,10 +14,11 @@ from pydantic import (
     model_validator,
 )
 
-from api import pagination
+from api import pagination, validation
 from api.deps import Conn, ManagesTokens
 from api.pagination import Paged
 from api.schemas import RowId, storable
+from capacity.errors import Invalid
 from capacity.vocabulary import Collaboration, Region
 from workflow import tables
 from workflow.access import Role
@@ -95,15 +96,21 @@ class TokenCreated(TokenOut):
 
 
 @router.post("", response_model=TokenCreated, status_code=201)
+@validation.body_checks(validation.token_problems)
 def post_token(
     body: TokenIn,
     request: Request,
     who: ManagesTokens,
     conn: Conn,
 ) -> TokenCreated:
-    """Create a token (admin); the response holds the token itself, shown only this once."""
+    """Create a token (admin); the response holds the token itself, shown only this once.
+    An unknown ``department_id`` is 422 with the closest known one as its did-you-mean."""
     tables.take_write_lock(conn)
-    check_department(conn, body.department_id)
+    try:
+        check_department(conn, body.department_id)
+    except Invalid as unknown:
+        problem = validation.department_problem(conn, "department_id", str(body.department_id))
+        raise Invalid(unknown.message, errors=[problem] if problem else unknown.errors) from None
     expires_at = tables.now() + parse_duration(body.expires_in) if body.expires_in else None
     token, token_id = create_token(
         conn,

@@ -454,3 +454,27 @@ def test_a_patch_reports_schema_and_record_problems_together(api: tuple[Api, str
     other = running.syd.patch(path, json=body)
     assert other.status_code == 422
     assert [e["field"] for e in other.json()["errors"]] == ["deadline_status"]
+
+
+def test_vocabulary_hints_everywhere(api: tuple[Api, str]) -> None:
+    """Roles, regions, departments and statuses misspelt in tokens, queries and referrals
+    get a did-you-mean; a body with several problems lists all of them."""
+    running, _ = api
+    token = running.admin.post(
+        "/v1/tokens", json={"role": "department", "department_id": "H42-1l", "name": "d"}
+    )
+    assert token.status_code == 422
+    assert token.json()["errors"][0]["suggestion"].startswith("H42-1")
+    several = running.admin.post(
+        "/v1/tokens",
+        json={"role": "regoin", "region": "Region Syddanmark", "name": "r", "department_id": "X"},
+    )
+    assert several.status_code == 422
+    errors = {e["field"]: e for e in several.json()["errors"]}
+    assert errors["role"]["suggestion"] == "region"
+    assert errors["region"]["suggestion"] == "Syddanmark"
+    assert "department_id" in errors
+    duty = running.nord.get("/v1/duty-to-act", params={"home_region": "nordjylland"})
+    assert duty.status_code == 422 and duty.json()["errors"][0]["suggestion"] == "Nordjylland"
+    offers = running.nord.get("/v1/referrals", params={"status": "awaiting-department"})
+    assert offers.json()["errors"][0]["suggestion"] == "awaiting_department"
