@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -478,3 +479,36 @@ def test_vocabulary_hints_everywhere(api: tuple[Api, str]) -> None:
     assert duty.status_code == 422 and duty.json()["errors"][0]["suggestion"] == "Nordjylland"
     offers = running.nord.get("/v1/referrals", params={"status": "awaiting-department"})
     assert offers.json()["errors"][0]["suggestion"] == "awaiting_department"
+
+
+def test_parallel_writers_with_one_etag_exactly_one_wins(api: tuple[Api, str]) -> None:
+    """Four systems read the same patient and the same declaration, then write at once with
+    that ETag: exactly one write of each is made, the others are 412."""
+    running, url = api
+    path = f"/v1/patients/{running.records[0]['patient_id']}"
+    etag = running.nord.get(path).headers["etag"]
+    base = str(running.nord.base_url)
+    nord_token = running.nord.headers["authorization"].removeprefix("Bearer ")
+    writers = [client(base, nord_token) for _ in range(4)]
+
+    def patch(i: int) -> int:
+        body = {"max_travel_km": 100 + i}
+        return writers[i].patch(path, json=body, headers={"If-Match": etag}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(patch, range(4)))
+    assert statuses == [200, 412, 412, 412]
+    dept_token = make_token(url, Role.DEPARTMENT, "d", department_id="H42-11")
+    departments = [client(base, dept_token) for _ in range(4)]
+    current = running.nord.get("/v1/capacity/current/H42-11")
+    rows, tag = current.json()["capacity"], current.headers["etag"]
+
+    def declare(i: int) -> int:
+        body = {"capacity": [row | {"free_slots": 10 + i} for row in rows]}
+        return departments[i].post("/v1/capacity", json=body, headers={"If-Match": tag}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(declare, range(4)))
+    assert statuses == [200, 412, 412, 412]
+    for c in writers + departments:
+        c.close()
