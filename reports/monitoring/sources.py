@@ -108,9 +108,11 @@ def simulate_quarter(
         }
         source = Source(
             f"simulated from the bundled reference data (scale {scale:g}, seed {seed}, "
-            f"{warmup_weeks} warm-up weeks from {calendar.week_of(start)})",
+            f"{warmup_weeks} warm-up weeks from {calendar.week_of(start)}; the quarter's "
+            "holidays and the reference year profile)",
             f"simuleret ud fra de medfølgende referencedata (skala {scale:g}, frø {seed}, "
-            f"{warmup_weeks} indkøringsuger fra {calendar.week_of(start)})",
+            f"{warmup_weeks} indkøringsuger fra {calendar.week_of(start)}; kvartalets "
+            "helligdage og referenceårets profil)",
         )
     else:
         label = _stored_start_week(database, quarter, week)
