@@ -28,7 +28,7 @@ from solver import flow
 from solver.model import ArcKind, Network, build_network
 from solver.policy import Policy
 from solver.problem import Problem
-from solver.solve import optimal_flows, place_patients, split_by_service
+from solver.solve import Solution, optimal_flows, place_patients, split_by_service
 
 COLUMNS = (
     "patient_id",
@@ -271,19 +271,40 @@ class _Pricing:
         return int(net.bucket_day[bucket]) if bucket >= 0 else fallback
 
 
+def _solved_parts(
+    problem: Problem, policy: Policy, solution: Solution | None
+) -> Iterator[tuple[Problem, np.ndarray, Network | None, np.ndarray | None]]:
+    """Per service part: the problem to read dates from, its patient ids, and its network and
+    optimal flow when ``solution`` holds them for this problem and policy (else None: build
+    and solve the part)."""
+    parts = solution.parts if solution is not None else None
+    if parts is not None and all(part.policy == policy for part in parts):
+        ids = problem.patients["patient_id"].astype(str).to_numpy()
+        solved_ids = np.concatenate([part.patient_ids for part in parts]) if parts else ids[:0]
+        if len(solved_ids) == len(ids) and np.array_equal(np.sort(solved_ids), np.sort(ids)):
+            for part in parts:
+                yield problem, np.asarray(part.patient_ids, dtype=object), part.net, part.flows
+            return
+    for piece in split_by_service(problem):
+        yield piece, piece.patients["patient_id"].astype(str).to_numpy(), None, None
+
+
 def _priced(
-    problem: Problem, policy: Policy, patient_ids: Iterable[str] | None
+    problem: Problem,
+    policy: Policy,
+    patient_ids: Iterable[str] | None,
+    solution: Solution | None = None,
 ) -> Iterator[tuple[Problem, _Pricing, np.ndarray, int, list[_Candidate] | str, np.ndarray]]:
     """Per requested patient (default: all): its part, the part's pricing, the part's patient
     ids, its position, its candidates (or why none) and its distances."""
     wanted = None if patient_ids is None else list(dict.fromkeys(map(str, patient_ids)))
-    for part in split_by_service(problem):
-        ids = part.patients["patient_id"].astype(str).to_numpy()
+    for part, ids, net, flows in _solved_parts(problem, policy, solution):
         chosen = np.arange(len(ids)) if wanted is None else np.flatnonzero(np.isin(ids, wanted))
         if len(chosen) == 0:
             continue
-        net = build_network(part, policy)
-        flows, _, _ = optimal_flows(net)
+        if net is None or flows is None:
+            net = build_network(part, policy)
+            flows, _, _ = optimal_flows(net)
         pricing = _Pricing(net, flows, policy)
         for p, back in pricing.distances_towards(chosen):
             yield part, pricing, ids, p, pricing.candidates(p, back), back
@@ -294,6 +315,8 @@ def ranked_alternatives(
     policy: Policy | None = None,
     patient_ids: Iterable[str] | None = None,
     k: int = 3,
+    *,
+    solution: Solution | None = None,
 ) -> pd.DataFrame:
     """Per requested patient (default: all), the ``k`` best options not chosen, one per
     department (its cheapest), best first, in :data:`RANKED_COLUMNS`.
@@ -306,10 +329,14 @@ def ranked_alternatives(
     proposal, 0 when not), ``category_worse`` and ``booking_kept`` (the proposal keeps the
     current booking). An option at the proposal's own department and date is not listed.
     A patient with no alternative has no row.
+
+    ``solution``, the :func:`~solver.solve.solve` of this problem (default method), lends its
+    parts' networks and optimal flows (:attr:`~solver.solve.Solution.parts`), so nothing is
+    built or solved again; the rows are the same as without it.
     """
     policy = policy or Policy()
     rows: list[dict[str, object]] = []
-    for part, pricing, ids, p, candidates, back in _priced(problem, policy, patient_ids):
+    for part, pricing, ids, p, candidates, back in _priced(problem, policy, patient_ids, solution):
         if isinstance(candidates, str):
             continue
         net = pricing.net
@@ -376,7 +403,11 @@ def _option_facts(
 
 
 def best_alternatives(
-    problem: Problem, policy: Policy | None = None, patient_ids: Iterable[str] | None = None
+    problem: Problem,
+    policy: Policy | None = None,
+    patient_ids: Iterable[str] | None = None,
+    *,
+    solution: Solution | None = None,
 ) -> pd.DataFrame:
     """Per reviewed patient (default: all), the best option not chosen and why not.
 
@@ -385,7 +416,7 @@ def best_alternatives(
     """
     policy = policy or Policy()
     rows: list[dict[str, object]] = []
-    for part, pricing, ids, p, candidates, _ in _priced(problem, policy, patient_ids):
+    for part, pricing, ids, p, candidates, _ in _priced(problem, policy, patient_ids, solution):
         if isinstance(candidates, str):
             rows.append({"patient_id": ids[p], "why_not": candidates})
             continue

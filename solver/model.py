@@ -158,6 +158,7 @@ class _Inputs:
     service_index: pd.Index
     n_services: int
     p_service: IntArray
+    local_service: IntArray  # per prepared service code: its code in ``service_index``, -1
     p_home: IntArray
     p_region: npt.NDArray[np.object_]
     p_lat: FloatArray
@@ -219,6 +220,12 @@ class Prepared:
     has_booking: BoolArray
     # services, capacity and weekly caps rows
     s_key: npt.NDArray[np.object_]
+    #: every service key the problem mentions (patients, services, capacity), and each row's
+    #: position in it, so a part looks its keys up by integer code
+    keys: npt.NDArray[np.object_]
+    p_code: IntArray
+    s_code: IntArray
+    c_code: IntArray
     s_dept: IntArray
     s_price: FloatArray
     c_key: npt.NDArray[np.object_]
@@ -252,6 +259,9 @@ def prepare(problem: Problem) -> Prepared:
     )
     services, cap = problem.services, problem.capacity
     caps = problem.weekly_caps
+    p_key, s_key, c_key = _keys(patients), _keys(services), _keys(cap)
+    codes, keys = pd.factorize(np.concatenate([p_key, s_key, c_key]))
+    codes = np.asarray(codes, dtype=np.int64)
     return Prepared(
         problem=problem,
         today=today,
@@ -264,7 +274,7 @@ def prepare(problem: Problem) -> Prepared:
         d_lat=departments["latitude"].to_numpy(np.float64),
         d_lon=departments["longitude"].to_numpy(np.float64),
         p_id=patients["patient_id"].astype(str).to_numpy(object),
-        p_key=_keys(patients),
+        p_key=p_key,
         p_home=np.asarray(
             positions(dept_index, patients["home_department_id"].astype(str)), dtype=np.int64
         ),
@@ -280,12 +290,16 @@ def prepare(problem: Problem) -> Prepared:
         booked_dept=booked_dept,
         booked_day=booked_day,
         has_booking=has_booking,
-        s_key=_keys(services),
+        s_key=s_key,
+        keys=np.asarray(keys, dtype=object),
+        p_code=codes[: len(p_key)],
+        s_code=codes[len(p_key) : len(p_key) + len(s_key)],
+        c_code=codes[len(p_key) + len(s_key) :],
         s_dept=np.asarray(
             positions(dept_index, services["department_id"].astype(str)), dtype=np.int64
         ),
         s_price=services["price_dkk"].to_numpy(np.float64),
-        c_key=_keys(cap),
+        c_key=c_key,
         c_dept=np.asarray(positions(dept_index, cap["department_id"].astype(str)), dtype=np.int64),
         c_day=_day_numbers(cap["date"], today),
         c_slots=cap["free_slots"].to_numpy(np.int64),
@@ -317,8 +331,10 @@ def all_rows(prep: Prepared) -> PartRows:
 def _inputs(prep: Prepared, rows: PartRows, policy: Policy) -> _Inputs:
     r = rows.patients
     # Service codes over every (collaboration, procedure) the part mentions, services first.
-    all_keys = np.concatenate([prep.s_key[rows.services], prep.p_key[r]])
-    service_index = pd.Index(pd.unique(all_keys))
+    used = pd.unique(np.concatenate([prep.s_code[rows.services], prep.p_code[r]]))
+    service_index = pd.Index(prep.keys[used])
+    local = np.full(len(prep.keys), -1, dtype=np.int64)
+    local[used] = np.arange(len(used), dtype=np.int64)
     p_travel_limit = prep.p_max_travel[r]
     if policy.max_travel_km is not None:
         p_travel_limit = np.minimum(p_travel_limit, policy.max_travel_km)
@@ -334,7 +350,8 @@ def _inputs(prep: Prepared, rows: PartRows, policy: Policy) -> _Inputs:
         d_lon=prep.d_lon,
         service_index=service_index,
         n_services=len(service_index),
-        p_service=positions(service_index, prep.p_key[r]),
+        p_service=local[prep.p_code[r]],
+        local_service=local,
         p_home=prep.p_home[r],
         p_region=prep.p_region[r],
         p_lat=prep.p_lat[r],
@@ -377,7 +394,7 @@ class _Buckets:
 def _buckets(prep: Prepared, rows: PartRows, x: _Inputs) -> _Buckets:
     c = rows.capacity
     c_dept = prep.c_dept[c]
-    c_service = positions(x.service_index, prep.c_key[c])
+    c_service = x.local_service[prep.c_code[c]]
     c_day = prep.c_day[c]
     c_slots = prep.c_slots[c]
     keep_rows = (c_dept >= 0) & (c_service >= 0) & (c_day >= 0) & (c_slots >= 0)
@@ -424,7 +441,7 @@ class _Offers:
 def _offers(prep: Prepared, rows: PartRows, x: _Inputs) -> _Offers:
     s = rows.services
     s_dept = prep.s_dept[s]
-    s_service = positions(x.service_index, prep.s_key[s])
+    s_service = x.local_service[prep.s_code[s]]
     s_price = prep.s_price[s]
     valid = (s_dept >= 0) & (s_service >= 0)
     s_dept, s_service, s_price = s_dept[valid], s_service[valid], s_price[valid]
@@ -541,12 +558,17 @@ def _groups(x: _Inputs, b: _Buckets, pairs: _Pairs) -> _Groups:
     pair_class = np.where(
         dl >= last_day, NEVER_LATE, np.where(dl < pair_entry_day, ALREADY_LATE, dl)
     )
-    group_key = pd.MultiIndex.from_arrays([pair_chain, pair_class])
-    pair_group, group_uniques = pd.factorize(group_key, sort=True)
-    pair_group = pair_group.astype(np.int64)
-    n_groups = len(group_uniques)
-    g_chain = np.asarray(group_uniques.get_level_values(0), dtype=np.int64)
-    g_class = np.asarray(group_uniques.get_level_values(1), dtype=np.int64)
+    # groups: the distinct (chain, class) pairs in sorted order, numbered 0, 1, ...
+    order = np.lexsort((pair_class, pair_chain))
+    sorted_chain, sorted_class = pair_chain[order], pair_class[order]
+    starts = np.r_[
+        True, (sorted_chain[1:] != sorted_chain[:-1]) | (sorted_class[1:] != sorted_class[:-1])
+    ][: len(order)]
+    pair_group = np.empty(len(order), dtype=np.int64)
+    pair_group[order] = np.cumsum(starts) - 1
+    n_groups = int(starts.sum())
+    g_chain = np.asarray(sorted_chain[starts], dtype=np.int64)
+    g_class = np.asarray(sorted_class[starts], dtype=np.int64)
     g_first = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(g_first, pair_group, pairs.pos)
     g_dated = (g_class != NEVER_LATE) & (g_class != ALREADY_LATE)
@@ -712,13 +734,14 @@ def _arcs(
         ),
         np.float64,
     )
-    keep_price_lookup = pd.Series(o.price, index=pd.MultiIndex.from_arrays([o.service, o.dept]))
-    keep_price: FloatArray = np.asarray(
-        keep_price_lookup.reindex(
-            pd.MultiIndex.from_arrays([x.p_service[keep_patient], keep_dept])
-        ).to_numpy(np.float64),
-        np.float64,
-    )
+    # the offer's price at the booked department (NaN where it does not offer the service)
+    n_depts = max(len(x.dept_index), 1)
+    offer_key = o.service * n_depts + o.dept  # sorted: offers are sorted by service, dept
+    wanted = x.p_service[keep_patient] * n_depts + keep_dept
+    at = np.minimum(np.searchsorted(offer_key, wanted), max(len(offer_key) - 1, 0))
+    found = (offer_key[at] == wanted) if len(offer_key) else np.zeros(len(wanted), dtype=bool)
+    keep_price: FloatArray = np.full(len(wanted), np.nan, dtype=np.float64)
+    keep_price[found] = o.price[at[found]]
     keep_late = np.where(
         p_active[keep_patient], np.maximum(b.day[keep_bucket] - p_deadline[keep_patient], 0), 0
     )

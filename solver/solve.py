@@ -293,8 +293,8 @@ def split_rows(prep: Prepared) -> list[PartRows]:
     patient_rows = pd.Series(np.arange(len(prep.p_key))).groupby(prep.p_key, sort=True)
     if patient_rows.ngroups <= 1:
         return [all_rows(prep)]
-    by_capacity = pd.Series(np.arange(len(prep.c_key))).groupby(prep.c_key).indices
-    by_service = pd.Series(np.arange(len(prep.s_key))).groupby(prep.s_key).indices
+    by_capacity = pd.Series(np.arange(len(prep.c_code))).groupby(prep.c_code).indices
+    by_service = pd.Series(np.arange(len(prep.s_code))).groupby(prep.s_code).indices
     by_cap = (
         pd.Series(np.arange(len(prep.w_key))).groupby(prep.w_key).indices if len(prep.w_key) else {}
     )
@@ -302,8 +302,8 @@ def split_rows(prep: Prepared) -> list[PartRows]:
     return [
         PartRows(
             patients=np.asarray(rows, dtype=np.int64),
-            services=np.asarray(by_service.get(key, empty), dtype=np.int64),
-            capacity=np.asarray(by_capacity.get(key, empty), dtype=np.int64),
+            services=np.asarray(by_service.get(prep.p_code[rows[0]], empty), dtype=np.int64),
+            capacity=np.asarray(by_capacity.get(prep.p_code[rows[0]], empty), dtype=np.int64),
             weekly_caps=np.asarray(by_cap.get(key, empty), dtype=np.int64),
         )
         for key, rows in patient_rows.indices.items()

@@ -440,6 +440,15 @@ def _reuse_result(bound: Engine, run: SolveRun) -> bool:
     r, p = tables.solve_runs.c, tables.run_proposals.c
     with bound.begin() as conn:
         version = tables.data_version(conn)
+        if not conn.execute(
+            sa.select(r.run_id)
+            .where(r.status == RunStatus.DONE, r.snapshot_id == version, r.today == run.today)
+            .limit(1)
+        ).first():
+            return False  # the common case: nothing to reuse, and no write lock taken
+    with bound.begin() as conn:
+        tables.take_write_lock(conn)  # SQLite: read, then write, without a lock upgrade
+        version = tables.data_version(conn)
         same = [r.status == RunStatus.DONE, r.snapshot_id == version, r.today == run.today]
         same.append(r.week.is_(None) if run.week is None else r.week == run.week)
         same.append(
@@ -593,7 +602,10 @@ def with_alternatives(
     wanted = [p.patient_id for p in proposals if reviewed(p)]
     if not wanted:
         return proposals
-    found = ranked_alternatives(problem, patient_ids=wanted, k=ALTERNATIVES_PER_PROPOSAL)
+    # the solution's networks and optimal flows are reused: nothing is built or solved again
+    found = ranked_alternatives(
+        problem, patient_ids=wanted, k=ALTERNATIVES_PER_PROPOSAL, solution=solution
+    )
     by_patient: dict[str, list[Alternative]] = {patient_id: [] for patient_id in wanted}
     fields = list(Alternative.model_fields)
     for row in found[["patient_id", *fields]].to_dict(orient="records"):
