@@ -144,6 +144,7 @@ UI: dict[str, dict[str, str]] = {
         "only_away": "Kun henvisninger væk fra hjemafdelingen",
         "sort": "Sortér efter",
         "urgency": "Mest presserende",
+        "solved_at": "data fra {when}",
         "headline": "Fristoverskridelser: {breaches} med deling mod {baseline} ved nuværende "
         "praksis",
         "headline_plain": "Fristoverskridelser: {breaches}",
@@ -308,6 +309,7 @@ UI: dict[str, dict[str, str]] = {
         "only_away": "Only referrals away from the home department",
         "sort": "Sort by",
         "urgency": "Most urgent",
+        "solved_at": "data of {when}",
         "headline": "Breaches: {breaches} with sharing against {baseline} under current practice",
         "headline_plain": "Breaches: {breaches}",
         "headline_decide": "{n} proposals to decide",
