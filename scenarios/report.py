@@ -954,6 +954,24 @@ def comparison_html(table: pd.DataFrame, caption: str, lang: str = "da") -> str:
 
 
 def runs_table(runs: list[ScenarioRun], lang: str = "da") -> str:
-    """:func:`comparison_html` of :func:`scenarios.compare.compare_runs`."""
+    """:func:`comparison_html` of :func:`scenarios.compare.compare_runs`, after each run's
+    settings as run and how they differ from the first run's."""
     t = words(lang)
-    return comparison_html(compare_runs(runs), t["kpi_caption"], lang)
+    base, *others = runs
+    parts = [
+        f"<h2>{html.escape(t['settings'])}: {html.escape(base.name)} ({html.escape(t['base'])})"
+        "</h2><ul>"
+        + "".join(f"<li>{html.escape(line)}</li>" for line in settings(base.scenario, lang))
+        + "</ul>"
+    ]
+    for run in others:
+        only_base, only_run = differing_settings(base.scenario, run.scenario, lang)
+        items = [f"{t['base']}: {line}" for line in only_base]
+        items += [f"{run.name}: {line}" for line in only_run]
+        parts.append(
+            f"<h2>{html.escape(t['differs'].format(base=base.name))}: {html.escape(run.name)}"
+            "</h2><ul>"
+            + "".join(f"<li>{html.escape(item)}</li>" for item in items or [t["same_settings"]])
+            + "</ul>"
+        )
+    return "".join(parts) + comparison_html(compare_runs(runs), t["kpi_caption"], lang)

@@ -132,3 +132,20 @@ def test_cli_compare_takes_the_newest_run_of_a_name(
     assert table.at["treated_within", "difference"] == pytest.approx(
         expected.at["treated_within", "difference"]
     )
+
+
+def test_cli_compare_of_several_runs_writes_a_run_column_and_each_runs_settings(
+    runs: dict[str, ScenarioRun], tmp_path: Path
+) -> None:
+    folders = [str(runs[name].save(tmp_path / name)) for name in ("base", "changed", "other_seed")]
+    out = tmp_path / "all.csv"
+    result = CliRunner().invoke(cli(), ["scenario", "compare", *folders, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["run", *PAIR_COLUMNS]
+    assert table.groupby("run")["paired"].first().to_dict() == {
+        folders[1]: True,
+        folders[2]: False,
+    }
+    page = out.with_suffix(".html").read_text(encoding="utf-8")
+    assert "OUH-KIR mister 50 %" in page and "frø 12" in page
