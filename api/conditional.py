@@ -30,6 +30,16 @@ IfMatch = Annotated[
     ),
 ]
 
+#: ``if_none_match: IfNoneMatch`` in a read route (documents the header; :func:`not_modified`
+#: reads it).
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="Answer 304 without a body if the resource's ETag is one of these. Optional.",
+    ),
+]
+
 #: The OpenAPI description of a response's ETag header.
 ETAG_HEADER: dict[str, Any] = {
     "ETag": {

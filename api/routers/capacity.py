@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection
 
 from api import pagination, validation
-from api.conditional import CONDITIONAL_READ, ETAG_HEADER, IfMatch, check_if_match, etag_of
+from api.conditional import (
+    CONDITIONAL_READ,
+    ETAG_HEADER,
+    IfMatch,
+    IfNoneMatch,
+    check_if_match,
+    etag_of,
+)
 from api.conditional import not_modified as not_modified_response
 from api.deps import Bound, Caller, Conn, DeclaresCapacity
 from api.pagination import Paged
@@ -209,7 +216,12 @@ class DepartmentCapacity(BaseModel):
     responses=CONDITIONAL_READ,
 )
 def current_capacity(
-    department_id: str, request: Request, response: Response, who: Caller, conn: Conn
+    department_id: str,
+    request: Request,
+    response: Response,
+    who: Caller,
+    conn: Conn,
+    if_none_match: IfNoneMatch = None,
 ) -> Any:
     """The department's current declaration, every week it declared, with its ``ETag`` (send
     it as ``If-Match`` with the next ``POST /v1/capacity``; 304 for a matching

@@ -19,7 +19,14 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection
 
 from api import pagination, validation
-from api.conditional import CONDITIONAL_READ, ETAG_HEADER, IfMatch, check_if_match, etag_of
+from api.conditional import (
+    CONDITIONAL_READ,
+    ETAG_HEADER,
+    IfMatch,
+    IfNoneMatch,
+    check_if_match,
+    etag_of,
+)
 from api.conditional import not_modified as not_modified_response
 from api.deps import Bound, Caller, Conn, PatchesPatient, PostsPatients
 from api.pagination import Paged
@@ -128,6 +135,7 @@ def get_patient(
     response: Response,
     who: Caller,
     conn: Conn,
+    if_none_match: IfNoneMatch = None,
 ) -> Any:
     """One patient the caller may see, with its ``ETag`` (304 for a matching
     ``If-None-Match``)."""
