@@ -16,7 +16,6 @@ from reports.meeting.model import AGENDA_REASONS, SCALE, Meeting
 from reports.meeting.pack_text import PACK_TEXT
 from reports.meeting.selection import narrowed, selection_text
 from reports.meeting.text import TEXT, days_left_text, term
-from reports.render.templates import printed_at
 from reports.render.templates import template_environment as report_environment
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ def render_minutes_html(minutes: Minutes, printed: dt.datetime | None = None) ->
         t=TEXT[lang],
         p=PACK_TEXT[lang],
         lang=lang,
-        printed=printed_at(printed),
+        printed=formats.moment(printed or dt.datetime.now(dt.UTC), lang),
         interactive=False,
     )
 
@@ -95,7 +94,7 @@ def _render(name: str, meeting: Meeting, printed: dt.datetime | None, **extra: o
         t=TEXT[lang],
         p=PACK_TEXT[lang],
         lang=lang,
-        printed=printed_at(printed),
+        printed=formats.moment(printed or dt.datetime.now(dt.UTC), lang),
         interactive=False,
         ui=PACK_TEXT[lang],  # the shared partials word an offer's status with ui's status_* words
         **extra,
