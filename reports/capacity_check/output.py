@@ -17,7 +17,7 @@ from reports.capacity_check.figures import (
     utilisation_figure,
     weekly_figure,
 )
-from reports.capacity_check.text import label, region_label, source_label, words
+from reports.capacity_check.text import label, number, region_label, source_label, words
 from reports.render.files import staged_output, write_page
 from reports.render.spreadsheet import write_frames
 from reports.render.templates import printed_at, render
@@ -61,6 +61,7 @@ def render_html(
         lang=lang,
         label=lambda value: label(str(value), lang),
         region=lambda value: region_label(str(value), lang),
+        num=lambda value, digits=1: number(value, lang, digits),
         check=check,
         notes=notes,
         source=source_label(check.balance.source, lang),

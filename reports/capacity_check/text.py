@@ -358,3 +358,11 @@ def source_label(source: str, lang: str) -> str:
     ):
         source = source.replace(english, danish)
     return source
+
+
+def number(value: float, lang: str, digits: int = 1) -> str:
+    """A number with ``digits`` decimals in the report's language (Danish: ``1.234,5``)."""
+    text = f"{float(value):,.{digits}f}"
+    if lang == "da":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
