@@ -252,6 +252,4 @@ def serve(database_url: str | None, host: str, port: int, workers: int = 1) -> N
     finally:
         engine.dispose()
     os.environ["KAPACITET_DB"] = settings.database_url
-    uvicorn.run(
-        "api.app:app_from_environment", factory=True, host=host, port=port, workers=workers
-    )
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers)

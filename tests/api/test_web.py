@@ -227,12 +227,16 @@ def test_at_risk_lists_exactly_the_near_deadlines_the_proposed_slot_misses(site:
     engine = create_database_engine(site.database_url)
     with engine.begin() as conn:
         p = schema.patients.c
-        late = conn.execute(
-            sa.select(p.patient_id)
-            .where(p.collaboration == "lung", p.deadline_status == "active")
-            .order_by(p.patient_id)
-            .limit(2)
-        ).scalars().all()
+        late = (
+            conn.execute(
+                sa.select(p.patient_id)
+                .where(p.collaboration == "lung", p.deadline_status == "active")
+                .order_by(p.patient_id)
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
         conn.execute(
             schema.patients.update()
             .where(p.patient_id.in_(late))
@@ -254,9 +258,7 @@ def test_at_risk_lists_exactly_the_near_deadlines_the_proposed_slot_misses(site:
         proposed = {
             row.patient_id: row.proposal
             for row in conn.execute(
-                sa.select(store.run_proposals).where(
-                    store.run_proposals.c.run_id == int(run_id[1])
-                )
+                sa.select(store.run_proposals).where(store.run_proposals.c.run_id == int(run_id[1]))
             )
         }
     engine.dispose()
