@@ -2,7 +2,8 @@
 
 Run on demand (never part of the test run)::
 
-    .venv/bin/python bench/solve.py [--sizes 1k,10k,30k,100k,1M] [--quick]
+    .venv/bin/python bench/solve.py [--sizes 300,1k,5k,10k,30k,100k,1M] [--repeats 3]
+    .venv/bin/python bench/solve.py --quick     # under two minutes: run before a solver change
 
 For each size a generated national-like week (``capacity.generate.generate_week``, six weeks,
 about 130 departments) is solved by kapacitet and by the competitors of
@@ -10,6 +11,12 @@ about 130 departments) is solved by kapacitet and by the competitors of
 ``ru_maxrss``, belongs to that configuration alone) with a time limit. Ratios are competitor
 seconds over kapacitet seconds measured in the same run; every competitor must reach
 kapacitet's tiers 1-3. Results go to ``bench/results/solve-<timestamp>.json``.
+
+Pairwise timing: at each size up to 30k one subprocess alternates kapacitet and the
+straightforward formulation (and HiGHS where cheap) ``--repeats`` times on the same dataset, so
+each ratio pairs two runs made moments apart on the same (shared, noisy) machine; the table
+reports medians, min-max spreads and the median of the pairwise ratios. ``--quick`` runs only
+these pairs at 300, 1k, 5k (the national week) and 30k patients (HiGHS at 300), no CLI run.
 """
 
 from __future__ import annotations
@@ -43,7 +50,24 @@ TODAY: Final = "2026-11-23"
 WEEK: Final = "2026-W48"
 SEED: Final = 2026
 #: Size label -> generator scale (scale 1 is the national Monday list, about 5,000 patients).
-SIZES: Final[dict[str, float]] = {"1k": 0.2, "10k": 2, "30k": 6, "100k": 20, "1M": 200}
+SIZES: Final[dict[str, float]] = {
+    "300": 0.06,
+    "1k": 0.2,
+    "5k": 1.0,
+    "10k": 2,
+    "30k": 6,
+    "100k": 20,
+    "1M": 200,
+}
+#: ``--quick``: sizes, pairwise repeats at each, and whether HiGHS joins the pairs there.
+QUICK: Final[dict[str, tuple[int, bool]]] = {
+    "300": (5, True),
+    "1k": (3, False),
+    "5k": (3, False),
+    "30k": (2, False),
+}
+#: The largest size at which the full run times kapacitet and its competitors pairwise.
+PAIRWISE_UP_TO: Final = "30k"
 RESULTS: Final = ROOT / "bench" / "results"
 #: Skip a formulation whose estimated memory exceeds this (the machine has 24 GiB, shared).
 MEMORY_GUARD_BYTES: Final = 12 * 10**9
@@ -144,6 +168,22 @@ def measure_networkx(dataset: Dataset) -> dict[str, Any]:
     return _measure_competitor(dataset, straightforward.solve_networkx)
 
 
+def measure_pairs(dataset: Dataset, repeats: int, with_highs: bool) -> dict[str, Any]:
+    """kapacitet and the straightforward formulation (and HiGHS) alternately, ``repeats``
+    times each in this one process, so run ``i`` of each forms a pair measured together."""
+    import gc
+
+    runs: dict[str, list[dict[str, Any]]] = {"kapacitet": [], "straightforward": []}
+    if with_highs:
+        runs["highs"] = []
+    for _ in range(repeats):
+        for kind in runs:
+            gc.collect()
+            result = measure_highs(dataset, 120.0) if kind == "highs" else MEASURES[kind](dataset)
+            runs[kind].append(result)
+    return {"runs": runs, "repeats": repeats}
+
+
 MEASURES: Final[dict[str, Callable[[Dataset], dict[str, Any]]]] = {
     "kapacitet": measure_kapacitet,
     "kapacitet-staged": lambda dataset: measure_kapacitet(dataset, method="staged"),
@@ -159,8 +199,13 @@ def _worker(kind: str, dataset_path: Path, result_path: Path, time_limit_s: floa
     with dataset_path.open("rb") as handle:
         dataset = pickle.load(handle)
     baseline = peak_rss_mb()
-    measure = MEASURES[kind]
-    result = measure_highs(dataset, time_limit_s) if kind == "highs" else measure(dataset)
+    if kind.startswith("pairs"):  # pairs:<repeats>:<with highs 0/1>
+        _, repeats, highs = kind.split(":")
+        result = measure_pairs(dataset, int(repeats), highs == "1")
+    elif kind == "highs":
+        result = measure_highs(dataset, time_limit_s)
+    else:
+        result = MEASURES[kind](dataset)
     result["peak_mb"] = peak_rss_mb()
     result["baseline_mb"] = baseline
     # The solver may fork workers for large instances: their peaks are not in RUSAGE_SELF.
@@ -171,7 +216,7 @@ def _worker(kind: str, dataset_path: Path, result_path: Path, time_limit_s: floa
 
 def run_isolated(kind: str, dataset_path: Path, limit_s: float, workdir: Path) -> dict[str, Any]:
     """One measurement in a fresh subprocess with a wall-clock limit; errors become values."""
-    result_path = workdir / f"{kind}-{time.monotonic_ns()}.json"
+    result_path = workdir / f"{kind.replace(':', '-')}-{time.monotonic_ns()}.json"
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -256,15 +301,32 @@ class Guard:
 
 
 def run_size(
-    label: str, scale: float, workdir: Path, guard: Guard, limits: Limits
+    label: str,
+    scale: float,
+    workdir: Path,
+    guard: Guard,
+    limits: Limits,
+    *,
+    repeats: int = 3,
+    quick: bool = False,
 ) -> dict[str, Any]:
-    """Every configuration at one size, each in its own subprocess."""
+    """Every configuration at one size, each in its own subprocess, then (up to
+    :data:`PAIRWISE_UP_TO`) the pairwise repeats; ``quick``: the pairwise repeats only."""
     dataset = generate_week(week=WEEK, seed=SEED, scale=scale)
     dataset_path = workdir / f"dataset-{label}.pickle"
     with dataset_path.open("wb") as handle:
         pickle.dump(dataset, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    row: dict[str, Any] = {"size": label, "scale": scale, "patients": len(dataset.patients)}
     del dataset
-    row: dict[str, Any] = {"size": label, "scale": scale}
+    sizes = list(SIZES)
+    if quick:
+        repeats, highs = QUICK[label]
+        row["pairs"] = run_isolated(
+            f"pairs:{repeats}:{int(highs)}", dataset_path, limits.straightforward, workdir
+        )
+        print(f"[{label}] pairs: {_brief_pairs(row['pairs'])}", flush=True)
+        dataset_path.unlink()
+        return row
     row["eligibility"] = run_isolated("eligibility", dataset_path, limits.kapacitet, workdir)
     print(f"[{label}] eligibility: {_brief(row['eligibility'])}", flush=True)
     row["kapacitet"] = run_isolated("kapacitet", dataset_path, limits.kapacitet, workdir)
@@ -286,8 +348,92 @@ def run_size(
             row[kind] = run_isolated(kind, dataset_path, getattr(limits, kind), workdir)
             guard.learn(kind, label, row[kind])
         print(f"[{label}] {kind}: {_brief(row[kind])}", flush=True)
+    if (
+        repeats > 1
+        and sizes.index(label) <= sizes.index(PAIRWISE_UP_TO)
+        and row["straightforward"].get("status") == "ok"
+    ):
+        highs = sizes.index(label) <= sizes.index("1k")
+        row["pairs"] = run_isolated(
+            f"pairs:{repeats}:{int(highs)}", dataset_path, limits.straightforward, workdir
+        )
+        print(f"[{label}] pairs: {_brief_pairs(row['pairs'])}", flush=True)
     dataset_path.unlink()
     return row
+
+
+def _spread(values: list[float]) -> str:
+    """Median [min-max] of seconds."""
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def pair_stats(pairs: dict[str, Any]) -> dict[str, Any]:
+    """Medians, spreads and pairwise ratios (competitor / kapacitet, run i with run i)."""
+    runs = pairs.get("runs", {})
+    k = [r["total_s"] for r in runs.get("kapacitet", [])]
+    out: dict[str, Any] = {"kapacitet_s": k, "tiers": None, "same_tiers": True}
+    if runs.get("kapacitet"):
+        out["tiers"] = runs["kapacitet"][0]["tiers"]
+        out["certificates"] = sorted({r["certificate"] for r in runs["kapacitet"]})
+    for kind in ("straightforward", "highs"):
+        if kind not in runs:
+            continue
+        c = [r["total_s"] for r in runs[kind]]
+        out[f"{kind}_s"] = c
+        out[f"{kind}_ratios"] = [a / b for a, b in zip(c, k, strict=False)]
+        out["same_tiers"] &= all(r["tiers"] == out["tiers"] for r in runs[kind])
+    out["same_tiers"] &= all(r["tiers"] == out["tiers"] for r in runs.get("kapacitet", []))
+    return out
+
+
+def _brief_pairs(pairs: dict[str, Any]) -> str:
+    if pairs.get("status") != "ok":
+        return str(pairs.get("status")) + " " + str(pairs.get("error", ""))
+    st = pair_stats(pairs)
+    text = f"kapacitet {_spread(st['kapacitet_s'])} s"
+    for kind in ("straightforward", "highs"):
+        if f"{kind}_s" in st:
+            text += f", {kind} {_spread(st[kind + '_s'])} s, ratio {_ratio_spread(st, kind)}"
+    return text + ("" if st["same_tiers"] else " **TIERS DIFFER**")
+
+
+def _ratio_spread(st: dict[str, Any], kind: str) -> str:
+    ratios = st.get(f"{kind}_ratios", [])
+    if not ratios:
+        return "-"
+    return f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
+
+
+def pairs_table(rows: list[dict[str, Any]]) -> str:
+    """The pairwise results as a Markdown table: medians [min-max] over the repeats, and the
+    median [min-max] of the pairwise ratios (competitor seconds / kapacitet seconds)."""
+    head = (
+        "| size | patients | repeats | kapacitet s | straightforward s | **ratio** "
+        "| HiGHS s | ratio | tiers 1-3 | certificate |"
+    )
+    lines = [head, "|" + "---|" * (head.count(" | ") + 1)]
+    for row in rows:
+        pairs = row.get("pairs")
+        if not pairs or pairs.get("status") != "ok":
+            continue
+        st = pair_stats(pairs)
+        tiers = "/".join(map(str, st["tiers"])) + ("" if st["same_tiers"] else " **DIFFER**")
+        cells = [
+            row["size"],
+            f"{row.get('patients', 0):,}",
+            str(pairs["repeats"]),
+            _spread(st["kapacitet_s"]),
+            _spread(st.get("straightforward_s", [])),
+            f"**{_ratio_spread(st, 'straightforward')}**",
+            _spread(st.get("highs_s", [])),
+            _ratio_spread(st, "highs"),
+            tiers,
+            ", ".join(st.get("certificates", [])),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _brief(result: dict[str, Any]) -> str:
@@ -300,12 +446,21 @@ def _fmt(value: Any) -> str:
 
 
 def same_tiers(row: dict[str, Any]) -> dict[str, bool | None]:
-    """Per competitor: whether it reached kapacitet's tiers 1-3 (None when it did not finish)."""
-    reference = row["kapacitet"].get("tiers")
-    return {
-        kind: (row[kind]["tiers"] == reference) if "tiers" in row[kind] else None
-        for kind in ("straightforward", "highs", "networkx")
-    }
+    """Per competitor: whether it reached kapacitet's tiers 1-3 (None when it did not finish);
+    ``pairs``: whether every pairwise run did."""
+    same: dict[str, bool | None] = {}
+    if "kapacitet" in row:
+        reference = row["kapacitet"].get("tiers")
+        same = {
+            kind: (row[kind]["tiers"] == reference) if "tiers" in row[kind] else None
+            for kind in ("straightforward", "highs", "networkx")
+        }
+        if row.get("pairs", {}).get("status") == "ok" and reference is not None:
+            st = pair_stats(row["pairs"])
+            same["pairs"] = st["same_tiers"] and st["tiers"] == reference
+    elif row.get("pairs", {}).get("status") == "ok":
+        same["pairs"] = pair_stats(row["pairs"])["same_tiers"]
+    return same
 
 
 def _competitor_seconds(row: dict[str, Any], kind: str) -> str:
@@ -366,9 +521,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (or, with --worker, one measurement of it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma list of " + ",".join(SIZES))
-    parser.add_argument("--quick", action="store_true", help="1k and 10k only, shorter limits")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="about two minutes: pairwise kapacitet vs straightforward at 300, 1k, 5k, 30k",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="pairwise repeats per size up to 30k (default 3)"
+    )
     parser.add_argument("--no-end-to-end", action="store_true", help="skip the CLI timing")
-    parser.add_argument("--worker", choices=sorted(MEASURES), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, default=300.0, help=argparse.SUPPRESS)
@@ -377,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         _worker(args.worker, args.dataset, args.result, args.time_limit)
         return 0
 
-    labels = ["1k", "10k"] if args.quick else [s.strip() for s in args.sizes.split(",")]
+    labels = list(QUICK) if args.quick else [s.strip() for s in args.sizes.split(",")]
     unknown = [s for s in labels if s not in SIZES]
     if unknown:
         parser.error(f"unknown sizes {unknown}; choose from {', '.join(SIZES)}")
@@ -388,10 +550,13 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "limits": limits.__dict__,
         "memory_guard_bytes": MEMORY_GUARD_BYTES,
+        "quick": args.quick,
+        "repeats": args.repeats,
     }
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kapacitet-bench-") as tmp:
         workdir = Path(tmp)
-        if not args.no_end_to_end:
+        if not (args.no_end_to_end or args.quick):
             report["end_to_end"] = end_to_end(workdir, repeats=1 if args.quick else 3)
             e2e = report["end_to_end"]
             print(
@@ -400,23 +565,34 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         for label in labels:
-            rows.append(run_size(label, SIZES[label], workdir, guard, limits))
+            rows.append(
+                run_size(
+                    label,
+                    SIZES[label],
+                    workdir,
+                    guard,
+                    limits,
+                    repeats=args.repeats,
+                    quick=args.quick,
+                )
+            )
             report["sizes"] = rows
             _write(report)
     print()
-    print(table(rows))
+    if not args.quick:
+        print(table(rows))
+        print()
+    print(pairs_table(rows))
     mismatches = [r["size"] for r in rows if False in same_tiers(r).values()]
     for row in rows:
         for kind, same in same_tiers(row).items():
             if same is False:
-                print(
-                    f"TIERS DIFFER at {row['size']} (scale {row['scale']}): {kind} reached "
-                    f"{row[kind]['tiers']}, kapacitet {row['kapacitet']['tiers']}"
-                )
+                print(f"TIERS DIFFER at {row['size']} (scale {row['scale']}): {kind}")
     if not mismatches:
         print("\nevery competitor that finished reached kapacitet's tiers 1-3")
+    report["wall_s"] = time.perf_counter() - started
     path = _write(report)
-    print(f"results: {path}")
+    print(f"results: {path} ({report['wall_s']:.0f} s)")
     return 1 if mismatches else 0
 
 

@@ -41,3 +41,26 @@ def test_meeting_benchmark_runs_and_prints_the_ratio(capsys: pytest.CaptureFixtu
     assert meeting.main(["--scale", "0.05", "--repeat", "1"]) == 0
     printed = capsys.readouterr().out
     assert "ratio competitor / agenda" in printed and "agenda (default view)" in printed
+
+
+def test_pairwise_runs_give_medians_spreads_and_ratios() -> None:
+    """bench/solve.py's pairs: kapacitet and the straightforward formulation alternate in one
+    process; the table shows medians [min-max] and the pairwise ratios."""
+    from bench import solve as bench
+    from capacity.generate import generate_week
+
+    dataset = generate_week(week=bench.WEEK, seed=bench.SEED, scale=0.02)
+    pairs = bench.measure_pairs(dataset, repeats=2, with_highs=False) | {"status": "ok"}
+    stats = bench.pair_stats(pairs)
+    assert stats["same_tiers"] and len(stats["straightforward_ratios"]) == 2
+    row = {"size": "tiny", "scale": 0.02, "patients": len(dataset.patients), "pairs": pairs}
+    assert bench.same_tiers(row) == {"pairs": True}
+    table = bench.pairs_table([row])
+    assert "| tiny |" in table and "x [" in table and "verified" in table
+
+
+def test_quick_sizes_span_300_patients_to_30k() -> None:
+    from bench import solve as bench
+
+    assert list(bench.QUICK) == ["300", "1k", "5k", "30k"]
+    assert all(label in bench.SIZES for label in bench.QUICK)
