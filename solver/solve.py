@@ -180,7 +180,7 @@ def solve(
     prepare_s = time.perf_counter() - clock
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(problem.patients) >= 50_000 else 1
-    parts = _solve_parts(prep, pieces, policy, method, verify, workers)
+    parts = _solve_parts(prep, pieces, policy, method, verify, workers, explain_reasons)
     timings = {k: sum(p.timings.get(k, 0.0) for p in parts) for k in parts[0].timings}
     timings["build_s"] = timings.get("build_s", 0.0) + prepare_s
 
@@ -190,7 +190,14 @@ def solve(
         len(problem.patients),
         [(rows.patients, part.outcome) for rows, part in zip(pieces, parts, strict=True)],
     )
-    proposals = explain.outcome_proposals(problem, result, with_reasons=explain_reasons)
+    explained = [p.proposals for p in parts if p.proposals is not None]
+    if len(explained) == len(parts) > 1:
+        # forked workers explained their own parts (in parallel): put them in patient order
+        proposals = pd.concat(explained, ignore_index=True)
+        order = pd.Index(proposals["patient_id"]).get_indexer(prep.p_id)
+        proposals = proposals.iloc[order].reset_index(drop=True)
+    else:
+        proposals = explain.outcome_proposals(problem, result, with_reasons=explain_reasons)
     tiers = TierValues(
         unassigned=int((result.dept < 0).sum()),
         breaches=int(proposals["breach"].sum()),
@@ -243,16 +250,39 @@ class _PartResult:
     timings: dict[str, float]
     net: Network | None = None
     flows: IntArray | None = None
+    proposals: pd.DataFrame | None = None  # the part's own proposals (forked workers only)
 
 
 # Parts handed to forked workers by position: inherited through fork, never pickled.
-_PENDING: list[tuple[Prepared, PartRows, Policy, str, bool]] = []
+_PENDING: list[tuple[Prepared, PartRows, Policy, str, bool, bool]] = []
 
 
 def _solve_pending(index: int) -> _PartResult:
-    prep, rows, policy, method, verify = _PENDING[index]
-    return replace(
-        _solve_part(prep, rows, policy, method=method, verify=verify), net=None, flows=None
+    """A forked worker's part: solved and explained there (the workers explain in parallel;
+    the frame equals the part's rows of the one-pass frame), sent back without its network."""
+    prep, rows, policy, method, verify, reasons = _PENDING[index]
+    part = _solve_part(prep, rows, policy, method=method, verify=verify)
+    clock = time.perf_counter()
+    proposals = explain.outcome_proposals(
+        part_problem(prep.problem, rows), part.outcome, with_reasons=reasons
+    )
+    timings = part.timings | {"explain_s": part.timings["explain_s"] + time.perf_counter() - clock}
+    return replace(part, net=None, flows=None, proposals=proposals, timings=timings)
+
+
+def part_problem(problem: Problem, rows: PartRows) -> Problem:
+    """The part of ``problem`` in ``rows`` as a problem of its own (as :func:`split_by_service`
+    makes it)."""
+    return Problem(
+        departments=problem.departments,
+        services=problem.services.iloc[rows.services],
+        capacity=problem.capacity.iloc[rows.capacity],
+        patients=problem.patients.iloc[rows.patients],
+        today=problem.today,
+        weekly_caps=problem.weekly_caps.iloc[rows.weekly_caps]
+        if len(problem.weekly_caps)
+        else problem.weekly_caps,
+        excluded_pairs=problem.excluded_pairs,
     )
 
 
@@ -263,6 +293,7 @@ def _solve_parts(
     method: str,
     verify: bool,
     workers: int,
+    explain_reasons: bool = True,
 ) -> list[_PartResult]:
     """Solve independent parts, in forked worker processes when asked and possible."""
     # daemonic processes (e.g. Dask or multiprocessing pool workers) may not have children
@@ -275,7 +306,7 @@ def _solve_parts(
         return [_solve_part(prep, p, policy, method=method, verify=verify) for p in pieces]
     # biggest parts first, so the two workers finish close together
     order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i].patients))
-    _PENDING[:] = [(prep, pieces[i], policy, method, verify) for i in order]
+    _PENDING[:] = [(prep, pieces[i], policy, method, verify, explain_reasons) for i in order]
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             solved = pool.map(_solve_pending, range(len(order)), chunksize=1)

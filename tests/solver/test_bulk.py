@@ -159,3 +159,19 @@ def test_parts_are_not_lent_under_another_policy_or_method() -> None:
         ranked_alternatives(problem, strict, solution=solution),
         ranked_alternatives(problem, strict),
     )
+
+
+@pytest.mark.parametrize(("name", "problem", "policy"), CASES[2:], ids=[c[0] for c in CASES[2:]])
+def test_forked_workers_explain_their_parts_as_the_one_pass_does(
+    name: str, problem: Problem, policy: Policy
+) -> None:
+    one = solve(problem, policy, workers=1)
+    forked = solve(problem, policy, workers=2)
+    pd.testing.assert_frame_equal(one.proposals, forked.proposals, check_exact=True)
+    assert one.tiers == forked.tiers and one.kpis == forked.kpis and one.proof == forked.proof
+    assert forked.parts is None  # networks stay in the workers
+    no_reasons = solve(problem, policy, workers=2, explain_reasons=False)
+    assert (no_reasons.proposals["reason"] == "").all()
+    pd.testing.assert_frame_equal(
+        no_reasons.proposals, solve(problem, policy, explain_reasons=False).proposals
+    )
