@@ -231,9 +231,17 @@ def _new_run(page: Any) -> str:
 
 
 def _press(page: Any, locator: Any) -> None:
-    """Operate a control with the keyboard only: focus it, press Enter."""
+    """Operate a control with the keyboard only: focus it, press Enter; for a decision, wait
+    for the answer and fail with the page's own message if it refused."""
     locator.focus()
-    page.keyboard.press("Enter")
+    if page.evaluate("document.activeElement.closest('form.decide, form.choose-alt') !== null"):
+        with page.expect_navigation(wait_until="load"):
+            page.keyboard.press("Enter")
+        alert = page.locator("[role=alert]")
+        if alert.count() and "error=" in page.url and "reject_needs_reason" not in page.url:
+            raise AssertionError(f"the decision was refused: {alert.first.inner_text()}")
+    else:
+        page.keyboard.press("Enter")
 
 
 def test_a_chair_decides_the_agenda_by_keyboard_and_decisions_survive_a_new_run(
@@ -244,6 +252,7 @@ def test_a_chair_decides_the_agenda_by_keyboard_and_decisions_survive_a_new_run(
     who made it, and the chosen alternative is what the next solve keeps."""
     shots = artifacts_dir()
     with browser_page(viewport={"width": 1440, "height": 900}, locale="da-DK") as page:
+        page.set_default_timeout(60_000)  # CI runs this beside other browser tests on 2 cores
         refused = watch_csp(page)
         _sign_in(page, browser_site)
         first_run = _new_run(page)
