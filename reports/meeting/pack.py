@@ -14,6 +14,7 @@ no half-written pack.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from reports.meeting.render import render_appendix_html, render_pack_html
 from reports.meeting.views import build_meeting
 from reports.meeting.workbook import write_workbook
 from reports.render.files import staged_output, write_page
+from reports.render.pdf import html_to_pdf
 from workflow import runs
 from workflow.access import Principal, Role
 from workflow.runs import SolveRequest, SolveRun
@@ -160,9 +162,20 @@ def write_pack(meeting: Meeting, out_dir: Path, *, pdf: bool = True) -> PackFile
     stem, appendix = pack_stem(meeting), appendix_stem(meeting)
     named = f"{appendix}.pdf" if pdf else f"{appendix}.html"
     with staged_output(out_dir, stem) as staged:
-        write_workbook(meeting, staged.work / f"{stem}.xlsx")
-        write_page(staged.work, stem, render_pack_html(meeting, appendix=named), pdf)
-        write_page(staged.work, appendix, render_appendix_html(meeting), pdf)
+        pages = [
+            write_page(staged.work, stem, render_pack_html(meeting, appendix=named), False),
+            write_page(staged.work, appendix, render_appendix_html(meeting), False),
+        ]
+        # the two prints are separate Chromium processes: side by side, the pack is ready
+        # about when the longer appendix is, and the workbook is written meanwhile
+        with ThreadPoolExecutor(max_workers=2) as printer:
+            printing = [
+                printer.submit(html_to_pdf, page, page.with_suffix(".pdf"))
+                for page in (pages if pdf else [])
+            ]
+            write_workbook(meeting, staged.work / f"{stem}.xlsx")
+            for job in printing:
+                job.result()
     return PackFiles(
         html=out_dir / f"{stem}.html",
         pdf=out_dir / f"{stem}.pdf" if pdf else None,
