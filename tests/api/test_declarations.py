@@ -128,6 +128,8 @@ def test_a_solve_names_the_stale_capacity_it_used_and_the_page_says_so(site: Sit
     assert {w for _, w in named} >= {WEEK} and len({d for d, _ in named}) > 1
     assert all(s["age_days"] >= 12 for s in kpis["stale_capacity"])
     assert "Forældet kapacitet" in page
+    pack = chair.get("/web/pack", params={"collaboration": "lung", "week": WEEK}).text
+    assert "Forældet kapacitet" in pack, "the meeting pack says so too"
 
 
 def test_a_region_sees_only_its_own_departments(site: Site) -> None:
