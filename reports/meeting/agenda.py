@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ from reports.meeting.model import (
     RegionFigures,
     SlotTaker,
 )
+from reports.meeting.reasons import why_not_text
 from reports.meeting.text import TEXT
 from workflow import tables
 from workflow.proposals import Proposal
@@ -189,7 +190,10 @@ def alternatives_of(proposal: Proposal, lang: str) -> tuple[AlternativeView, ...
             extra_breaches=int(_field(option, "extra_breaches", 0) or 0),
             extra_days_late=int(_field(option, "extra_days_late", 0) or 0),
         )
-        views.append(_with_cost(view, proposal.travel_km, lang))
+        if _field(option, "why_not"):  # the solver's structured why-not (exact, in words)
+            views.append(replace(view, cost_text=why_not_text(option, lang)))
+        else:  # a run stored before the structured why-not: from the tier costs and km
+            views.append(_with_cost(view, proposal.travel_km, lang))
     return tuple(views)
 
 
