@@ -404,6 +404,9 @@ def _read_once(bound: Engine, week: str | None, collaboration: str | None) -> Sn
 
 _FLIGHTS_LOCK = threading.Lock()
 _FLIGHTS: dict[tuple[Any, ...], threading.Event] = {}
+#: What a stored result holds (bump when a solve stores more or other things, e.g. the
+#: alternatives): only results of this format are reused, never an older server's.
+RESULT_FORMAT = 2
 #: The longest a request waits for an identical one in flight before solving itself.
 FLIGHT_WAIT_SECONDS = 600.0
 
@@ -456,9 +459,16 @@ def _reuse_result(bound: Engine, run: SolveRun) -> bool:
             if run.collaboration is None
             else r.collaboration == run.collaboration
         )
-        source = conn.execute(
-            sa.select(tables.solve_runs).where(*same).order_by(r.run_id.desc()).limit(1)
-        ).first()
+        source = next(
+            (
+                row
+                for row in conn.execute(
+                    sa.select(tables.solve_runs).where(*same).order_by(r.run_id.desc()).limit(5)
+                )
+                if (row.kpis or {}).get("result_format") == RESULT_FORMAT
+            ),
+            None,
+        )
         if source is None:
             return False
         conn.execute(
@@ -653,6 +663,7 @@ def solution_summary(solution: Solution, practice: dict[str, Any] | None = None)
     ``practice``, current practice's counts go into the KPIs as ``baseline`` (the meeting's
     comparison, :mod:`workflow.practice`)."""
     kpis = dict(solution.kpis) | ({"baseline": practice} if practice is not None else {})
+    kpis["result_format"] = RESULT_FORMAT
     return {
         "tiers": _jsonable(dataclasses.asdict(solution.tiers)),
         "kpis": _jsonable(kpis),
