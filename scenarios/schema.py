@@ -560,7 +560,15 @@ def _problems(error: ValidationError, data: Any) -> list[str]:
 
 #: Keys of a policy mapping, by level (see solver/policy.py).
 POLICY_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("version", "categories", "points", "allow", "max_travel_km", "allow_cross_region"),
+    "": (
+        "version",
+        "categories",
+        "points",
+        "allow",
+        "max_travel_km",
+        "allow_cross_region",
+        "offers",
+    ),
     "points.": ("per_km", "per_day", "per_10k_dkk"),
     "allow.": ("cross_region", "private", "foreign"),
 }

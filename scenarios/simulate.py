@@ -62,6 +62,9 @@ from solver.solve import solve
 
 #: Days of free slots each Monday's solve sees (the contract's six-week horizon).
 LOOKAHEAD_DAYS: Final = 42
+#: ``policy.offers: ranked``: days after Monday from which a decliner's fallback offer can be
+#: booked (the first offer is answered within days; the fallback is made then, not next week).
+FALLBACK_DAYS: Final = 3
 WEEKDAY_INDEX: Final = {
     d: i
     for i, d in enumerate(
@@ -705,10 +708,83 @@ class _Simulation:
         # 1.4), so a later exceedance is the patient's wish.
         in_time = declines & (date <= asked["deadline"]).fillna(False).to_numpy(dtype=bool)
         waiting.loc[asked.index[in_time], "declined_in_time"] = True
+        if self.world.policy.offers == "ranked" and len(decliner):
+            # Bookings whose slot the first solve gave away are given up before the fallback
+            # solve, which would otherwise offer that slot once more.
+            self._drop_overbooked(decliner)
+            # Only decliners left without a booking get a fallback (the others keep theirs).
+            unbooked = decliner[self.waiting.loc[decliner, "booked_date"].isna().to_numpy()]
+            offers, declined = int(elsewhere.sum()), int(declines.sum())
+            if len(unbooked):
+                offers, declined, unbooked = self._offer_next(
+                    week, proposals.loc[unbooked], rng, (offers, declined)
+                )
+            self._book_at_home(week, unbooked)
+            return offers, declined
         # A decliner keeps a current booking unless the solve gave its slot to someone else.
         self._drop_overbooked(decliner)
         self._book_at_home(week, decliner)
         return int(elsewhere.sum()), int(declines.sum())
+
+    def _offer_next(
+        self,
+        week: int,
+        first_offers: pd.DataFrame,
+        rng: np.random.Generator,
+        offers_so_far: tuple[int, int],
+    ) -> tuple[int, int, pd.Index]:
+        """``policy.offers: ranked``: a decliner is offered the next option the same week.
+
+        The fallback is the solver's best option on the slots still free, strictly nearer than
+        the declined one, from :data:`FALLBACK_DAYS` after Monday (the decline takes days), no
+        private or foreign provider if one was declined. The patient accepts it with the
+        acceptance model's chance; accepted fallbacks become bookings and the patient counts as
+        not having declined. Returns (offers, declined) of the week and those still declining.
+        """
+        waiting = self.waiting
+        asked = waiting.loc[first_offers.index].copy()
+        asked["declined"] = False
+        declined_km = first_offers["travel_km"].to_numpy(dtype=np.float64)
+        asked["max_travel_km"] = np.fmin(
+            asked["max_travel_km"].to_numpy(dtype=np.float64), np.maximum(declined_km - 1.0, 0.0)
+        )
+        provider = first_offers["provider_type"].astype(str).to_numpy()
+        asked.loc[provider == ProviderType.PRIVATE, "accepts_private"] = False
+        asked.loc[provider == ProviderType.FOREIGN, "accepts_foreign"] = False
+        soonest = self.monday(week) + pd.Timedelta(days=FALLBACK_DAYS)
+        earliest = asked["earliest_date"]
+        asked["earliest_date"] = earliest.where(earliest > soonest, soonest)
+        proposals = self._solve(week, asked)
+        date = proposals["date"]
+        department = proposals["department_id"].astype(str)
+        placed = date.notna().to_numpy(dtype=bool)
+        current = asked["booked_department_id"].fillna("").astype(str)
+        changed = placed & (
+            (department != current).to_numpy()
+            | (date != asked["booked_date"]).fillna(True).to_numpy(dtype=bool)
+        )
+        elsewhere = changed & (department != asked["home_department_id"].astype(str)).to_numpy(
+            dtype=bool
+        )
+        accepts = ~elsewhere | (rng.random(len(asked)) < self._acceptance(proposals))
+        moves = changed & accepts
+        mover = asked.index[moves]
+        self._release(waiting.loc[mover])
+        waiting.loc[mover, "booked_department_id"] = department[moves].to_numpy()
+        waiting.loc[mover, "booked_date"] = date[moves].to_numpy()
+        self._hold(waiting.loc[mover])
+        waiting.loc[mover, "declined"] = False
+        offered = elsewhere & (self.monday(week) <= asked["legal_deadline"]).fillna(False).to_numpy(
+            dtype=bool
+        )
+        waiting.loc[asked.index[offered], "offered_in_time"] = True
+        offers, declined = offers_so_far
+        still = elsewhere & ~accepts
+        return (
+            offers + int(elsewhere.sum()),
+            declined + int(still.sum()),
+            asked.index[~moves],
+        )
 
     def _book_at_home(self, week: int, decliners: pd.Index) -> None:
         """Book decliners without a booking at the home department's first free slot.

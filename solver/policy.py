@@ -18,6 +18,9 @@ CATEGORIES: tuple[str, ...] = (
     "foreign",
 )
 
+#: Offer modes of the workflow (``policy.offers``).
+OFFERS: tuple[str, ...] = ("single", "ranked")
+
 
 class PolicyError(ValueError):
     """A policy file or mapping that cannot be used, with the YAML path of the problem."""
@@ -40,6 +43,10 @@ class Policy:
     allow_private: bool = True
     allow_foreign: bool = True
     max_travel_km: float | None = None
+    #: How offers are made in the workflow (the solver's tiers never read it): ``single`` (one
+    #: offer per patient a week, a decliner is booked at home) or ``ranked`` (a decliner is
+    #: offered the next-best nearer option within days, the same week; see docs/policy.md).
+    offers: str = "single"
     source: str = field(default="built-in default", compare=False)
 
     def category_rank(self, category: str) -> int:
@@ -62,6 +69,7 @@ class Policy:
                 "foreign": self.allow_foreign,
             },
             "max_travel_km": self.max_travel_km,
+            "offers": self.offers,
         }
 
 
@@ -81,7 +89,7 @@ def policy_from_mapping(data: dict[str, Any], source: str = "mapping") -> Policy
     """A policy from a parsed YAML/JSON mapping; unknown keys and bad values raise PolicyError."""
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: expected a mapping at the top level")
-    known = {"version", "categories", "points", "allow", "max_travel_km"}
+    known = {"version", "categories", "points", "allow", "max_travel_km", "offers"}
     for key in data:
         if key not in known:
             raise PolicyError(f"{source}: {key}: unknown key (expected one of {sorted(known)})")
@@ -105,6 +113,12 @@ def policy_from_mapping(data: dict[str, Any], source: str = "mapping") -> Policy
         kwargs[f"allow_{key}"] = _flag(allow[key], f"{source}: allow.{key}")
     if data.get("max_travel_km") is not None:
         kwargs["max_travel_km"] = _number(data["max_travel_km"], f"{source}: max_travel_km")
+    if "offers" in data:
+        if data["offers"] not in OFFERS:
+            raise PolicyError(
+                f"{source}: offers: expected one of {list(OFFERS)}, got {data['offers']!r}"
+            )
+        kwargs["offers"] = data["offers"]
     return Policy(**kwargs)
 
 
