@@ -144,16 +144,25 @@ class _Offerers:
         self.latitude: list[npt.NDArray[np.float64]] = []
         self.longitude: list[npt.NDArray[np.float64]] = []
         self.region: list[npt.NDArray[np.int64]] = []
+        # One pass over the offers (in their order) instead of a mask per pathway step.
+        at: dict[tuple[str, str], list[int]] = {}
+        keys = zip(
+            offers["collaboration"].astype(str), offers["procedure"].astype(str), strict=True
+        )
+        for position, key in enumerate(keys):
+            at.setdefault(key, []).append(position)
+        ids = offers["department_id"].to_numpy(dtype=object)
+        latitude = offers["latitude"].to_numpy(dtype=np.float64)
+        longitude = offers["longitude"].to_numpy(dtype=np.float64)
+        region = _region_codes(offers["region"])
         for collaboration, procedure in zip(
             pathways["collaboration"], pathways["procedure"], strict=True
         ):
-            rows = offers[
-                (offers["collaboration"] == collaboration) & (offers["procedure"] == procedure)
-            ]
-            self.ids.append(rows["department_id"].to_numpy(dtype=object))
-            self.latitude.append(rows["latitude"].to_numpy(dtype=np.float64))
-            self.longitude.append(rows["longitude"].to_numpy(dtype=np.float64))
-            self.region.append(_region_codes(rows["region"]))
+            rows = np.asarray(at.get((str(collaboration), str(procedure)), []), dtype=np.int64)
+            self.ids.append(ids[rows])
+            self.latitude.append(latitude[rows])
+            self.longitude.append(longitude[rows])
+            self.region.append(region[rows])
 
 
 def _region_codes(region: pd.Series) -> npt.NDArray[np.int64]:

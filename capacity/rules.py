@@ -10,6 +10,7 @@ treatment: ``min(consent_date + 14, referral_to_treatment + 28)``. See docs/rule
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -90,6 +91,18 @@ class Rules:
 
 def load_rules(path: str | Path | None = None) -> Rules:
     """The rules in a YAML rules file (default: the bundled maximum waiting times)."""
+    if path is None:
+        return _bundled_rules()
+    return _load_rules(path)
+
+
+@cache
+def _bundled_rules() -> Rules:
+    # Rules are frozen; the bundled file is read once per process (the simulator asks weekly).
+    return _load_rules(None)
+
+
+def _load_rules(path: str | Path | None) -> Rules:
     if path is None:
         resource = resources.files("capacity.data.rules").joinpath(BUNDLED_RULES)
         text, where = resource.read_text(encoding="utf-8"), f"capacity/data/rules/{BUNDLED_RULES}"

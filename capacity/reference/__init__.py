@@ -8,6 +8,7 @@ explains each number. The loaders return fresh copies, so callers may modify wha
 
 from __future__ import annotations
 
+import copy
 import io
 from functools import cache
 from importlib import resources
@@ -30,6 +31,12 @@ def _csv(name: str) -> pd.DataFrame:
 
 
 def _yaml(name: str) -> dict[str, Any]:
+    # Parsed once per process (the simulator asks every week); each caller gets its own copy.
+    return copy.deepcopy(_parsed_yaml(name))
+
+
+@cache
+def _parsed_yaml(name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(_text(name))
     return loaded
 
