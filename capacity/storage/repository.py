@@ -283,9 +283,11 @@ def read_snapshot(
             if connection.dialect.name == "postgresql":
                 connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
-                capacity = _rows(connection, _capacity_query(as_of, weeks, collaboration))
+                capacity = _snapshot_rows(connection, _capacity_query(as_of, weeks, collaboration))
                 rows = {
-                    keyed.name: _rows(connection, _keyed_query(keyed, collaboration, weeks))
+                    keyed.name: _snapshot_rows(
+                        connection, _keyed_query(keyed, collaboration, weeks)
+                    )
                     for keyed in (_DEPARTMENTS, _SERVICES, _PATIENTS, _WEEKLY_CAPS)
                 }
         source = engine.url.render_as_string(hide_password=True)
@@ -468,6 +470,13 @@ def _rows(connection: Connection, query: Select[Any]) -> pd.DataFrame:
     """The query's rows as a frame of the values the driver returned (not yet conformed)."""
     result = connection.execute(query)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _snapshot_rows(connection: Connection, query: Select[Any]) -> pd.DataFrame:
+    """:func:`_rows` for the snapshot: the same frame, built from plain tuples (a frame built
+    from SQLAlchemy rows probes each row for attributes, which took half the read)."""
+    result = connection.execute(query)
+    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def _read(connection: Connection, query: Select[Any]) -> pd.DataFrame:
