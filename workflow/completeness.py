@@ -164,9 +164,14 @@ def stale_capacity(
     stale: ``[{department_id, week, declared_at, age_days}]``, oldest first (plain JSON)."""
     if capacity is None or len(capacity) == 0:
         return []
+    cells = capacity[["department_id", "date"]].drop_duplicates()
+    week_of = {
+        day: calendar.week_of(day.date() if hasattr(day, "date") else day)
+        for day in cells["date"].unique()
+    }
     pairs = {
-        (str(department), calendar.week_of(day.date() if hasattr(day, "date") else day))
-        for department, day in zip(capacity["department_id"], capacity["date"], strict=True)
+        (str(department), week_of[day])
+        for department, day in zip(cells["department_id"], cells["date"], strict=True)
     }
     weeks = sorted({week for _, week in pairs})
     declared = current_declarations(conn, weeks, sorted({d for d, _ in pairs}))
