@@ -65,21 +65,29 @@ def current_practice(problem: Problem) -> pd.DataFrame:
     lat = departments["latitude"].to_numpy()
     lon = departments["longitude"].to_numpy()
     provider = departments["provider_type"].astype(str).to_numpy()
+    # the patients' columns as plain arrays: the loop reads one value a patient, not a row
+    p_collaboration = patients["collaboration"].astype(str).to_numpy()
+    p_procedure = patients["procedure"].astype(str).to_numpy()
+    p_lat = patients["latitude"].to_numpy(np.float64)
+    p_lon = patients["longitude"].to_numpy(np.float64)
+    p_limit = patients["max_travel_km"].to_numpy(np.float64, na_value=np.inf)
+    p_private = patients["accepts_private"].to_numpy(bool)
+    p_foreign = patients["accepts_foreign"].to_numpy(bool)
+    p_home = patients["home_department_id"].astype(str).to_numpy()
+    p_earliest = earliest.to_numpy(np.int64)
     for i in order:
         if booked[i]:
             continue
-        row = patients.iloc[i]
-        service = (str(row["collaboration"]), str(row["procedure"]))
+        service = (str(p_collaboration[i]), str(p_procedure[i]))
         candidates = np.array(offers.get(service, []), dtype=np.int64)
-        km = great_circle_km(row["latitude"], row["longitude"], lat[candidates], lon[candidates])
-        limit = row["max_travel_km"] if not pd.isna(row["max_travel_km"]) else np.inf
-        ok = km <= limit
-        ok &= (provider[candidates] != "private") | bool(row["accepts_private"])
-        ok &= (provider[candidates] != "foreign") | bool(row["accepts_foreign"])
+        km = great_circle_km(p_lat[i], p_lon[i], lat[candidates], lon[candidates])
+        ok = km <= p_limit[i]
+        ok &= (provider[candidates] != "private") | bool(p_private[i])
+        ok &= (provider[candidates] != "foreign") | bool(p_foreign[i])
         candidates, km = candidates[ok], km[ok]
-        start = int(earliest.iloc[i])
+        start = int(p_earliest[i])
         slots = [first_free((dept_ids[d], *service), start) for d in candidates]
-        home = str(row["home_department_id"])
+        home = str(p_home[i])
         home_at = [k for k, d in enumerate(candidates) if dept_ids[d] == home]
         pick = None
         if home_at and slots[home_at[0]] is not None and slots[home_at[0]] <= deadline[i]:
