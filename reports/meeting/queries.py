@@ -80,45 +80,35 @@ def _scoped_patients(who: Principal, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.where(tables.visible_patients(who))
 
 
+def _active_patients(
+    conn: Connection, who: Principal, collaboration: str, *, without_compliant_slot: bool = False
+) -> list[sa.Row[Any]]:
+    """Active patients of the collaboration with a deadline, nearest deadline first; with
+    ``without_compliant_slot`` only those holding no booking on or before their deadline."""
+    p = schema.patients.c
+    query = sa.select(
+        p.patient_id,
+        p.procedure,
+        p.home_region,
+        p.home_department_id,
+        p.deadline,
+        p.booked_department_id,
+        p.booked_date,
+    ).where(
+        p.collaboration == collaboration,
+        p.deadline_status == "active",
+        p.deadline.is_not(None),
+    )
+    if without_compliant_slot:
+        query = query.where(sa.or_(p.booked_date.is_(None), p.booked_date > p.deadline))
+    return list(conn.execute(_scoped_patients(who, query).order_by(p.deadline, p.patient_id)))
+
+
 def _without_compliant_slot(
     conn: Connection, who: Principal, collaboration: str
 ) -> list[sa.Row[Any]]:
     """Active patients of the collaboration who hold no booking on or before their deadline."""
-    p = schema.patients.c
-    query = sa.select(
-        p.patient_id,
-        p.procedure,
-        p.home_region,
-        p.home_department_id,
-        p.deadline,
-        p.booked_department_id,
-        p.booked_date,
-    ).where(
-        p.collaboration == collaboration,
-        p.deadline_status == "active",
-        p.deadline.is_not(None),
-        sa.or_(p.booked_date.is_(None), p.booked_date > p.deadline),
-    )
-    return list(conn.execute(_scoped_patients(who, query).order_by(p.deadline, p.patient_id)))
-
-
-def _active_patients(conn: Connection, who: Principal, collaboration: str) -> list[sa.Row[Any]]:
-    """Active patients of the collaboration with a deadline, nearest deadline first."""
-    p = schema.patients.c
-    query = sa.select(
-        p.patient_id,
-        p.procedure,
-        p.home_region,
-        p.home_department_id,
-        p.deadline,
-        p.booked_department_id,
-        p.booked_date,
-    ).where(
-        p.collaboration == collaboration,
-        p.deadline_status == "active",
-        p.deadline.is_not(None),
-    )
-    return list(conn.execute(_scoped_patients(who, query).order_by(p.deadline, p.patient_id)))
+    return _active_patients(conn, who, collaboration, without_compliant_slot=True)
 
 
 def _misses(deadline: dt.date, booked: dt.date | None, proposal: Proposal | None) -> bool:
