@@ -18,6 +18,7 @@ import io
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -1426,14 +1427,19 @@ def _day_param(value: str | None) -> dt.date | None:
         return None
 
 
-@router.get("/duty-to-act", response_class=HTMLResponse)
-def duty_to_act_page(request: Request, bound: Engine = Depends(engine)) -> Response:
-    """The duty-to-act list (handlepligt) in the caller's scope, by collaboration and region."""
-    session = _session(request, bound)
-    if session is None:
-        return _to_login(request)
-    who = session.who
-    params = request.query_params
+@dataclass(frozen=True)
+class _ListScope:
+    """The collaboration and region a list page shows, and the choices its filters offer."""
+
+    collaborations: tuple[str, ...]
+    collaboration: str | None
+    regions: tuple[str, ...]
+    region: str | None
+
+
+def _list_scope(who: Principal, params: Mapping[str, str]) -> _ListScope:
+    """A chair sees their own collaboration and a region its own region, without a choice;
+    everyone else may pick one of each (blank: all) from the query string."""
     if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
         collaborations: tuple[str, ...] = (who.collaboration,)
         collaboration: str | None = who.collaboration
@@ -1448,6 +1454,20 @@ def duty_to_act_page(request: Request, bound: Engine = Depends(engine)) -> Respo
         regions = REGIONS
         wanted = params.get("region")
         region = wanted if wanted in REGIONS else None
+    return _ListScope(collaborations, collaboration, regions, region)
+
+
+@router.get("/duty-to-act", response_class=HTMLResponse)
+def duty_to_act_page(request: Request, bound: Engine = Depends(engine)) -> Response:
+    """The duty-to-act list (handlepligt) in the caller's scope, by collaboration and region."""
+    session = _session(request, bound)
+    if session is None:
+        return _to_login(request)
+    who = session.who
+    params = request.query_params
+    scope = _list_scope(who, params)
+    collaborations, collaboration = scope.collaborations, scope.collaboration
+    regions, region = scope.regions, scope.region
     asked = _day_param(params.get("today"))
     today = asked or referrals.today_in_denmark()
     rows = duty_to_act(bound, who, today, collaboration=collaboration, home_region=region)
@@ -1494,20 +1514,9 @@ def declarations_page(request: Request, bound: Engine = Depends(engine)) -> Resp
         return _to_login(request)
     who = session.who
     params = request.query_params
-    if who.role is Role.COLLABORATION_CHAIR and who.collaboration:
-        collaborations: tuple[str, ...] = (who.collaboration,)
-        collaboration: str | None = who.collaboration
-    else:
-        collaborations = COLLABORATIONS
-        chosen = params.get("collaboration")
-        collaboration = chosen if chosen in COLLABORATIONS else None
-    if who.role is Role.REGION and who.region:
-        regions: tuple[str, ...] = (who.region,)
-        region: str | None = who.region
-    else:
-        regions = REGIONS
-        wanted = params.get("region")
-        region = wanted if wanted in REGIONS else None
+    scope = _list_scope(who, params)
+    collaborations, collaboration = scope.collaborations, scope.collaboration
+    regions, region = scope.regions, scope.region
     days = _stale_days(params.get("days"))
     now = tables.now()
     with bound.begin() as conn:
@@ -1555,6 +1564,11 @@ def declarations_page(request: Request, bound: Engine = Depends(engine)) -> Resp
 
 #: Weeks the declaration page shows from the chosen one.
 DECLARE_WEEKS = 4
+
+
+def _declares(who: Principal) -> bool:
+    """Whether ``who`` declares capacity on the page: a department, for itself."""
+    return who.role is Role.DEPARTMENT and bool(who.department_id)
 
 
 def _declare_weeks(value: str | None) -> list[str]:
@@ -1642,7 +1656,7 @@ def declare_page(request: Request, bound: Engine = Depends(engine)) -> Response:
     if session is None:
         return _to_login(request)
     who = session.who
-    if who.role is not Role.DEPARTMENT or not who.department_id:
+    if not _declares(who):
         return _refused(request, "not_department")
     weeks = _declare_weeks(request.query_params.get("week"))
     copy = {w for w in request.query_params.getlist("copy") if w in weeks}
@@ -1674,7 +1688,7 @@ async def save_declaration(request: Request, bound: Engine = Depends(engine)) ->
     if isinstance(session, Response):
         return session
     who = session.who
-    if who.role is not Role.DEPARTMENT or not who.department_id:
+    if not _declares(who):
         return _refused(request, "not_department")
     weeks = _declare_weeks(fields.get("week"))
     lang = _lang(request)
@@ -1743,7 +1757,7 @@ def declare_template(request: Request, bound: Engine = Depends(engine)) -> Respo
     if session is None:
         return _to_login(request)
     who = session.who
-    if who.role is not Role.DEPARTMENT or not who.department_id:
+    if not _declares(who):
         return _refused(request, "not_department")
     weeks = _declare_weeks(request.query_params.get("week"))
     with bound.connect() as conn:
@@ -1769,7 +1783,7 @@ async def upload_declaration(request: Request, bound: Engine = Depends(engine)) 
     if isinstance(session, Response):
         return session
     who = session.who
-    if who.role is not Role.DEPARTMENT or not who.department_id:
+    if not _declares(who):
         return _refused(request, "not_department")
     week = form.get("week")
     weeks = _declare_weeks(week if isinstance(week, str) else None)
