@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from capacity.generate import generate_week
-from capacity.storage import create_database_engine, load_dataset, upgrade_database
+from capacity.storage import create_database_engine, load_dataset, schema, upgrade_database
 from tests.http_server import serve
 from workflow.access import Role
 from workflow.tokens import create_token
@@ -176,3 +177,37 @@ def away_rows(page_html: str) -> list[tuple[str, str, str, str]]:
         page_html,
     )
     return [(pid, home, to, region) for pid, home, to, region in rows if to and to != home]
+
+
+def department_with_services(database_url: str) -> str:
+    """A department of the store with at least two services (the first by id)."""
+    engine = create_database_engine(database_url)
+    with engine.connect() as conn:
+        s = schema.services.c
+        found = conn.execute(
+            sa.select(s.department_id)
+            .group_by(s.department_id)
+            .having(sa.func.count() > 1)
+            .order_by(s.department_id)
+            .limit(1)
+        ).scalar_one()
+    engine.dispose()
+    return str(found)
+
+
+def declared_slots(database_url: str, department: str) -> dict[tuple[str, str, str], int]:
+    """The department's current free slots per (collaboration, procedure, ISO day)."""
+    engine = create_database_engine(database_url)
+    with engine.connect() as conn:
+        d, c = schema.capacity_declarations.c, schema.capacity.c
+        rows = conn.execute(
+            sa.select(c.collaboration, c.procedure, c.date, c.free_slots)
+            .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
+            .where(d.department_id == department, d.superseded.is_(False))
+        ).all()
+    engine.dispose()
+    out: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        key = (r.collaboration, r.procedure, r.date.isoformat())
+        out[key] = out.get(key, 0) + r.free_slots
+    return out

@@ -10,16 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from capacity.storage import create_database_engine, schema
 from tests.web_support import (
     WEEK,
     Site,
     artifacts_dir,
     browser_page,
+    declared_slots,
     department_token,
+    department_with_services,
     form_csrf,
     running_site,
     sign_in,
@@ -31,38 +31,6 @@ from tests.web_support import (
 def site(database_url: str) -> Iterator[Site]:
     with running_site(database_url) as running:
         yield running
-
-
-def _department(database_url: str) -> str:
-    engine = create_database_engine(database_url)
-    with engine.connect() as conn:
-        s = schema.services.c
-        found = conn.execute(
-            sa.select(s.department_id)
-            .group_by(s.department_id)
-            .having(sa.func.count() > 1)
-            .order_by(s.department_id)
-            .limit(1)
-        ).scalar_one()
-    engine.dispose()
-    return str(found)
-
-
-def _current(database_url: str, department: str) -> dict[tuple[str, str, str], int]:
-    engine = create_database_engine(database_url)
-    with engine.connect() as conn:
-        d, c = schema.capacity_declarations.c, schema.capacity.c
-        rows = conn.execute(
-            sa.select(c.collaboration, c.procedure, c.date, c.free_slots)
-            .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
-            .where(d.department_id == department, d.superseded.is_(False))
-        ).all()
-    engine.dispose()
-    out: dict[tuple[str, str, str], int] = {}
-    for r in rows:
-        key = (r.collaboration, r.procedure, r.date.isoformat())
-        out[key] = out.get(key, 0) + r.free_slots
-    return out
 
 
 def _key(name: str) -> tuple[str, str, str]:
@@ -77,12 +45,12 @@ def _inputs(page: str) -> dict[str, str]:
 
 
 def test_the_secretary_uploads_two_weeks_then_changes_one_day(site: Site) -> None:
-    department = _department(site.database_url)
+    department = department_with_services(site.database_url)
     token = department_token(site.database_url, department, "Sekretær")
     secretary = sign_in(site.base, token)
     page = secretary.get("/web/declare", params={"week": WEEK})
     assert page.status_code == 200 and "<h1>Ledige tider:" in page.text
-    before = _current(site.database_url, department)
+    before = declared_slots(site.database_url, department)
     cells = _inputs(page.text)
     assert len(cells) >= 2 * 7 * 4, "four weeks, seven days, at least two services"
     for name, value in cells.items():
@@ -105,7 +73,7 @@ def test_the_secretary_uploads_two_weeks_then_changes_one_day(site: Site) -> Non
         files={"workbook": ("uge.xlsx", buffer.getvalue(), "application/octet-stream")},
     )
     assert uploaded.status_code == 200 and "Gemt:" in uploaded.text
-    after_upload = _current(site.database_url, department)
+    after_upload = declared_slots(site.database_url, department)
     changed = {k for k in set(before) | set(after_upload) if before.get(k) != after_upload.get(k)}
     assert changed and all(after_upload[k] == 11 for k in changed)
     assert len({k[2][:10] for k in changed}) <= 14
@@ -116,7 +84,7 @@ def test_the_secretary_uploads_two_weeks_then_changes_one_day(site: Site) -> Non
     edited = dict(grid) | {name: "4", "csrf": csrf, "week": WEEK}
     saved = secretary.post("/web/declare", data=edited)
     assert saved.status_code == 200 and "Gemt: 1 celle(r) ændret." in saved.text
-    after = _current(site.database_url, department)
+    after = declared_slots(site.database_url, department)
     delta = {k for k in set(after_upload) | set(after) if after_upload.get(k) != after.get(k)}
     collaboration, procedure, day = _key(name)
     assert (
@@ -131,7 +99,7 @@ def test_the_secretary_uploads_two_weeks_then_changes_one_day(site: Site) -> Non
     cell = refused.text.split(f'id="{other}"')[1].split("</td>")[0]
     assert 'aria-invalid="true"' in cell and "Skriv et helt tal" in cell
     assert 'value="mange"' in refused.text.split(f'id="{other}"')[0][-300:] + cell
-    assert _current(site.database_url, department) == after
+    assert declared_slots(site.database_url, department) == after
 
     # a bad workbook lists its cells
     book["2026-W48"]["C5"] = "x"
@@ -143,22 +111,22 @@ def test_the_secretary_uploads_two_weeks_then_changes_one_day(site: Site) -> Non
         files={"workbook": ("uge.xlsx", buffer.getvalue(), "application/octet-stream")},
     )
     assert bad.status_code == 422 and "2026-W48!C5" in bad.text
-    assert _current(site.database_url, department) == after
+    assert declared_slots(site.database_url, department) == after
 
 
 def test_copy_last_week_fills_the_grid_without_saving(site: Site) -> None:
-    department = _department(site.database_url)
+    department = department_with_services(site.database_url)
     secretary = sign_in(site.base, department_token(site.database_url, department))
     page = secretary.get("/web/declare", params={"week": WEEK, "copy": "2026-W49"}).text
     cells = _inputs(page)
-    before = _current(site.database_url, department)
+    before = declared_slots(site.database_url, department)
     monday_49 = [n for n in cells if n.endswith("2026-11-30")]
     assert monday_49
     for name in monday_49:
         collaboration, procedure, _day = _key(name)
         assert cells[name] == str(before.get((collaboration, procedure, "2026-11-23"), ""))
     assert "Udfyldt fra ugen før" in page
-    assert _current(site.database_url, department) == before
+    assert declared_slots(site.database_url, department) == before
 
 
 def test_only_a_department_may_declare(site: Site) -> None:
@@ -171,7 +139,7 @@ def test_the_declaration_pages_in_the_browser(site: Site, tmp_path: Path) -> Non
     if "sqlite" not in site.database_url:
         pytest.skip("the browser test runs once, on SQLite")
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
-    department = _department(site.database_url)
+    department = department_with_services(site.database_url)
     token = department_token(site.database_url, department, "Sekretær")
     shots = artifacts_dir()
     with browser_page(viewport={"width": 1366, "height": 900}, locale="da-DK") as page:

@@ -19,6 +19,7 @@ from capacity.generate import generate_week
 from capacity.storage import create_database_engine, load_dataset, schema, upgrade_database
 from interop.capacity_workbook import META_SHEET, parse_weeks, read_template, template_bytes
 from tests.http_server import serve
+from tests.web_support import declared_slots, department_with_services
 from workflow.access import Role
 from workflow.tokens import create_token
 
@@ -36,39 +37,6 @@ def store(database_url: str) -> str:
     return database_url
 
 
-def _department(database_url: str) -> str:
-    """A department with at least two services."""
-    engine = create_database_engine(database_url)
-    with engine.connect() as conn:
-        s = schema.services.c
-        found = conn.execute(
-            sa.select(s.department_id)
-            .group_by(s.department_id)
-            .having(sa.func.count() > 1)
-            .order_by(s.department_id)
-            .limit(1)
-        ).scalar_one()
-    engine.dispose()
-    return str(found)
-
-
-def _current(database_url: str, department: str) -> dict[tuple[str, str, str], int]:
-    engine = create_database_engine(database_url)
-    with engine.connect() as conn:
-        d, c = schema.capacity_declarations.c, schema.capacity.c
-        rows = conn.execute(
-            sa.select(c.collaboration, c.procedure, c.date, c.free_slots)
-            .join(schema.capacity_declarations, d.declaration_id == c.declaration_id)
-            .where(d.department_id == department, d.superseded.is_(False))
-        ).all()
-    engine.dispose()
-    out: dict[tuple[str, str, str], int] = {}
-    for r in rows:
-        key = (r.collaboration, r.procedure, r.date.isoformat())
-        out[key] = out.get(key, 0) + r.free_slots
-    return out
-
-
 def _template(database_url: str, department: str) -> bytes:
     engine = create_database_engine(database_url)
     with engine.connect() as conn:
@@ -78,7 +46,7 @@ def _template(database_url: str, department: str) -> bytes:
 
 
 def test_the_template_has_the_departments_services_days_and_protection(store: str) -> None:
-    department = _department(store)
+    department = department_with_services(store)
     book = load_workbook(io.BytesIO(_template(store, department)))
     assert book.sheetnames == ["2026-W48", "2026-W49", META_SHEET]
     assert book[META_SHEET].sheet_state == "hidden"
@@ -94,13 +62,13 @@ def test_the_template_has_the_departments_services_days_and_protection(store: st
     rules = sheet.data_validations.dataValidation
     assert rules and rules[0].type == "whole" and rules[0].formula2 == "999"
     # pre-filled with the current declaration
-    current = _current(store, department)
+    current = declared_slots(store, department)
     collaboration, procedure = services[0].split("/")
     assert sheet["C4"].value == current.get((collaboration, procedure, "2026-11-23"))
 
 
 def test_a_filled_template_is_read_with_sheet_and_cell_errors(store: str) -> None:
-    department = _department(store)
+    department = department_with_services(store)
     book = load_workbook(io.BytesIO(_template(store, department)))
     sheet = book["2026-W49"]
     sheet["C5"] = "mange"
@@ -119,7 +87,7 @@ def test_a_filled_template_is_read_with_sheet_and_cell_errors(store: str) -> Non
 
 
 def test_cli_imports_only_the_filled_cells_and_nothing_on_error(store: str, tmp_path: Path) -> None:
-    department = _department(store)
+    department = department_with_services(store)
     path = tmp_path / "template.xlsx"
     command = [str(KAPACITET), "capacity", "template", "--department", department]
     written = subprocess.run(
@@ -128,7 +96,7 @@ def test_cli_imports_only_the_filled_cells_and_nothing_on_error(store: str, tmp_
         text=True,
     )
     assert written.returncode == 0, written.stderr
-    before = _current(store, department)
+    before = declared_slots(store, department)
     book = load_workbook(path)
     services = [r[1] for r in book[META_SHEET].iter_rows(values_only=True) if r[0] == "service"]
     sheet = book["2026-W49"]
@@ -145,7 +113,7 @@ def test_cli_imports_only_the_filled_cells_and_nothing_on_error(store: str, tmp_
         text=True,
     )
     assert refused.returncode == 1 and "bad.xlsx: 2026-W49!D5: free slots" in refused.stderr
-    assert _current(store, department) == before, "nothing stored"
+    assert declared_slots(store, department) == before, "nothing stored"
     sheet["D5"] = None
     good = tmp_path / "good.xlsx"
     book.save(good)
@@ -155,7 +123,7 @@ def test_cli_imports_only_the_filled_cells_and_nothing_on_error(store: str, tmp_
         text=True,
     )
     assert stored.returncode == 0, stored.stderr
-    after = _current(store, department)
+    after = declared_slots(store, department)
     collaboration, procedure = services[0].split("/")
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     assert changed == {(collaboration, procedure, "2026-11-30")}
@@ -163,7 +131,7 @@ def test_cli_imports_only_the_filled_cells_and_nothing_on_error(store: str, tmp_
 
 
 def test_the_api_serves_the_template_and_stores_an_upload(store: str) -> None:
-    department = _department(store)
+    department = department_with_services(store)
     engine = create_database_engine(store)
     with engine.begin() as conn:
         mine, _ = create_token(conn, Role.DEPARTMENT, "sekretær", department_id=department)
