@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kapacitet.cli.storage_commands import DatabaseOption
+
 if TYPE_CHECKING:
     from reports.meeting.model import Filters
 
@@ -84,18 +86,21 @@ def _today(today: str | None) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
+CollaborationOption = Annotated[
+    str, typer.Option(help="The collaboration, e.g. lung.", show_default=False)
+]
+WeekOption = Annotated[str, typer.Option(help="ISO week of the meeting, e.g. 2026-W48.")]
+LangOption = Annotated[str, typer.Option(help="da (Danish labels) or en.")]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``meeting`` and ``minutes`` to the ``report`` group."""
 
     @app.command("meeting")
     def meeting_command(
-        collaboration: Annotated[
-            str, typer.Option(help="The collaboration, e.g. lung.", show_default=False)
-        ],
-        week: Annotated[str, typer.Option(help="ISO week of the meeting, e.g. 2026-W48.")],
-        db: Annotated[
-            str | None, typer.Option(help="Database URL (default $KAPACITET_DB, then SQLite).")
-        ] = None,
+        collaboration: CollaborationOption,
+        week: WeekOption,
+        db: DatabaseOption = None,
         run: Annotated[
             int | None, typer.Option(help="Solve run to show (default: the newest for the week).")
         ] = None,
@@ -107,7 +112,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         out: Annotated[Path, typer.Option(help="Folder for the pack's files.")] = Path("out"),
-        lang: Annotated[str, typer.Option(help="da (Danish labels) or en.")] = "da",
+        lang: LangOption = "da",
         at_risk_days: Annotated[
             int, typer.Option(help="Deadline within this many days counts as at risk.")
         ] = 7,
@@ -180,13 +185,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("minutes")
     def minutes_command(
-        collaboration: Annotated[
-            str, typer.Option(help="The collaboration, e.g. lung.", show_default=False)
-        ],
-        week: Annotated[str, typer.Option(help="ISO week of the meeting, e.g. 2026-W48.")],
-        db: Annotated[
-            str | None, typer.Option(help="Database URL (default $KAPACITET_DB, then SQLite).")
-        ] = None,
+        collaboration: CollaborationOption,
+        week: WeekOption,
+        db: DatabaseOption = None,
         run: Annotated[
             int | None,
             typer.Option(
@@ -195,7 +196,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         out: Annotated[Path, typer.Option(help="Folder for the minutes' files.")] = Path("out"),
-        lang: Annotated[str, typer.Option(help="da (Danish labels) or en.")] = "da",
+        lang: LangOption = "da",
         pdf: Annotated[bool, typer.Option(help="Also print a PDF (needs Chromium).")] = True,
     ) -> None:
         """Write the meeting's minutes (referat): every accept, reject and hold on the runs of
