@@ -812,9 +812,10 @@ def _nav(request: Request, who: Principal, base: Mapping[str, str]) -> list[tupl
         scope = {"collaboration": base["collaboration"]} if base.get("collaboration") else {}
         items.append(("/web/duty-to-act", t["duty_to_act"], _link("/web/duty-to-act", **scope)))
     items.append(("/web/referrals", ui["referrals"], "/web/referrals"))
-    if who.role is not Role.DEPARTMENT or who.department_id:
-        scope = {"collaboration": base["collaboration"]} if base.get("collaboration") else {}
-        items.append(("/web/declarations", ui["declarations"], _link("/web/declarations", **scope)))
+    if _declares(who):
+        items.append(("/web/declare", ui["declare"], "/web/declare"))
+    scope = {"collaboration": base["collaboration"]} if base.get("collaboration") else {}
+    items.append(("/web/declarations", ui["declarations"], _link("/web/declarations", **scope)))
     return items
 
 

@@ -48,6 +48,8 @@ def test_the_secretary_uploads_two_weeks_then_changes_one_day(site: Site) -> Non
     department = department_with_services(site.database_url)
     token = department_token(site.database_url, department, "Sekretær")
     secretary = sign_in(site.base, token)
+    review = secretary.get("/web/review")
+    assert 'href="/web/declare"' in review.text, "the department's pages link its declaration"
     page = secretary.get("/web/declare", params={"week": WEEK})
     assert page.status_code == 200 and "<h1>Ledige tider:" in page.text
     before = declared_slots(site.database_url, department)
